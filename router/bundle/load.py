@@ -1,0 +1,273 @@
+"""Load and check a bundle directory; every problem names its file, line and field.
+
+A bundle is `bundle.toml` plus CSV files (towns, gazetteer, outside, categories,
+keywords) and an optional `boundaries.geojson`. See docs/jurisdiction.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from router.bundle.rows import (
+    CategoryRow,
+    KeywordRow,
+    Manifest,
+    OutsideRow,
+    TownRow,
+    VillageRow,
+)
+from router.domain.jurisdiction import (
+    Boundary,
+    CategoryRule,
+    ClassificationRules,
+    CommandCentre,
+    Jurisdiction,
+    KeywordRule,
+    OutsidePlace,
+    Town,
+    Village,
+)
+
+MANIFEST = "bundle.toml"
+BOUNDARIES = "boundaries.geojson"
+_CSV_FILES: dict[str, type[BaseModel]] = {
+    "towns.csv": TownRow,
+    "gazetteer.csv": VillageRow,
+    "outside.csv": OutsideRow,
+    "categories.csv": CategoryRow,
+    "keywords.csv": KeywordRow,
+}
+_OPTIONAL = {"outside.csv", "categories.csv"}
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a bundle, located as precisely as the format allows."""
+
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class BundleError(Exception):
+    """A bundle failed validation; `problems` lists every error found."""
+
+    def __init__(self, directory: Path, problems: list[Problem]) -> None:
+        self.directory = directory
+        self.problems = problems
+        listing = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"invalid jurisdiction bundle {directory} ({len(problems)} problems):\n{listing}")
+
+
+def load_bundle(directory: str | Path) -> Jurisdiction:
+    """The jurisdiction a bundle describes, or BundleError naming every problem."""
+    reader = _Reader(Path(directory))
+    jurisdiction = reader.read()
+    if reader.problems or jurisdiction is None:
+        raise BundleError(reader.directory, reader.problems)
+    return jurisdiction
+
+
+def check_bundle(directory: str | Path) -> list[Problem]:
+    """Every problem in a bundle; an empty list means it loads."""
+    reader = _Reader(Path(directory))
+    reader.read()
+    return reader.problems
+
+
+class _Reader:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[Problem] = []
+
+    def read(self) -> Jurisdiction | None:
+        if not self.directory.is_dir():
+            self.problems.append(Problem(str(self.directory), None, None, "not a directory"))
+            return None
+        manifest = self._manifest()
+        tables = {name: self._csv(name, model) for name, model in _CSV_FILES.items()}
+        boundaries = self._boundaries()
+        if manifest is None:
+            return None
+        self._cross_check(tables)
+        if self.problems:
+            return None
+        return _build(manifest, tables, boundaries)
+
+    def _manifest(self) -> Manifest | None:
+        path = self.directory / MANIFEST
+        if not path.is_file():
+            self.problems.append(Problem(MANIFEST, None, None, "file is missing"))
+            return None
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            line = getattr(error, "lineno", None) or _toml_error_line(str(error))
+            self.problems.append(Problem(MANIFEST, line, None, f"not valid TOML: {error}"))
+            return None
+        try:
+            return Manifest.model_validate(data)
+        except ValidationError as error:
+            for e in error.errors():
+                dotted = ".".join(str(part) for part in e["loc"])
+                self.problems.append(Problem(MANIFEST, _toml_line(text, e["loc"]), dotted, e["msg"]))
+            return None
+
+    def _csv(self, name: str, model: type[Row]) -> list[tuple[int, Row]]:
+        path = self.directory / name
+        if not path.is_file():
+            if name not in _OPTIONAL:
+                self.problems.append(Problem(name, None, None, "file is missing"))
+            return []
+        rows: list[tuple[int, Row]] = []
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                reader = csv.DictReader(handle)
+                expected = set(model.model_fields)
+                unknown = [c for c in reader.fieldnames or [] if c not in expected]
+                if unknown:
+                    self.problems.append(Problem(name, 1, ",".join(unknown), "unknown column"))
+                    return []
+                for record in reader:
+                    line = reader.line_num
+                    if None in record:
+                        self.problems.append(Problem(name, line, None, "more cells than columns"))
+                        continue
+                    values = {k: v for k, v in record.items() if v is not None}
+                    try:
+                        rows.append((line, model.model_validate(values)))
+                    except ValidationError as error:
+                        for e in error.errors():
+                            field = ".".join(str(part) for part in e["loc"]) or None
+                            self.problems.append(Problem(name, line, field, e["msg"]))
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(name, None, None, f"not UTF-8: {error.reason} at byte {error.start}"))
+        return rows
+
+    def _boundaries(self) -> tuple[Boundary, ...]:
+        path = self.directory / BOUNDARIES
+        if not path.is_file():
+            return ()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            self.problems.append(Problem(BOUNDARIES, error.lineno, None, f"not valid JSON: {error.msg}"))
+            return ()
+        boundaries = []
+        for index, feature in enumerate(data.get("features", [])):
+            field = f"features[{index}]"
+            code = (feature.get("properties") or {}).get("town_code")
+            geometry = feature.get("geometry") or {}
+            polygons = {"Polygon": [geometry.get("coordinates")], "MultiPolygon": geometry.get("coordinates")}
+            if not code or geometry.get("type") not in polygons:
+                self.problems.append(Problem(BOUNDARIES, None, field, "needs properties.town_code and a (Multi)Polygon"))
+                continue
+            rings = tuple(
+                tuple((float(x), float(y)) for x, y, *_ in ring)
+                for polygon in polygons[geometry["type"]]
+                for ring in polygon
+            )
+            boundaries.append(Boundary(code, rings))
+        return tuple(boundaries)
+
+    def _cross_check(self, tables: dict[str, list]) -> None:
+        towns = tables["towns.csv"]
+        town_codes = {row.code for _, row in towns}
+        for name, key in (("towns.csv", "code"), ("gazetteer.csv", "code"), ("keywords.csv", "rule_id"),
+                          ("categories.csv", "code"), ("outside.csv", "code")):
+            seen = Counter(getattr(row, key) for _, row in tables[name])
+            for line, row in tables[name]:
+                if seen[getattr(row, key)] > 1:
+                    self.problems.append(Problem(name, line, key, f"duplicate {key} {getattr(row, key)!r}"))
+        for line, row in tables["gazetteer.csv"]:
+            if row.town_code not in town_codes:
+                self.problems.append(Problem("gazetteer.csv", line, "town_code", f"unknown town {row.town_code!r}"))
+        for line, row in tables["outside.csv"]:
+            if row.code in town_codes:
+                self.problems.append(Problem("outside.csv", line, "code", f"{row.code} is a town of this bundle"))
+        if not towns:
+            self.problems.append(Problem("towns.csv", None, None, "no towns"))
+
+
+def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Boundary, ...]) -> Jurisdiction:
+    towns = tuple(
+        Town(r.code, r.name, r.kind, CommandCentre(r.centre_code, r.centre_name), r.onboarded, r.aliases)
+        for _, r in tables["towns.csv"]
+    )
+    villages = tuple(
+        Village(
+            r.code,
+            r.name,
+            r.town_code,
+            tuple(dict.fromkeys(n for n in (r.name, r.short_name, *r.aliases, *r.former_names) if n)),
+            retired=r.status == "retired",
+        )
+        for _, r in tables["gazetteer.csv"]
+    )
+    c = manifest.classification
+    rules = ClassificationRules(
+        keywords=tuple(
+            KeywordRule(r.rule_id, r.verdict, r.matter_type, r.priority, r.terms, r.exclusions, r.negatable)
+            for _, r in tables["keywords.csv"]
+        ),
+        categories=tuple(
+            CategoryRule(r.code, r.name, r.verdict, r.matter_type, r.priority) for _, r in tables["categories.csv"]
+        ),
+        negation_cues=c.negation_cues,
+        negation_window=c.negation_window,
+        clause_breaks=c.clause_breaks,
+    )
+    d = manifest.district
+    return Jurisdiction(
+        name=manifest.bundle.name,
+        version=manifest.bundle.version,
+        district_code=d.code,
+        district_name=d.name,
+        district_centre=CommandCentre(d.centre.code, d.centre.name),
+        towns=towns,
+        villages=villages,
+        rules=rules,
+        outside=tuple(OutsidePlace(r.code, r.name, r.district) for _, r in tables["outside.csv"]),
+        district_names=tuple(dict.fromkeys((d.name, *d.names))),
+        boundaries=boundaries,
+    )
+
+
+def _toml_error_line(message: str) -> int | None:
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def _toml_line(text: str, loc: tuple) -> int | None:
+    """Best line for a dotted location: the key's own line, else its table's header."""
+    keys = [str(part) for part in loc if isinstance(part, str)]
+    table, best = "", None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.fullmatch(r"\[([^\]]+)\]", line)
+        if header:
+            table = header.group(1).strip()
+            if keys and table == ".".join(keys[:-1]) or table == ".".join(keys):
+                best = best or number
+            continue
+        key = re.match(r"([A-Za-z0-9_-]+)\s*=", line)
+        if key and ".".join(filter(None, [table, key.group(1)])) == ".".join(keys):
+            return number
+    return best

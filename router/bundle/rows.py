@@ -1,0 +1,133 @@
+"""Pydantic models of a bundle's files, one per file or row; they hold the validation rules."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from router.domain.jurisdiction import Priority, Verdict
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split("|") if part.strip())
+    return value
+
+
+def _yes_no(value: object) -> object:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("yes", "true", "1"):
+            return True
+        if lowered in ("no", "false", "0", ""):
+            return False
+    return value
+
+
+Names = Annotated[tuple[str, ...], BeforeValidator(_split)]
+YesNo = Annotated[bool, BeforeValidator(_yes_no)]
+Code = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CentreSection(_Row):
+    code: Text
+    name: Text
+
+
+class BundleSection(_Row):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{1,40}$")]
+    version: Text
+    timezone: Text = "Asia/Shanghai"
+    description: str = ""
+
+
+class DistrictSection(_Row):
+    code: Code
+    name: Text
+    names: tuple[Text, ...] = ()
+    centre: CentreSection
+
+
+class ClassificationSection(_Row):
+    negation_cues: tuple[Text, ...] = ()
+    negation_window: Annotated[int, Field(ge=0, le=10)] = 2
+    clause_breaks: str = "，。；！？,.;!?\n"
+
+
+class Manifest(_Row):
+    """`bundle.toml`: who the bundle is for and its global settings."""
+
+    bundle: BundleSection
+    district: DistrictSection
+    classification: ClassificationSection = ClassificationSection()
+
+
+class TownRow(_Row):
+    """`towns.csv`: one town or street and its command centre."""
+
+    code: Code
+    name: Text
+    kind: Text
+    centre_code: Text
+    centre_name: Text
+    onboarded: YesNo
+    aliases: Names = ()
+
+
+class VillageRow(_Row):
+    """`gazetteer.csv`: one village or community; retired rows keep old names placeable."""
+
+    code: Code
+    name: Text
+    town_code: Code
+    short_name: str = ""
+    aliases: Names = ()
+    former_names: Names = ()
+    status: Literal["current", "retired"] = "current"
+    source: str = ""
+
+
+class OutsideRow(_Row):
+    """`outside.csv`: a place recognisably outside the jurisdiction."""
+
+    code: Code
+    name: Text
+    district: Text
+    source: str = ""
+
+
+class CategoryRow(_Row):
+    """`categories.csv`: a feed category code and what it means."""
+
+    code: Text
+    name: Text
+    verdict: Verdict
+    matter_type: Text
+    priority: Priority
+    source: str = ""
+
+
+class KeywordRow(_Row):
+    """`keywords.csv`: one text rule."""
+
+    rule_id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{1,60}$")]
+    verdict: Literal[Verdict.POLICE, Verdict.NON_POLICE]
+    matter_type: Text
+    priority: Priority
+    negatable: YesNo = False
+    terms: Names
+    exclusions: Names = ()
+    source: str = ""
+
+    @field_validator("terms")
+    @classmethod
+    def _has_terms(cls, terms: tuple[str, ...]) -> tuple[str, ...]:
+        if not terms:
+            raise ValueError("a rule needs at least one term")
+        return terms

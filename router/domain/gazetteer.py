@@ -1,0 +1,158 @@
+"""Town resolver (镇街定位): which town owns an incident, and why.
+
+Evidence in order of strength: an explicit town code from the feed, coordinates inside
+a town boundary, place names in the address, then in the summary. Names are found by
+one leftmost-longest Aho–Corasick pass. A village name shared by two towns decides
+nothing unless the town is also named; conflicting or missing evidence is an outcome
+(ambiguous, unresolved, outside), never a guess.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+import ahocorasick
+
+from router.domain.geo import in_rings, to_wgs84
+from router.domain.incident import Incident
+from router.domain.jurisdiction import Jurisdiction
+
+
+class Placement(StrEnum):
+    RESOLVED = "resolved"
+    AMBIGUOUS = "ambiguous"
+    UNRESOLVED = "unresolved"
+    OUTSIDE = "outside"
+
+
+class Method(StrEnum):
+    EXPLICIT_CODE = "explicit_code"
+    POLYGON = "polygon"
+    ADDRESS = "address"
+    SUMMARY = "summary"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One piece of evidence: a name found in the text, a code or a boundary."""
+
+    kind: str  # town | village | outside | district | code | polygon
+    text: str
+    code: str
+    town_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    placement: Placement
+    method: Method
+    town_code: str | None = None
+    candidates: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    confidence: float = 0.0
+
+
+_NOTHING = Resolution(Placement.UNRESOLVED, Method.NONE)
+
+
+class TownResolver:
+    """Resolves incidents to towns of one jurisdiction; build once, call many times."""
+
+    def __init__(self, jurisdiction: Jurisdiction) -> None:
+        self._towns = jurisdiction.town_by_code
+        self._village_town = {v.code: v.town_code for v in jurisdiction.villages}
+        self._outside_codes = {p.code for p in jurisdiction.outside}
+        self._boundaries = jurisdiction.boundaries
+        entries: dict[str, list[Evidence]] = defaultdict(list)
+        for town in jurisdiction.towns:
+            for name in (town.name, *town.aliases):
+                entries[name].append(Evidence("town", name, town.code, (town.code,)))
+        for village in jurisdiction.villages:
+            for name in village.names:
+                entries[name].append(Evidence("village", name, village.code, (village.town_code,)))
+        for place in jurisdiction.outside:
+            entries[place.name].append(Evidence("outside", place.name, place.code))
+        for name in jurisdiction.district_names:
+            entries[name].append(Evidence("district", name, jurisdiction.district_code))
+        self._automaton = ahocorasick.Automaton()
+        for name, found in entries.items():
+            self._automaton.add_word(name, tuple(found))
+        self._automaton.make_automaton()
+
+    def resolve(self, incident: Incident) -> Resolution:
+        by_code = self._by_code(incident.town_code)
+        if by_code is not None:
+            return by_code
+        by_polygon = self._by_polygon(incident)
+        if by_polygon is not None:
+            return by_polygon
+        in_address = self._by_text(incident.address, Method.ADDRESS)
+        if in_address.placement in (Placement.RESOLVED, Placement.OUTSIDE):
+            return in_address
+        in_summary = self._by_text(incident.summary, Method.SUMMARY)
+        if in_address.placement is Placement.UNRESOLVED:
+            return in_summary
+        # The address is ambiguous: the summary may name one of its candidate towns.
+        if in_summary.placement is Placement.RESOLVED and in_summary.town_code in in_address.candidates:
+            return Resolution(
+                Placement.RESOLVED,
+                Method.SUMMARY,
+                in_summary.town_code,
+                evidence=in_address.evidence + in_summary.evidence,
+                confidence=0.8,
+            )
+        return in_address
+
+    def _by_code(self, code: str | None) -> Resolution | None:
+        if not code:
+            return None
+        evidence = (Evidence("code", code, code),)
+        town = self._towns.get(code) or self._towns.get(self._village_town.get(code, ""))
+        if town is not None:
+            return Resolution(Placement.RESOLVED, Method.EXPLICIT_CODE, town.code, evidence=evidence, confidence=1.0)
+        if code in self._outside_codes:
+            return Resolution(Placement.OUTSIDE, Method.EXPLICIT_CODE, evidence=evidence, confidence=1.0)
+        return None
+
+    def _by_polygon(self, incident: Incident) -> Resolution | None:
+        if incident.point is None or not self._boundaries:
+            return None
+        lon, lat = to_wgs84(incident.point)
+        hits = tuple(b.town_code for b in self._boundaries if in_rings(lon, lat, b.rings))
+        if len(hits) != 1:
+            return None
+        evidence = (Evidence("polygon", f"{lon:.6f},{lat:.6f}", hits[0], hits),)
+        return Resolution(Placement.RESOLVED, Method.POLYGON, hits[0], evidence=evidence, confidence=0.95)
+
+    def _by_text(self, text: str, method: Method) -> Resolution:
+        if not text:
+            return _NOTHING
+        found = tuple(e for _, entries in self._automaton.iter_long(text) for e in entries)
+        if not found:
+            return _NOTHING
+        named = {e.code for e in found if e.kind == "town"}
+        villages: dict[str, set[str]] = defaultdict(set)
+        for e in found:
+            if e.kind == "village":
+                villages[e.text].update(e.town_codes)
+        unique = {next(iter(towns)) for towns in villages.values() if len(towns) == 1}
+        shared = set().union(*(t for t in villages.values() if len(t) > 1)) if villages else set()
+        outside = any(e.kind == "outside" for e in found)
+        inside = named | unique | shared
+
+        if outside and not inside:
+            return Resolution(Placement.OUTSIDE, method, evidence=found, confidence=0.9)
+        conflict = bool(shared) and bool(named | unique) and not (named | unique) & shared
+        if outside or conflict or len(named | unique) > 1:
+            return Resolution(Placement.AMBIGUOUS, method, candidates=tuple(sorted(inside)), evidence=found)
+        decided = named | unique
+        if decided:
+            town = next(iter(decided))
+            confidence = 0.95 if named and unique else 0.9 if unique or named & shared else 0.85
+            return Resolution(Placement.RESOLVED, method, town, evidence=found, confidence=confidence)
+        if shared:
+            return Resolution(Placement.AMBIGUOUS, method, candidates=tuple(sorted(shared)), evidence=found)
+        return Resolution(Placement.UNRESOLVED, method, evidence=found)

@@ -1,0 +1,138 @@
+"""A jurisdiction (辖区) as the core sees it: towns, places and rules, already validated.
+
+`router.bundle` builds one from a bundle directory; tests build small ones by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """What the classifier thinks an incident is (警务 / 非警务 / 不明)."""
+
+    POLICE = "police"
+    NON_POLICE = "non_police"
+    UNCLEAR = "unclear"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class CommandCentre:
+    """A 24-hour command centre (综合指挥中心) that receives work orders."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Town:
+    """A town (镇) or street (街道), the unit that owns work orders."""
+
+    code: str
+    name: str
+    kind: str
+    centre: CommandCentre
+    onboarded: bool
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Village:
+    """A village or community (村社) from the gazetteer; retired ones still place an address."""
+
+    code: str
+    name: str
+    town_code: str
+    names: tuple[str, ...]
+    retired: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutsidePlace:
+    """A place that is recognisably not in this jurisdiction (another district or its towns)."""
+
+    code: str
+    name: str
+    district: str
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """A town's boundary: one or more WGS-84 rings of (lon, lat)."""
+
+    town_code: str
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRule:
+    """A text rule: any of `terms` fires it unless one of `exclusions` is also present.
+
+    `negatable` rules do not fire on a term preceded by a negation cue in the same
+    clause ("未动手", "无人受伤").
+    """
+
+    rule_id: str
+    verdict: Verdict
+    matter_type: str
+    priority: Priority
+    terms: tuple[str, ...]
+    exclusions: tuple[str, ...] = ()
+    negatable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryRule:
+    """How a feed category code (the 110 system's own 警情类别) maps to a verdict."""
+
+    code: str
+    name: str
+    verdict: Verdict
+    matter_type: str
+    priority: Priority
+
+
+@dataclass(frozen=True, slots=True)
+class ClassificationRules:
+    keywords: tuple[KeywordRule, ...]
+    categories: tuple[CategoryRule, ...] = ()
+    negation_cues: tuple[str, ...] = ()
+    negation_window: int = 2
+    clause_breaks: str = "，。；！？,.;!?\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    """Everything the core needs to route one district's incidents."""
+
+    name: str
+    version: str
+    district_code: str
+    district_name: str
+    district_centre: CommandCentre
+    towns: tuple[Town, ...]
+    villages: tuple[Village, ...]
+    rules: ClassificationRules
+    outside: tuple[OutsidePlace, ...] = ()
+    district_names: tuple[str, ...] = ()
+    boundaries: tuple[Boundary, ...] = ()
+    town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "town_by_code", {t.code: t for t in self.towns})
+
+    def centre_for(self, town_code: str) -> CommandCentre:
+        """The centre that receives a town's orders: its own once onboarded, else the district's."""
+        town = self.town_by_code[town_code]
+        return town.centre if town.onboarded else self.district_centre

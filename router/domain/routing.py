@@ -1,0 +1,94 @@
+"""Routing: one decision per incident — back to police, a town work order, or review.
+
+Unclear or urgent matters go to police (never divert what may be a crime in progress).
+A non-police matter goes to the town's command centre, or to the district centre while
+the town is not onboarded; a town that cannot be decided goes to the review queue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from router.domain.classify import Classification, Classifier
+from router.domain.gazetteer import Placement, Resolution, TownResolver
+from router.domain.incident import Incident
+from router.domain.jurisdiction import Jurisdiction, Verdict
+
+
+class Outcome(StrEnum):
+    POLICE = "police"
+    WORK_ORDER = "work_order"
+    REVIEW = "review"
+
+
+class ReviewReason(StrEnum):
+    TOWN_AMBIGUOUS = "town_ambiguous"
+    TOWN_UNRESOLVED = "town_unresolved"
+    OUTSIDE_JURISDICTION = "outside_jurisdiction"
+
+
+_REVIEW_REASON = {
+    Placement.AMBIGUOUS: ReviewReason.TOWN_AMBIGUOUS,
+    Placement.UNRESOLVED: ReviewReason.TOWN_UNRESOLVED,
+    Placement.OUTSIDE: ReviewReason.OUTSIDE_JURISDICTION,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Where one incident goes and the whole reason why."""
+
+    incident_id: str
+    outcome: Outcome
+    classification: Classification
+    resolution: Resolution | None
+    bundle: str
+    bundle_version: str
+    town_code: str | None = None
+    centre_code: str | None = None
+    fallback_to_district: bool = False
+    review_reason: ReviewReason | None = None
+
+
+class Router:
+    """Routes incidents with one jurisdiction's data; build once, call many times."""
+
+    def __init__(self, jurisdiction: Jurisdiction) -> None:
+        self._jurisdiction = jurisdiction
+        self._classifier = Classifier(jurisdiction.rules)
+        self._resolver = TownResolver(jurisdiction)
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        return self._jurisdiction
+
+    def route(self, incident: Incident) -> Decision:
+        j = self._jurisdiction
+        classification = self._classifier.classify(incident)
+        common = {
+            "incident_id": incident.incident_id,
+            "classification": classification,
+            "bundle": j.name,
+            "bundle_version": j.version,
+        }
+        if classification.verdict is not Verdict.NON_POLICE:
+            return Decision(outcome=Outcome.POLICE, resolution=None, **common)
+        resolution = self._resolver.resolve(incident)
+        if resolution.placement is not Placement.RESOLVED or resolution.town_code is None:
+            return Decision(
+                outcome=Outcome.REVIEW,
+                resolution=resolution,
+                centre_code=j.district_centre.code,
+                review_reason=_REVIEW_REASON[resolution.placement],
+                **common,
+            )
+        centre = j.centre_for(resolution.town_code)
+        return Decision(
+            outcome=Outcome.WORK_ORDER,
+            resolution=resolution,
+            town_code=resolution.town_code,
+            centre_code=centre.code,
+            fallback_to_district=centre is j.district_centre,
+            **common,
+        )

@@ -1,0 +1,67 @@
+"""Reads and writes of the routing ledger: incidents, work orders, review items, dead letters, outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from router.store.tables import dead_letters, incidents, outbox, review_items, work_orders
+
+
+def known_incidents(conn: Connection, ids: Iterable[str]) -> set[str]:
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(conn.scalars(select(incidents.c.incident_id).where(incidents.c.incident_id.in_(ids))))
+
+
+def known_fingerprints(conn: Connection, fingerprints: Iterable[str]) -> set[str]:
+    fingerprints = list(fingerprints)
+    if not fingerprints:
+        return set()
+    query = select(dead_letters.c.fingerprint).where(dead_letters.c.fingerprint.in_(fingerprints))
+    return set(conn.scalars(query))
+
+
+def add_rows(conn: Connection, rows: dict[str, list[dict]]) -> None:
+    """Insert rows per table name, parents before children, in the caller's transaction."""
+    for table in (incidents, work_orders, review_items, dead_letters, outbox):
+        if rows.get(table.name):
+            conn.execute(insert(table), rows[table.name])
+
+
+def claim_outbox(conn: Connection, now: datetime, lease_until: datetime, limit: int) -> list[dict]:
+    """Lease up to `limit` unpublished events, oldest first; an expired lease can be claimed again."""
+    pending = (
+        select(outbox.c.id)
+        .where(outbox.c.published_at.is_(None))
+        .where((outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now))
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    ids = list(conn.scalars(pending))
+    if not ids:
+        return []
+    conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(claimed_until=lease_until))
+    columns = (outbox.c.id, outbox.c.event_id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
+    return [dict(r._mapping) for r in conn.execute(select(*columns).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))]
+
+
+def mark_published(conn: Connection, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(published_at=now, claimed_until=None))
+
+
+def outbox_backlog(conn: Connection) -> int:
+    return conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))) or 0
+
+
+def outcome_counts(conn: Connection) -> dict[str, int]:
+    """Ledger totals per outcome, plus dead letters: what `fengqiao status` and the demo print."""
+    counts = dict(conn.execute(select(incidents.c.outcome, func.count()).group_by(incidents.c.outcome)).all())
+    counts["dead_letter"] = conn.scalar(select(func.count()).select_from(dead_letters)) or 0
+    return counts

@@ -1,0 +1,102 @@
+"""The one adapter between wire contracts (`schemas`) and the pure core (`router.domain`).
+
+Reading a raw feed record either yields an `IncidentV1` or raises `InvalidRecord`
+with a dead-letter reason; nothing in between is silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from router.domain.gazetteer import Resolution
+from router.domain.incident import Datum, Incident, Point
+from router.domain.routing import Decision
+from schemas.deadletter import DeadLetterReason
+from schemas.decision import EvidenceV1, RoutingDecisionV1
+from schemas.incident import IncidentV1
+
+
+class InvalidRecord(Exception):
+    """A feed record that cannot be read; it goes to the dead-letter topic with `reason`."""
+
+    def __init__(self, reason: DeadLetterReason, detail: str, errors: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.errors = errors
+
+
+def read_incident(raw: bytes, max_bytes: int) -> IncidentV1:
+    """Decode and validate one feed record, or raise InvalidRecord naming what is wrong."""
+    if len(raw) > max_bytes:
+        raise InvalidRecord(DeadLetterReason.OVERSIZE, f"record is {len(raw)} bytes; the limit is {max_bytes}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InvalidRecord(
+            DeadLetterReason.BAD_ENCODING, f"not UTF-8: {error.reason} at byte {error.start}"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidRecord(
+            DeadLetterReason.NOT_JSON, f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
+    try:
+        return IncidentV1.model_validate(data)
+    except ValidationError as error:
+        # Field names and messages only: the offending input may be personal data.
+        errors = tuple((".".join(str(p) for p in e["loc"]) or "(record)", e["msg"]) for e in error.errors())
+        summary = "; ".join(f"{field}: {message}" for field, message in errors[:5])
+        raise InvalidRecord(DeadLetterReason.SCHEMA_VIOLATION, summary, errors) from None
+
+
+def to_domain(record: IncidentV1) -> Incident:
+    point = None
+    if record.location is not None:
+        point = Point(record.location.lon, record.location.lat, Datum(record.location.datum))
+    return Incident(
+        incident_id=record.source_id,
+        received_at=record.received_at,
+        channel=record.channel.value,
+        summary=record.summary,
+        address=record.address,
+        category_code=record.category_code,
+        category_name=record.category_name,
+        point=point,
+        town_code=record.town_code,
+    )
+
+
+def decision_to_wire(decision: Decision, decided_at: datetime) -> RoutingDecisionV1:
+    c = decision.classification
+    r: Resolution | None = decision.resolution
+    return RoutingDecisionV1(
+        incident_id=decision.incident_id,
+        outcome=decision.outcome.value,
+        verdict=c.verdict.value,
+        reason=c.reason,
+        matter_type=c.matter_type,
+        priority=c.priority.value,
+        rule_ids=c.rule_ids,
+        matched_terms=c.matched_terms,
+        negated_terms=c.negated_terms,
+        classification_confidence=c.confidence,
+        placement=r.placement.value if r else None,
+        method=r.method.value if r else None,
+        evidence=tuple(EvidenceV1(kind=e.kind, text=e.text, code=e.code, town_codes=e.town_codes) for e in r.evidence)
+        if r
+        else (),
+        candidates=r.candidates if r else (),
+        resolution_confidence=r.confidence if r else None,
+        town_code=decision.town_code,
+        centre_code=decision.centre_code,
+        fallback_to_district=decision.fallback_to_district,
+        review_reason=decision.review_reason.value if decision.review_reason else None,
+        bundle=decision.bundle,
+        bundle_version=decision.bundle_version,
+        decided_at=decided_at,
+    )

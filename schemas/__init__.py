@@ -1,0 +1,27 @@
+"""Wire contracts (pydantic v2) that integrators see; versioned with their topics.
+
+| model | topic | direction |
+|---|---|---|
+| `IncidentV1` | `incidents.v1` | feed → Fengqiao |
+| (the incident, unchanged) | `police.v1` | Fengqiao → police dispatch |
+| `WorkOrderDispatchedV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns |
+| `ReviewQueuedV1` | `incidents.review.v1` | Fengqiao → district centre |
+| `DeadLetterV1` | `incidents.dlq.v1` | Fengqiao → integrators |
+"""
+
+from schemas.deadletter import DeadLetterReason, DeadLetterV1
+from schemas.decision import RoutingDecisionV1
+from schemas.incident import CallerV1, Channel, IncidentV1, LocationV1
+from schemas.workorder import ReviewQueuedV1, WorkOrderDispatchedV1
+
+__all__ = [
+    "CallerV1",
+    "Channel",
+    "DeadLetterReason",
+    "DeadLetterV1",
+    "IncidentV1",
+    "LocationV1",
+    "ReviewQueuedV1",
+    "RoutingDecisionV1",
+    "WorkOrderDispatchedV1",
+]

@@ -1,0 +1,43 @@
+"""The routing decision: where an incident went and every reason why."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.base import Contract
+
+
+class EvidenceV1(Contract):
+    kind: Literal["town", "village", "outside", "district", "code", "polygon"]
+    text: str
+    code: str
+    town_codes: tuple[str, ...] = ()
+
+
+class RoutingDecisionV1(Contract):
+    """Explains one routing decision: rules, bundle version, evidence and confidence."""
+
+    incident_id: str
+    outcome: Literal["police", "work_order", "review"]
+    verdict: Literal["police", "non_police", "unclear"]
+    reason: str = Field(description="Why the classifier decided so (police_keywords, keywords, feed_category, ...).")
+    matter_type: str | None = Field(None, description="事项类型.")
+    priority: Literal["urgent", "high", "normal", "low"]
+    rule_ids: tuple[str, ...] = ()
+    matched_terms: tuple[str, ...] = ()
+    negated_terms: tuple[str, ...] = ()
+    classification_confidence: float
+    placement: Literal["resolved", "ambiguous", "unresolved", "outside"] | None = None
+    method: Literal["explicit_code", "polygon", "address", "summary", "none"] | None = None
+    evidence: tuple[EvidenceV1, ...] = ()
+    candidates: tuple[str, ...] = Field((), description="Candidate town codes when the town is ambiguous.")
+    resolution_confidence: float | None = None
+    town_code: str | None = None
+    centre_code: str | None = None
+    fallback_to_district: bool = Field(False, description="The town is not onboarded; its district centre receives it.")
+    review_reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"] | None = None
+    bundle: str
+    bundle_version: str
+    decided_at: AwareDatetime

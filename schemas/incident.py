@@ -1,0 +1,67 @@
+"""The incident record (警情) as the 110 feed sends it on `incidents.v1`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.base import Contract, personal
+
+
+class Channel(StrEnum):
+    """How the report reached the 110 centre (报警方式)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    APP = "app"
+    WECHAT = "wechat"
+    VIDEO = "video"
+    WALK_IN = "walk_in"
+    TRANSFER_12345 = "12345"
+    OTHER = "other"
+
+
+class LocationV1(Contract):
+    """A point with its datum: GPS devices report WGS-84, Chinese map apps GCJ-02."""
+
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    datum: Literal["WGS-84", "GCJ-02"] = "WGS-84"
+
+
+class CallerV1(Contract):
+    """The caller (报警人). Personal data: never logged, masked for roles that do not need it."""
+
+    name: Annotated[str | None, Field(max_length=50, **personal("Caller's name (报警人姓名)."))] = None
+    phone: Annotated[str | None, Field(max_length=30, **personal("Caller's phone number (联系电话)."))] = None
+
+
+class IncidentV1(Contract):
+    """One incident from the police dispatch feed. Topic `incidents.v1`, key = `source_id`."""
+
+    schema_: Literal["incident.v1"] = Field("incident.v1", alias="schema", description="Contract name and version.")
+    source_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = Field(
+        description="The feed's own incident number (警情编号); unique within the feed. Repeats are no-ops."
+    )
+    source_system: Annotated[str, Field(min_length=1, max_length=32)] = Field(
+        "110", description="Which system sent it (110, 12345, app)."
+    )
+    received_at: AwareDatetime = Field(description="When the call was received (接警时间), ISO 8601 with zone.")
+    channel: Channel = Field(description="How the report arrived (报警方式).")
+    category_code: Annotated[str | None, Field(max_length=32)] = Field(
+        None, description="The feed's own category code (警情类别代码), when it has one."
+    )
+    category_name: Annotated[str | None, Field(max_length=64)] = Field(
+        None, description="The feed's own category name (警情类别名称)."
+    )
+    summary: Annotated[str, Field(max_length=4000)] = Field(description="Free-text summary (简要警情).")
+    address: Annotated[str, Field(max_length=500)] = Field("", description="Address text (案发地址).")
+    location: LocationV1 | None = Field(None, description="Coordinates with their datum, when known.")
+    town_code: Annotated[str | None, Field(pattern=r"^[0-9]{9}([0-9]{3})?$")] = Field(
+        None, description="NBS town code (9 digits) or village code (12 digits), when the feed knows it."
+    )
+    caller: CallerV1 | None = Field(None, description="The caller (报警人); personal data.")
+
+    model_config = {**Contract.model_config, "populate_by_name": True}

@@ -1,0 +1,38 @@
+"""Events that open work (工单派发) and review items (待人工定位)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from schemas.base import Event
+from schemas.decision import RoutingDecisionV1
+from schemas.incident import IncidentV1
+
+
+class WorkOrderDispatchedV1(Event):
+    """A work order was opened and dispatched (派单) to a command centre.
+
+    Topics `workorders.events.v1` (all) and `towns.<centre_code>.orders.v1` (that centre's).
+    """
+
+    event_type: Literal["workorder.dispatched"] = "workorder.dispatched"
+    order_id: str = Field(description="Work-order number (工单编号), unique.")
+    town_code: str = Field(description="The town that owns the matter.")
+    centre_code: str = Field(description="The centre that receives it: the town's own, or the district's.")
+    matter_type: str
+    priority: Literal["urgent", "high", "normal", "low"]
+    incident: IncidentV1 = Field(description="The incident as received (includes personal data).")
+    decision: RoutingDecisionV1
+
+
+class ReviewQueuedV1(Event):
+    """A non-police incident whose town could not be decided waits for the district dispatcher."""
+
+    event_type: Literal["review.queued"] = "review.queued"
+    review_id: str
+    centre_code: str
+    reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"]
+    incident: IncidentV1
+    decision: RoutingDecisionV1
