@@ -1,0 +1,50 @@
+# Fengqiao — `make run` and `make test` set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-unit test-integration bench lint schemas postgres clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## The embedded default: Tansu broker, SQLite under ./var, the worker and a demo feed.
+run: $(STAMP)
+	$(BIN)/fengqiao run
+
+## Every test the default suite has: unit, import contracts, integration (Tansu + PostgreSQL + SQLite).
+test: $(STAMP) postgres
+	$(BIN)/lint-imports --no-cache
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit
+
+test-integration: $(STAMP) postgres
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/integration
+
+## Offline routing rate on 100,000 generated records (figures, not a pass/fail test).
+bench: $(STAMP)
+	$(BIN)/python bench/routing.py --records 100000
+
+lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
+## JSON Schemas of the wire contracts, for integrators.
+schemas: $(STAMP)
+	$(BIN)/fengqiao schema export docs/schemas
+
+## Start the local PostgreSQL cluster when it is not accepting connections (CI machines, restarts).
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && \
+	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

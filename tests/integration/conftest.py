@@ -1,0 +1,116 @@
+"""Real components for integration tests: a Tansu broker per session, a fresh PostgreSQL
+database per test, and the worker as a separate `fengqiao worker` process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from workers.broker import EmbeddedBroker, free_port
+
+PG_URL = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory) -> Iterator[EmbeddedBroker]:
+    log = tmp_path_factory.mktemp("tansu") / "tansu.log"
+    with EmbeddedBroker(log_path=log) as running:
+        yield running
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A new empty PostgreSQL database, dropped afterwards."""
+    name = f"fengqiao_{uuid.uuid4().hex[:10]}"
+    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = PG_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class WorkerProcess:
+    """A `fengqiao worker` child process with its own topics, group and data directory."""
+
+    env: dict[str, str]
+    log_path: Path
+    prefix: str
+    web_port: int
+    process: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "workers", "worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """Sum of a counter's samples matching `labels`, from the worker's /metrics."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.web_port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture
+def make_worker(broker, tmp_path) -> Iterator:
+    started: list[WorkerProcess] = []
+
+    def make(database_url: str, **extra: str) -> WorkerProcess:
+        prefix = f"t{uuid.uuid4().hex[:8]}."
+        port = free_port()
+        env = {
+            **os.environ,
+            "FENGQIAO_BOOTSTRAP_SERVERS": broker.bootstrap,
+            "FENGQIAO_DATABASE_URL": database_url,
+            "FENGQIAO_TOPIC_PREFIX": prefix,
+            "FENGQIAO_GROUP_ID": f"{prefix}router",
+            "FENGQIAO_DATA_DIR": str(tmp_path / f"data-{len(started)}"),
+            "FENGQIAO_SESSION_TIMEOUT_S": "3",
+            "FENGQIAO_HEARTBEAT_INTERVAL_S": "1",
+            "FENGQIAO_WEB_PORT": str(port),
+            "FENGQIAO_LOG_LEVEL": "INFO",
+            **extra,
+        }
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", prefix, port)
+        started.append(worker)
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,45 @@
+"""Helpers for integration tests: produce to, read back from, and wait on the real broker."""
+
+from __future__ import annotations
+
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=2_000_000)
+    for key, value in records:
+        producer.send(topic, key=key, value=value)
+    producer.flush()
+    producer.close()
+
+
+def consume_all(bootstrap: str, topic: str, partitions: int = 4, idle_s: float = 2.0) -> list:
+    """Every record on `topic` from the beginning, read until nothing new arrives for `idle_s`."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    records, last_new = [], time.monotonic()
+    while time.monotonic() - last_new < idle_s:
+        batch = consumer.poll(timeout_ms=200)
+        for partition_records in batch.values():
+            records.extend(partition_records)
+            last_new = time.monotonic()
+    consumer.close()
+    return records
+
+
+def wait_for(predicate, timeout_s: float, what: str, interval_s: float = 0.5):
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+        except Exception as error:  # the worker may not be serving yet
+            last = error
+        if last is True:
+            return
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}")

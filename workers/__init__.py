@@ -1,0 +1,1 @@
+"""The shell: Faust worker, outbox relay, embedded broker, demo feed and the `fengqiao` CLI."""

@@ -1,0 +1,168 @@
+"""The Faust worker: the routing agent, the outbox relay task and `/metrics`.
+
+Faust acks a batch from `take_events` when the loop body returns, and also when it
+raises or is cancelled. So the body never raises: transient errors (database, broker)
+are retried with backoff on the same batch, and a batch that can be neither finished
+nor retried ends the process without acking, so its records are delivered again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import faust
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from router.domain.routing import Router
+from router.intake import DEAD_LETTER, BatchResult, FeedRecord, Intake
+from workers.metrics import RouterMetrics
+from workers.relay import OutboxRelay
+from workers.settings import Settings
+
+log = structlog.get_logger("fengqiao.worker")
+
+TRANSIENT = (OperationalError, IntegrityError, DBAPIError, ConnectionError, TimeoutError)
+EXIT_UNPROCESSED = 70
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Wiring:
+    """What the worker is built from; tests pass their own clock and metrics."""
+
+    settings: Settings
+    router: Router
+    engine: Engine
+    metrics: RouterMetrics
+    clock: Callable[[], datetime] = utc_now
+
+
+def create_app(w: Wiring) -> faust.App:
+    s = w.settings
+    app = faust.App(
+        s.group_id,
+        broker=[f"kafka://{server}" for server in s.kafka_servers.split(",")],
+        datadir=str(s.data_dir / "faust"),
+        processing_guarantee="at_least_once",
+        broker_session_timeout=s.session_timeout_s,
+        broker_heartbeat_interval=s.heartbeat_interval_s,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=s.topic_partitions,
+        topic_replication_factor=s.replication_factor,
+        producer_acks=-1,
+        key_serializer="raw",
+        value_serializer="raw",
+        web_enabled=True,
+        web_bind=s.web_host,
+        web_port=s.web_port,
+        web_in_thread=False,
+    )
+    intake = Intake(w.router, w.engine.begin, s.topics, s.max_record_bytes)
+    feed = app.topic(s.topics.incidents, key_type=bytes, value_type=bytes)
+    relay_wake = asyncio.Event()
+
+    async def send(topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]):
+        return await app.producer.send(topic, key, value, None, None, headers)
+
+    relay = OutboxRelay(w.engine, send, w.clock, w.metrics, s.relay_batch, s.relay_lease_s)
+
+    @app.agent(feed, name="route")
+    async def route(stream: faust.StreamT) -> None:
+        async for events in stream.take_events(s.batch_size, within=s.batch_window_s):
+            records = [
+                FeedRecord(e.message.value, e.message.key, e.message.topic, e.message.partition, e.message.offset)
+                for e in events
+            ]
+            result = await _route_batch(intake, records, w, s.retry_max_delay_s)
+            _observe(result, w.metrics)
+            relay_wake.set()
+
+    @app.task
+    async def relay_outbox() -> None:
+        delay = 0.1
+        while not app.should_stop:
+            try:
+                while await relay.publish_pending():
+                    pass
+                delay = 0.1
+            except Exception as error:  # aiokafka's errors share no transient base; retry them all
+                w.metrics.retries.labels("relay").inc()
+                log.warning("relay_retry", error=repr(error), delay_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, s.retry_max_delay_s)
+                continue
+            relay_wake.clear()
+            try:
+                await asyncio.wait_for(relay_wake.wait(), timeout=0.5)
+            except TimeoutError:
+                pass
+
+    @app.page("/metrics")
+    async def metrics(web, request):  # noqa: ANN001 - Faust's view signature
+        return web.bytes(generate_latest(w.metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def _route_batch(intake: Intake, records: list[FeedRecord], w: Wiring, max_delay: float) -> BatchResult:
+    """Route one batch, retrying transient failures; never returns without routing it."""
+    delay = 0.1
+    while True:
+        with w.metrics.batch_seconds.time():
+            work = asyncio.ensure_future(asyncio.to_thread(intake.handle, records, w.clock()))
+            try:
+                return await asyncio.shield(work)
+            except asyncio.CancelledError:
+                # Stopping mid-batch: let the commit in flight finish, or die before Faust acks.
+                try:
+                    await work
+                except BaseException as error:
+                    _abandon(records, error)
+                raise
+            except TRANSIENT as error:
+                w.metrics.retries.labels("intake").inc()
+                log.warning("intake_retry", error=type(error).__name__, records=len(records), delay_s=delay,
+                            first_offset=records[0].offset, partition=records[0].partition)
+            except Exception as error:
+                _abandon(records, error)
+        await _sleep_or_abandon(delay, records)
+        delay = min(delay * 2, max_delay)
+
+
+async def _sleep_or_abandon(delay: float, records: list[FeedRecord]) -> None:
+    try:
+        await asyncio.sleep(delay)
+    except asyncio.CancelledError as error:
+        _abandon(records, error)
+
+
+def _abandon(records: list[FeedRecord], error: BaseException) -> None:
+    """End the process without acking, so the batch is redelivered; a bug must be loud, not lossy."""
+    log.critical("batch_abandoned", error=repr(error), records=len(records),
+                 topic=records[0].topic, partition=records[0].partition, first_offset=records[0].offset)
+    os._exit(EXIT_UNPROCESSED)
+
+
+def _observe(result: BatchResult, metrics: RouterMetrics) -> None:
+    for routed in result.routed:
+        metrics.incidents.labels("feed", routed.outcome).inc()
+        if routed.outcome == DEAD_LETTER:
+            metrics.dead_letters.labels(routed.reason or "unknown").inc()
+            log.warning("dead_lettered", reason=routed.reason, topic=routed.record.topic,
+                        partition=routed.record.partition, offset=routed.record.offset)
+        elif routed.incident_id is not None and routed.outcome != "duplicate":
+            metrics.decisions.labels(routed.outcome, routed.town_code or "none").inc()
+            log.info("routed", incident_id=routed.incident_id, outcome=routed.outcome, order_id=routed.order_id,
+                     town_code=routed.town_code, rule_ids=list(routed.rule_ids), topic=routed.record.topic,
+                     partition=routed.record.partition, offset=routed.record.offset)

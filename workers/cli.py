@@ -1,0 +1,142 @@
+"""The `fengqiao` command line: worker, embedded run, offline routing, replay, schemas, bundles."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from router.bundle import BundleError, check_bundle, load_bundle
+
+app = typer.Typer(help="Fengqiao (枫桥): routes non-police incidents to town command centres.", no_args_is_help=True)
+schema_app = typer.Typer(help="Wire contracts.", no_args_is_help=True)
+config_app = typer.Typer(help="Jurisdiction bundles.", no_args_is_help=True)
+db_app = typer.Typer(help="Database.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+
+def _settings(**overrides: object):
+    from workers.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _jurisdiction(directory: Path):
+    try:
+        return load_bundle(directory)
+    except BundleError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+@schema_app.command("export")
+def schema_export(directory: Path) -> None:
+    """Write the JSON Schema of every contract into DIRECTORY."""
+    from schemas.export import export_schemas
+
+    for path in export_schemas(directory):
+        typer.echo(path)
+
+
+@config_app.command("check")
+def config_check(directory: Path) -> None:
+    """Validate a jurisdiction bundle; prints file:line: field: message per problem."""
+    problems = check_bundle(directory)
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problems in {directory}", err=True)
+        raise typer.Exit(1)
+    j = load_bundle(directory)
+    onboarded = sum(t.onboarded for t in j.towns)
+    typer.echo(
+        f"ok: {j.name} {j.version}: {len(j.towns)} towns ({onboarded} onboarded), {len(j.villages)} villages, "
+        f"{len(j.rules.keywords)} keyword rules, {len(j.rules.categories)} categories, {len(j.outside)} outside places"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (FENGQIAO_DATABASE_URL, default SQLite under the data directory)."""
+    from router.store.database import make_engine
+    from router.store.migrate import upgrade
+
+    settings = _settings()
+    upgrade(make_engine(settings.db_url))
+    typer.echo(f"database at head: {settings.db_url.split('@')[-1]}")
+
+
+@app.command()
+def route(
+    jurisdiction: Annotated[Path, typer.Option("--jurisdiction", "-j", help="Bundle directory.")],
+    file: Annotated[str, typer.Argument(help="JSONL incident file, or - for standard input.")] = "-",
+) -> None:
+    """Route incidents offline: one JSON decision line out per JSON line in."""
+    from router.domain.routing import Router
+    from workers.offline import route_lines
+
+    router = Router(_jurisdiction(jurisdiction))
+    source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
+    out = sys.stdout
+    try:
+        for line in route_lines(source, router, datetime.now(UTC), _settings().max_record_bytes):
+            out.write(line)
+            out.write("\n")
+    finally:
+        if source is not sys.stdin.buffer:
+            source.close()
+
+
+@app.command()
+def replay(
+    file: Path,
+    rate: Annotated[float, typer.Option(help="Records per second; 0 sends as fast as possible.")] = 0.0,
+    bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap; default FENGQIAO_BOOTSTRAP_SERVERS.")] = None,
+) -> None:
+    """Publish a JSONL or CSV incident file to the feed topic."""
+    from workers.replay import replay as send_file
+
+    settings = _settings(bootstrap_servers=bootstrap)
+    sent = send_file(file, settings.kafka_servers, settings.topics.incidents, rate)
+    typer.echo(f"sent {sent} records to {settings.topics.incidents}")
+
+
+@app.command()
+def worker() -> None:
+    """Run the routing worker against FENGQIAO_BOOTSTRAP_SERVERS."""
+    from workers.run import run_worker
+
+    run_worker(_settings())
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Feed realistic Xiaoshan demo incidents.")] = True,
+) -> None:
+    """The embedded default: Tansu broker (unless one is configured), SQLite, worker and demo feed."""
+    from workers.run import run_embedded
+
+    run_embedded(_settings(), demo=demo)
+
+
+@app.command()
+def status() -> None:
+    """Totals from the database: incidents per outcome, dead letters, outbox backlog."""
+    from router.store import ledger
+    from router.store.database import make_engine
+
+    with make_engine(_settings().db_url).connect() as conn:
+        counts = ledger.outcome_counts(conn)
+        backlog = ledger.outbox_backlog(conn)
+    for outcome in ("police", "work_order", "review", "dead_letter"):
+        typer.echo(f"{outcome:12} {counts.get(outcome, 0)}")
+    typer.echo(f"{'outbox':12} {backlog} pending")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,52 @@
+"""structlog set-up: JSON lines (pretty on a terminal), with personal data masked.
+
+The domain never logs. Callers must not pass caller fields anyway; the masking processor
+is the second line of defence: keys that name personal data are dropped and anything
+that looks like a mainland phone number is masked in every value.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+import structlog
+
+_PERSONAL_KEYS = {"caller", "caller_name", "caller_phone", "phone", "name_of_caller"}
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3}-?)\d{4}(\d{3,4})(?!\d)")
+
+
+def _mask_phone(text: str) -> str:
+    return _PHONE.sub(lambda m: f"{m.group(1) or m.group(3)}****{m.group(2) or m.group(4)}", text)
+
+
+def mask_personal_data(_logger: object, _method: str, event: dict) -> dict:
+    for key in list(event):
+        if key in _PERSONAL_KEYS:
+            event[key] = "[masked]"
+        elif isinstance(event[key], str):
+            event[key] = _mask_phone(event[key])
+    return event
+
+
+def configure(level: str = "INFO", *, json: bool | None = None) -> None:
+    """Configure structlog and the stdlib root logger once, at the entry point."""
+    json = not sys.stderr.isatty() if json is None else json
+    renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        mask_personal_data,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    # Faust and aiokafka log every message at DEBUG/INFO; that costs CPU and says nothing.
+    for noisy in ("aiokafka", "faust", "mode", "kafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,88 @@
+"""Process entry points: the worker alone, or the embedded default with broker and demo feed."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import faust
+import structlog
+
+from router.bundle import BundleError, load_bundle
+from router.domain.routing import Router
+from router.store.database import make_engine
+from router.store.migrate import upgrade
+from workers import logs
+from workers.app import Wiring, create_app
+from workers.broker import EmbeddedBroker
+from workers.metrics import RouterMetrics
+from workers.settings import Settings
+from workers.topics import ensure_topics, topic_names
+
+log = structlog.get_logger("fengqiao")
+
+
+def prepare(settings: Settings) -> Wiring:
+    """Load and check everything before consuming: a bad bundle stops the start naming file and line."""
+    try:
+        jurisdiction = load_bundle(settings.jurisdiction)
+    except BundleError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    created = ensure_topics(settings.kafka_servers, topic_names(settings.topics, jurisdiction),
+                            settings.topic_partitions, settings.replication_factor)
+    log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
+             topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
+    return Wiring(settings, Router(jurisdiction), engine, RouterMetrics.create())
+
+
+def run_worker(settings: Settings) -> None:
+    logs.configure(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(prepare(settings))
+    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+
+
+def run_embedded(settings: Settings, demo: bool = True) -> None:
+    """`make run`: start what is not configured, print where to look, stop cleanly on Ctrl-C."""
+    from workers.demo import DemoFeed
+
+    logs.configure(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    broker = None
+    if not settings.bootstrap_servers:
+        broker = EmbeddedBroker(log_path=settings.data_dir / "tansu.log").start()
+        settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap})
+    wiring = prepare(settings)
+    feed = DemoFeed(settings, wiring.router.jurisdiction, wiring.engine) if demo else None
+    _banner(settings, broker is not None, demo)
+    stop = threading.Event()
+    threads = [threading.Thread(target=feed.run, args=(stop,), name="demo-feed", daemon=True)] if feed else []
+    for thread in threads:
+        thread.start()
+    try:
+        faust.Worker(create_app(wiring), loglevel="WARNING", quiet=True).execute_from_commandline()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+        if broker:
+            broker.stop()
+        print("Fengqiao stopped.", file=sys.stderr)
+
+
+def _banner(settings: Settings, embedded_broker: bool, demo: bool) -> None:
+    t = settings.topics
+    lines = [
+        "Fengqiao (枫桥) is running — Ctrl-C stops everything.",
+        f"  broker     {settings.kafka_servers}" + ("  (embedded Tansu, memory only)" if embedded_broker else ""),
+        f"  database   {settings.db_url}",
+        f"  bundle     {settings.jurisdiction}",
+        f"  feed       {t.incidents}" + (f"  (demo feed, {settings.demo_rate:g} records/s)" if demo else ""),
+        f"  outputs    {t.police}, {t.workorder_events}, {t.centre_orders('<centre>')}, {t.review}, {t.dead_letters}",
+        f"  metrics    http://{settings.web_host}:{settings.web_port}/metrics",
+        "  status     a line every 5 s below; `fengqiao status` for totals",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)

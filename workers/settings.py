@@ -1,0 +1,60 @@
+"""The one settings object, read from `FENGQIAO_*` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.topics import Topics
+
+_DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "jurisdictions" / "xiaoshan"
+
+
+class Settings(BaseSettings):
+    """Everything a Fengqiao process needs to know; frozen once read at the entry point."""
+
+    model_config = SettingsConfigDict(env_prefix="FENGQIAO_", env_file=".env", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(Path("var"), description="Where the embedded default keeps SQLite, Faust state and logs.")
+    jurisdiction: Path = Field(_DEFAULT_BUNDLE, description="The jurisdiction bundle directory.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default SQLite under data_dir. e.g. postgresql+psycopg://host/db"
+    )
+    bootstrap_servers: str | None = Field(
+        None, description="Kafka bootstrap servers (host:port,...). Unset: `make run` starts an embedded Tansu broker."
+    )
+    topic_prefix: str = Field("", description="Prefix for every topic name, to share a cluster.")
+    topic_partitions: Annotated[int, Field(ge=1, le=256)] = 4
+    replication_factor: Annotated[int, Field(ge=1, le=5)] = 1
+    group_id: str = Field("fengqiao-router", description="Consumer group (and Faust app id).")
+    session_timeout_s: Annotated[float, Field(ge=1, le=300)] = Field(
+        6.0, description="Kafka session timeout; Tansu holds JoinGroup for half of it."
+    )
+    heartbeat_interval_s: Annotated[float, Field(gt=0, le=100)] = 2.0
+    batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    batch_window_s: Annotated[float, Field(gt=0, le=10)] = 0.2
+    max_record_bytes: Annotated[int, Field(ge=1024, le=1_000_000)] = 65_536
+    relay_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
+    relay_lease_s: Annotated[float, Field(ge=1, le=600)] = 30.0
+    retry_max_delay_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+    web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
+    web_host: str = "127.0.0.1"
+    log_level: str = "INFO"
+    demo_rate: Annotated[float, Field(ge=0, le=10_000)] = Field(5.0, description="Demo feed records per second.")
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'fengqiao.db').resolve()}"
+
+    @property
+    def kafka_servers(self) -> str:
+        if not self.bootstrap_servers:
+            raise ValueError("FENGQIAO_BOOTSTRAP_SERVERS is not set and no embedded broker was started")
+        return self.bootstrap_servers

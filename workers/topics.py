@@ -1,0 +1,31 @@
+"""Create the topics a deployment needs (kafka-python admin); existing ones are left alone."""
+
+from __future__ import annotations
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from router.domain.jurisdiction import Jurisdiction
+from schemas.topics import Topics
+
+
+def topic_names(topics: Topics, jurisdiction: Jurisdiction) -> list[str]:
+    """The fixed topics plus one order topic per command centre, district centre included."""
+    centres = {t.centre.code for t in jurisdiction.towns} | {jurisdiction.district_centre.code}
+    return [*topics.fixed(), *(topics.centre_orders(code) for code in sorted(centres))]
+
+
+def ensure_topics(bootstrap: str, names: list[str], partitions: int, replication: int) -> list[str]:
+    """Create missing topics; returns the names created."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="fengqiao-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [n for n in names if n not in existing]
+        for name in missing:
+            try:
+                admin.create_topics([NewTopic(name, partitions, replication)])
+            except TopicAlreadyExistsError:
+                pass
+        return missing
+    finally:
+        admin.close()
