@@ -65,3 +65,9 @@ def outcome_counts(conn: Connection) -> dict[str, int]:
     counts = dict(conn.execute(select(incidents.c.outcome, func.count()).group_by(incidents.c.outcome)).all())
     counts["dead_letter"] = conn.scalar(select(func.count()).select_from(dead_letters)) or 0
     return counts
+
+
+def release_claim(conn: Connection, ids: Sequence[int]) -> None:
+    """Give leased rows back after a failed publish, so the next attempt need not wait out the lease."""
+    if ids:
+        conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(claimed_until=None))
