@@ -110,7 +110,8 @@ def create_app(w: Wiring) -> faust.App:
 
     @app.page("/metrics")
     async def metrics(web, request):  # noqa: ANN001 - Faust's view signature
-        return web.bytes(generate_latest(w.metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type, so the exposition type goes in as a header.
+        return web.bytes(generate_latest(w.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return app
 

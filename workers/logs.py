@@ -14,11 +14,14 @@ import sys
 import structlog
 
 _PERSONAL_KEYS = {"caller", "caller_name", "caller_phone", "phone", "name_of_caller"}
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)|(?<!\d)(0\d{2,3}-?)\d{4}(\d{3,4})(?!\d)")
+_PHONE = re.compile(
+    r"(?<!\d)(?P<head>(?:(?:\+|00)?86)?1[3-9]\d)\d{4}(?P<tail>\d{4})(?!\d)"  # mobile, optional +86
+    r"|(?<!\d)(?P<area>0\d{2,3}-?)\d{4}(?P<line>\d{3,4})(?!\d)"  # landline with area code
+)
 
 
 def _mask_phone(text: str) -> str:
-    return _PHONE.sub(lambda m: f"{m.group(1) or m.group(3)}****{m.group(2) or m.group(4)}", text)
+    return _PHONE.sub(lambda m: f"{m['head'] or m['area']}****{m['tail'] or m['line']}", text)
 
 
 def mask_personal_data(_logger: object, _method: str, event: dict) -> dict:

@@ -1,0 +1,72 @@
+"""Reading feed records: each kind of bad input gets its own dead-letter reason, without personal data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from router.wire import InvalidRecord, read_incident, to_domain
+from schemas.deadletter import DeadLetterReason
+
+LIMIT = 65_536
+GOOD = {
+    "source_id": "330109-20261128-0001",
+    "received_at": "2026-11-28T21:03:11+08:00",
+    "channel": "phone",
+    "summary": "楼上装修噪音",
+    "address": "新塘街道",
+    "caller": {"name": "张伟", "phone": "13800001111"},
+}
+
+
+def _bytes(**changes) -> bytes:
+    record = {**GOOD, **changes}
+    return json.dumps({k: v for k, v in record.items() if v is not ...}, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "field"),
+    [
+        pytest.param(b"x" * (LIMIT + 1), DeadLetterReason.OVERSIZE, None, id="oversize"),
+        pytest.param(b'{"summary": "\xff\xfe"}', DeadLetterReason.BAD_ENCODING, None, id="latin1-bytes"),
+        pytest.param("警情".encode("gbk"), DeadLetterReason.BAD_ENCODING, None, id="gbk-instead-of-utf8"),
+        pytest.param(b"not json", DeadLetterReason.NOT_JSON, None, id="not-json"),
+        pytest.param(b'{"source_id": "A1",', DeadLetterReason.NOT_JSON, None, id="truncated-json"),
+        pytest.param(b"[1, 2]", DeadLetterReason.SCHEMA_VIOLATION, "(record)", id="json-array"),
+        pytest.param(_bytes(source_id=...), DeadLetterReason.SCHEMA_VIOLATION, "source_id", id="missing-id"),
+        pytest.param(_bytes(received_at="2026-11-28T21:03:11"), DeadLetterReason.SCHEMA_VIOLATION,
+                     "received_at", id="time-without-zone"),
+        pytest.param(_bytes(channel="pigeon"), DeadLetterReason.SCHEMA_VIOLATION, "channel", id="bad-channel"),
+        pytest.param(_bytes(colour="red"), DeadLetterReason.SCHEMA_VIOLATION, "colour", id="unknown-field"),
+        pytest.param(_bytes(source_id="id with spaces"), DeadLetterReason.SCHEMA_VIOLATION, "source_id",
+                     id="bad-id"),
+        pytest.param(_bytes(location={"lon": 200, "lat": 30}), DeadLetterReason.SCHEMA_VIOLATION,
+                     "location.lon", id="bad-longitude"),
+        pytest.param(_bytes(town_code="12345"), DeadLetterReason.SCHEMA_VIOLATION, "town_code", id="bad-town-code"),
+        pytest.param(_bytes(caller={"phone": "1" * 40}), DeadLetterReason.SCHEMA_VIOLATION, "caller.phone",
+                     id="caller-phone-too-long"),
+    ],
+)
+def test_each_kind_of_bad_input_has_its_reason(raw: bytes, reason: DeadLetterReason, field: str | None):
+    with pytest.raises(InvalidRecord) as caught:
+        read_incident(raw, LIMIT)
+    assert caught.value.reason is reason
+    assert caught.value.detail
+    if field is not None:
+        assert field in [f for f, _ in caught.value.errors]
+
+
+def test_rejection_detail_names_fields_but_never_echoes_personal_data():
+    with pytest.raises(InvalidRecord) as caught:
+        read_incident(_bytes(caller={"phone": "13800001111" * 4}), LIMIT)
+    assert "caller.phone" in caught.value.detail
+    assert "13800001111" not in caught.value.detail
+
+
+def test_a_valid_record_becomes_a_domain_incident():
+    record = read_incident(_bytes(location={"lon": 120.3, "lat": 30.2, "datum": "GCJ-02"}), LIMIT)
+    incident = to_domain(record)
+    assert incident.incident_id == GOOD["source_id"]
+    assert incident.point is not None and incident.point.datum.value == "GCJ-02"
+    assert incident.received_at.utcoffset().total_seconds() == 8 * 3600
