@@ -106,6 +106,11 @@ class _Reader:
         if manifest is None:
             return None
         self._cross_check(tables)
+        town_codes = {row.code for _, row in tables["towns.csv"]}
+        for boundary in boundaries:
+            if boundary.town_code not in town_codes:
+                self.problems.append(Problem(BOUNDARIES, None, "properties.town_code",
+                                             f"unknown town {boundary.town_code!r}"))
         if self.problems:
             return None
         return _build(manifest, tables, boundaries)
@@ -115,7 +120,11 @@ class _Reader:
         if not path.is_file():
             self.problems.append(Problem(MANIFEST, None, None, "file is missing"))
             return None
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(MANIFEST, None, None, f"not UTF-8: {error.reason} at byte {error.start}"))
+            return None
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
@@ -138,7 +147,7 @@ class _Reader:
             return []
         rows: list[tuple[int, Row]] = []
         try:
-            with path.open(encoding="utf-8", newline="") as handle:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
                 reader = csv.DictReader(handle)
                 expected = set(model.model_fields)
                 unknown = [c for c in reader.fieldnames or [] if c not in expected]
@@ -167,24 +176,36 @@ class _Reader:
             return ()
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as error:
+            self.problems.append(Problem(BOUNDARIES, None, None, f"not UTF-8: {error.reason} at byte {error.start}"))
+            return ()
         except json.JSONDecodeError as error:
             self.problems.append(Problem(BOUNDARIES, error.lineno, None, f"not valid JSON: {error.msg}"))
+            return ()
+        if not isinstance(data, dict) or not isinstance(data.get("features", []), list):
+            self.problems.append(Problem(BOUNDARIES, None, "features", "needs a FeatureCollection"))
             return ()
         boundaries = []
         for index, feature in enumerate(data.get("features", [])):
             field = f"features[{index}]"
+            feature = feature if isinstance(feature, dict) else {}
             code = (feature.get("properties") or {}).get("town_code")
             geometry = feature.get("geometry") or {}
             polygons = {"Polygon": [geometry.get("coordinates")], "MultiPolygon": geometry.get("coordinates")}
             if not code or geometry.get("type") not in polygons:
                 self.problems.append(Problem(BOUNDARIES, None, field, "needs properties.town_code and a (Multi)Polygon"))
                 continue
-            rings = tuple(
-                tuple((float(x), float(y)) for x, y, *_ in ring)
-                for polygon in polygons[geometry["type"]]
-                for ring in polygon
-            )
-            boundaries.append(Boundary(code, rings))
+            try:
+                rings = tuple(
+                    tuple((float(x), float(y)) for x, y, *_ in ring)
+                    for polygon in polygons[geometry["type"]]
+                    for ring in polygon
+                )
+            except (TypeError, ValueError):
+                self.problems.append(Problem(BOUNDARIES, None, f"{field}.geometry.coordinates",
+                                             "needs rings of [lon, lat] numbers"))
+                continue
+            boundaries.append(Boundary(str(code), rings))
         return tuple(boundaries)
 
     def _cross_check(self, tables: dict[str, list]) -> None:
@@ -233,6 +254,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         negation_cues=c.negation_cues,
         negation_window=c.negation_window,
         clause_breaks=c.clause_breaks,
+        negation_fillers=c.negation_fillers,
     )
     d = manifest.district
     return Jurisdiction(

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from router.domain.jurisdiction import Priority, Verdict
+from router.domain.jurisdiction import NEGATION_FILLERS, Priority, Verdict
 
 
 def _split(value: object) -> object:
@@ -58,6 +58,7 @@ class ClassificationSection(_Row):
     negation_cues: tuple[Text, ...] = ()
     negation_window: Annotated[int, Field(ge=0, le=10)] = 2
     clause_breaks: str = "，。；！？,.;!?\n"
+    negation_fillers: str = NEGATION_FILLERS
 
 
 class Manifest(_Row):
@@ -89,7 +90,7 @@ class VillageRow(_Row):
     short_name: str = ""
     aliases: Names = ()
     former_names: Names = ()
-    status: Literal["current", "retired"] = "current"
+    status: Annotated[Literal["current", "retired"], BeforeValidator(lambda v: v or "current")] = "current"
     source: str = ""
 
 

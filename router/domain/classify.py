@@ -71,16 +71,20 @@ class Classifier:
         if roles:
             self._automaton.make_automaton()
         self._breaks = frozenset(rules.clause_breaks)
+        self._fillers = frozenset(rules.negation_fillers)
 
     def classify(self, incident: Incident) -> Classification:
-        text = f"{incident.category_name or ''}\n{incident.summary}"
+        category = self._categories.get(incident.category_code or "")
+        # A known code already says what it means (an `unclear` code must let the summary
+        # decide, so "纠纷类警情" must not count as "纠纷"); an unknown code's name is text.
+        name = incident.category_name if category is None else None
+        text = f"{name or ''}\n{incident.summary}"
         terms, exclusions, cues = self._scan(text)
         negated = [m for m in terms if self._is_negated(m, cues, text)]
         live = [m for m in terms if m not in negated]
         fired = self._fired(live, {m.word for m in exclusions})
         negated_words = tuple(dict.fromkeys(m.word for m in negated))
         police = [(r, w) for r, w in fired if r.verdict is Verdict.POLICE]
-        category = self._categories.get(incident.category_code or "")
 
         if police:
             return self._verdict(Verdict.POLICE, police, negated_words, "police_keywords", 0.9)
@@ -144,7 +148,8 @@ class Classifier:
         window = self._rules.negation_window
         for cue in cues:
             gap = term.start - cue.end
-            if 0 <= gap <= window and not self._breaks.intersection(text[cue.end : term.start]):
+            between = text[cue.end : term.start]
+            if 0 <= gap <= window and not self._breaks.intersection(between) and self._fillers.issuperset(between):
                 return True
         return False
 

@@ -80,7 +80,7 @@ class KeywordRule:
     """A text rule: any of `terms` fires it unless one of `exclusions` is also present.
 
     `negatable` rules do not fire on a term preceded by a negation cue in the same
-    clause ("未动手", "无人受伤").
+    clause ("未动手", "无人受伤"), with at most `negation_window` filler characters between.
     """
 
     rule_id: str
@@ -103,6 +103,11 @@ class CategoryRule:
     priority: Priority
 
 
+# Characters that may stand between a negation cue and its term ("没有人受伤", "没跟人动手");
+# any other gap ("没想到动手", "没有钱就打人") means the cue negates something else.
+NEGATION_FILLERS = "人有过曾再和跟与同被他她们发生"
+
+
 @dataclass(frozen=True, slots=True)
 class ClassificationRules:
     keywords: tuple[KeywordRule, ...]
@@ -110,6 +115,7 @@ class ClassificationRules:
     negation_cues: tuple[str, ...] = ()
     negation_window: int = 2
     clause_breaks: str = "，。；！？,.;!?\n"
+    negation_fillers: str = NEGATION_FILLERS
 
 
 @dataclass(frozen=True, slots=True)
