@@ -22,8 +22,9 @@ from sqlalchemy import Connection
 
 from router.domain.routing import Decision, Outcome, Router
 from router.store import ledger
-from router.wire import InvalidRecord, decision_to_wire, read_incident, to_domain
+from router.wire import InvalidRecord, decision_document, read_incident, to_domain
 from schemas.deadletter import DeadLetterV1, FieldErrorV1
+from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
 from schemas.topics import Topics
 from schemas.workorder import ReviewQueuedV1, WorkOrderDispatchedV1
@@ -123,7 +124,7 @@ class Intake:
     def _stage(
         self, rows: dict[str, list[dict]], record: FeedRecord, incident: IncidentV1, decision: Decision, now: datetime
     ) -> Routed:
-        wire = decision_to_wire(decision, now)
+        wire = RoutingDecisionV1.model_validate(decision_document(decision, now.isoformat()))
         decision_json = wire.model_dump(mode="json")
         key = incident.source_id.encode()
         rows.setdefault("incidents", []).append(

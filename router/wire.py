@@ -6,8 +6,7 @@ with a dead-letter reason; nothing in between is silently dropped.
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -15,7 +14,6 @@ from router.domain.gazetteer import Resolution
 from router.domain.incident import Datum, Incident, Point
 from router.domain.routing import Decision
 from schemas.deadletter import DeadLetterReason
-from schemas.decision import EvidenceV1, RoutingDecisionV1
 from schemas.incident import IncidentV1
 
 
@@ -34,24 +32,21 @@ def read_incident(raw: bytes, max_bytes: int) -> IncidentV1:
     if len(raw) > max_bytes:
         raise InvalidRecord(DeadLetterReason.OVERSIZE, f"record is {len(raw)} bytes; the limit is {max_bytes}")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InvalidRecord(
-            DeadLetterReason.BAD_ENCODING, f"not UTF-8: {error.reason} at byte {error.start}"
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidRecord(
-            DeadLetterReason.NOT_JSON, f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
-    try:
-        return IncidentV1.model_validate(data)
+        return IncidentV1.model_validate_json(raw)
     except ValidationError as error:
-        # Field names and messages only: the offending input may be personal data.
-        errors = tuple((".".join(str(p) for p in e["loc"]) or "(record)", e["msg"]) for e in error.errors())
-        summary = "; ".join(f"{field}: {message}" for field, message in errors[:5])
-        raise InvalidRecord(DeadLetterReason.SCHEMA_VIOLATION, summary, errors) from None
+        problems = error.errors(include_input=False)
+    if problems[0]["type"] == "json_invalid":
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidRecord(
+                DeadLetterReason.BAD_ENCODING, f"not UTF-8: {error.reason} at byte {error.start}"
+            ) from None
+        raise InvalidRecord(DeadLetterReason.NOT_JSON, f"not JSON: {problems[0]['msg']}")
+    # Field names and messages only: the offending input may be personal data.
+    errors = tuple((".".join(str(p) for p in e["loc"]) or "(record)", e["msg"]) for e in problems)
+    summary = "; ".join(f"{field}: {message}" for field, message in errors[:5])
+    raise InvalidRecord(DeadLetterReason.SCHEMA_VIOLATION, summary, errors)
 
 
 def to_domain(record: IncidentV1) -> Incident:
@@ -71,32 +66,37 @@ def to_domain(record: IncidentV1) -> Incident:
     )
 
 
-def decision_to_wire(decision: Decision, decided_at: datetime) -> RoutingDecisionV1:
+def decision_document(decision: Decision, decided_at: str) -> dict[str, Any]:
+    """A decision in the shape of `RoutingDecisionV1`, as plain data.
+
+    Plain data because offline routing serialises hundreds of thousands of these and the
+    core's own types need no re-validation; `RoutingDecisionV1.model_validate` accepts it.
+    `decided_at` is ISO 8601 text, formatted once per batch.
+    """
     c = decision.classification
     r: Resolution | None = decision.resolution
-    return RoutingDecisionV1(
-        incident_id=decision.incident_id,
-        outcome=decision.outcome.value,
-        verdict=c.verdict.value,
-        reason=c.reason,
-        matter_type=c.matter_type,
-        priority=c.priority.value,
-        rule_ids=c.rule_ids,
-        matched_terms=c.matched_terms,
-        negated_terms=c.negated_terms,
-        classification_confidence=c.confidence,
-        placement=r.placement.value if r else None,
-        method=r.method.value if r else None,
-        evidence=tuple(EvidenceV1(kind=e.kind, text=e.text, code=e.code, town_codes=e.town_codes) for e in r.evidence)
-        if r
-        else (),
-        candidates=r.candidates if r else (),
-        resolution_confidence=r.confidence if r else None,
-        town_code=decision.town_code,
-        centre_code=decision.centre_code,
-        fallback_to_district=decision.fallback_to_district,
-        review_reason=decision.review_reason.value if decision.review_reason else None,
-        bundle=decision.bundle,
-        bundle_version=decision.bundle_version,
-        decided_at=decided_at,
-    )
+    return {
+        "incident_id": decision.incident_id,
+        "outcome": decision.outcome.value,
+        "verdict": c.verdict.value,
+        "reason": c.reason,
+        "matter_type": c.matter_type,
+        "priority": c.priority.value,
+        "rule_ids": c.rule_ids,
+        "matched_terms": c.matched_terms,
+        "negated_terms": c.negated_terms,
+        "classification_confidence": c.confidence,
+        "placement": r.placement.value if r else None,
+        "method": r.method.value if r else None,
+        "evidence": [{"kind": e.kind, "text": e.text, "code": e.code, "town_codes": e.town_codes}
+                     for e in r.evidence] if r else [],
+        "candidates": r.candidates if r else (),
+        "resolution_confidence": r.confidence if r else None,
+        "town_code": decision.town_code,
+        "centre_code": decision.centre_code,
+        "fallback_to_district": decision.fallback_to_district,
+        "review_reason": decision.review_reason.value if decision.review_reason else None,
+        "bundle": decision.bundle,
+        "bundle_version": decision.bundle_version,
+        "decided_at": decided_at,
+    }

@@ -6,12 +6,15 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+import pydantic_core
+
 from router.domain.routing import Router
-from router.wire import InvalidRecord, decision_to_wire, read_incident, to_domain
+from router.wire import InvalidRecord, decision_document, read_incident, to_domain
 
 
 def route_lines(lines: Iterable[bytes], router: Router, decided_at: datetime, max_bytes: int) -> Iterator[str]:
     """For each input line: its routing decision, or the dead-letter reason it would get."""
+    decided = decided_at.isoformat()
     for number, line in enumerate(lines, start=1):
         line = line.rstrip(b"\r\n")
         if not line.strip():
@@ -24,5 +27,4 @@ def route_lines(lines: Iterable[bytes], router: Router, decided_at: datetime, ma
                 ensure_ascii=False,
             )
             continue
-        decision = decision_to_wire(router.route(to_domain(incident)), decided_at)
-        yield decision.model_dump_json()
+        yield pydantic_core.to_json(decision_document(router.route(to_domain(incident)), decided)).decode()

@@ -253,7 +253,6 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         ),
         negation_cues=c.negation_cues,
         negation_window=c.negation_window,
-        clause_breaks=c.clause_breaks,
         negation_fillers=c.negation_fillers,
     )
     d = manifest.district

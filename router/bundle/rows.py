@@ -57,7 +57,6 @@ class DistrictSection(_Row):
 class ClassificationSection(_Row):
     negation_cues: tuple[Text, ...] = ()
     negation_window: Annotated[int, Field(ge=0, le=10)] = 2
-    clause_breaks: str = "，。；！？,.;!?\n"
     negation_fillers: str = NEGATION_FILLERS
 
 

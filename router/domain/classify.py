@@ -22,9 +22,6 @@ from router.domain.jurisdiction import (
     Verdict,
 )
 
-_TERM, _EXCLUSION, _CUE = "term", "exclusion", "cue"
-
-
 @dataclass(frozen=True, slots=True)
 class Classification:
     """The classifier's verdict and the evidence for it."""
@@ -40,10 +37,14 @@ class Classification:
 
 
 @dataclass(frozen=True, slots=True)
-class _Match:
-    start: int
-    end: int
+class _Word:
+    """Everything a matched word can mean, resolved once when the automaton is built."""
+
     word: str
+    as_term: tuple[KeywordRule, ...]
+    as_exclusion: tuple[KeywordRule, ...]
+    is_cue: bool
+    negatable: bool
 
 
 class Classifier:
@@ -52,25 +53,25 @@ class Classifier:
     def __init__(self, rules: ClassificationRules) -> None:
         self._rules = rules
         self._categories: dict[str, CategoryRule] = {c.code: c for c in rules.categories}
-        self._order = {r.rule_id: i for i, r in enumerate(rules.keywords)}
-        self._rules_by_term: dict[str, list[KeywordRule]] = defaultdict(list)
-        self._rules_by_exclusion: dict[str, list[KeywordRule]] = defaultdict(list)
-        roles: dict[str, set[str]] = defaultdict(set)
+        self._rank = {r.rule_id: (PRIORITY_RANK[r.priority], i) for i, r in enumerate(rules.keywords)}
+        as_term: dict[str, list[KeywordRule]] = defaultdict(list)
+        as_exclusion: dict[str, list[KeywordRule]] = defaultdict(list)
         for rule in rules.keywords:
             for term in rule.terms:
-                self._rules_by_term[term].append(rule)
-                roles[term].add(_TERM)
+                as_term[term].append(rule)
             for term in rule.exclusions:
-                self._rules_by_exclusion[term].append(rule)
-                roles[term].add(_EXCLUSION)
-        for cue in rules.negation_cues:
-            roles[cue].add(_CUE)
+                as_exclusion[term].append(rule)
+        cues = set(rules.negation_cues)
         self._automaton = ahocorasick.Automaton()
-        for word, word_roles in roles.items():
-            self._automaton.add_word(word, (word, frozenset(word_roles)))
-        if roles:
+        for word in {*as_term, *as_exclusion, *cues}:
+            term_rules = tuple(as_term.get(word, ()))
+            entry = _Word(word, term_rules, tuple(as_exclusion.get(word, ())), word in cues,
+                          any(r.negatable for r in term_rules))
+            self._automaton.add_word(word, entry)
+        self._empty = not (as_term or as_exclusion or cues)
+        if not self._empty:
             self._automaton.make_automaton()
-        self._breaks = frozenset(rules.clause_breaks)
+        self._window = rules.negation_window
         self._fillers = frozenset(rules.negation_fillers)
 
     def classify(self, incident: Incident) -> Classification:
@@ -79,11 +80,7 @@ class Classifier:
         # decide, so "纠纷类警情" must not count as "纠纷"); an unknown code's name is text.
         name = incident.category_name if category is None else None
         text = f"{name or ''}\n{incident.summary}"
-        terms, exclusions, cues = self._scan(text)
-        negated = [m for m in terms if self._is_negated(m, cues, text)]
-        live = [m for m in terms if m not in negated]
-        fired = self._fired(live, {m.word for m in exclusions})
-        negated_words = tuple(dict.fromkeys(m.word for m in negated))
+        fired, negated_words = self._scan(text)
         police = [(r, w) for r, w in fired if r.verdict is Verdict.POLICE]
 
         if police:
@@ -126,41 +123,38 @@ class Classifier:
             confidence=0.95,
         )
 
-    def _scan(self, text: str) -> tuple[list[_Match], list[_Match], list[_Match]]:
-        terms: list[_Match] = []
-        exclusions: list[_Match] = []
-        cues: list[_Match] = []
-        if not self._rules_by_term and not self._rules.negation_cues:
-            return terms, exclusions, cues
-        for end, (word, roles) in self._automaton.iter(text):
-            match = _Match(end + 1 - len(word), end + 1, word)
-            if _TERM in roles:
-                terms.append(match)
-            if _EXCLUSION in roles:
-                exclusions.append(match)
-            if _CUE in roles:
-                cues.append(match)
-        return terms, exclusions, cues
+    def _scan(self, text: str) -> tuple[list[tuple[KeywordRule, str]], tuple[str, ...]]:
+        """The rules that fire (with the term that fired each) and the terms negated."""
+        if self._empty:
+            return [], ()
+        matches: list[tuple[int, _Word]] = []
+        cue_ends: list[int] = []
+        vetoed: set[str] = set()
+        for end, entry in self._automaton.iter(text):
+            start = end + 1 - len(entry.word)
+            if entry.is_cue:
+                cue_ends.append(end + 1)
+            if entry.as_exclusion:
+                vetoed.update(r.rule_id for r in entry.as_exclusion)
+            if entry.as_term:
+                matches.append((start, entry))
+        fired: dict[str, tuple[KeywordRule, str]] = {}
+        negated: dict[str, None] = {}
+        for start, entry in matches:
+            if entry.negatable and cue_ends and self._negated(start, cue_ends, text):
+                negated[entry.word] = None
+                continue
+            for rule in entry.as_term:
+                if rule.rule_id not in vetoed and rule.rule_id not in fired:
+                    fired[rule.rule_id] = (rule, entry.word)
+        return list(fired.values()), tuple(negated)
 
-    def _is_negated(self, term: _Match, cues: list[_Match], text: str) -> bool:
-        if not any(r.negatable for r in self._rules_by_term[term.word]):
-            return False
-        window = self._rules.negation_window
-        for cue in cues:
-            gap = term.start - cue.end
-            between = text[cue.end : term.start]
-            if 0 <= gap <= window and not self._breaks.intersection(between) and self._fillers.issuperset(between):
+    def _negated(self, start: int, cue_ends: list[int], text: str) -> bool:
+        """A cue ends shortly before the term, with only filler characters between ("没有人受伤")."""
+        for cue_end in cue_ends:
+            if 0 <= start - cue_end <= self._window and self._fillers.issuperset(text[cue_end:start]):
                 return True
         return False
-
-    def _fired(self, live: list[_Match], excluded: set[str]) -> list[tuple[KeywordRule, str]]:
-        vetoed = {r.rule_id for word in excluded for r in self._rules_by_exclusion[word]}
-        fired: dict[str, tuple[KeywordRule, str]] = {}
-        for match in live:
-            for rule in self._rules_by_term[match.word]:
-                if rule.rule_id not in vetoed and rule.rule_id not in fired:
-                    fired[rule.rule_id] = (rule, match.word)
-        return list(fired.values())
 
     def _verdict(
         self,
@@ -170,7 +164,9 @@ class Classifier:
         reason: str,
         confidence: float,
     ) -> Classification:
-        hits = sorted(hits, key=lambda h: (PRIORITY_RANK[h[0].priority], self._order[h[0].rule_id]))
+        if len(hits) > 1:
+            rank = self._rank
+            hits = sorted(hits, key=lambda h: rank[h[0].rule_id])
         best = hits[0][0]
         return Classification(
             verdict=verdict,

@@ -58,6 +58,16 @@ class Resolution:
 _NOTHING = Resolution(Placement.UNRESOLVED, Method.NONE)
 
 
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """What one place name can mean, worked out once when the resolver is built."""
+
+    evidence: tuple[Evidence, ...]
+    towns: frozenset[str]  # towns this name names ("新塘街道")
+    village_towns: frozenset[str]  # towns holding a village by this name ("紫霞村": two)
+    outside: bool
+
+
 class TownResolver:
     """Resolves incidents to towns of one jurisdiction; build once, call many times."""
 
@@ -79,7 +89,13 @@ class TownResolver:
             entries[name].append(Evidence("district", name, jurisdiction.district_code))
         self._automaton = ahocorasick.Automaton()
         for name, found in entries.items():
-            self._automaton.add_word(name, tuple(found))
+            meaning = _Name(
+                evidence=tuple(found),
+                towns=frozenset(e.code for e in found if e.kind == "town"),
+                village_towns=frozenset(t for e in found if e.kind == "village" for t in e.town_codes),
+                outside=any(e.kind == "outside" for e in found),
+            )
+            self._automaton.add_word(name, meaning)
         self._automaton.make_automaton()
 
     def resolve(self, incident: Incident) -> Resolution:
@@ -130,17 +146,22 @@ class TownResolver:
     def _by_text(self, text: str, method: Method) -> Resolution:
         if not text:
             return _NOTHING
-        found = tuple(e for _, entries in self._automaton.iter_long(text) for e in entries)
-        if not found:
+        evidence: list[Evidence] = []
+        named: set[str] = set()
+        unique: set[str] = set()
+        shared: set[str] = set()
+        outside = False
+        for _, name in self._automaton.iter_long(text):
+            evidence.extend(name.evidence)
+            named |= name.towns
+            if len(name.village_towns) == 1:
+                unique |= name.village_towns
+            else:
+                shared |= name.village_towns
+            outside = outside or name.outside
+        if not evidence:
             return _NOTHING
-        named = {e.code for e in found if e.kind == "town"}
-        villages: dict[str, set[str]] = defaultdict(set)
-        for e in found:
-            if e.kind == "village":
-                villages[e.text].update(e.town_codes)
-        unique = {next(iter(towns)) for towns in villages.values() if len(towns) == 1}
-        shared = set().union(*(t for t in villages.values() if len(t) > 1)) if villages else set()
-        outside = any(e.kind == "outside" for e in found)
+        found = tuple(evidence)
         inside = named | unique | shared
 
         if outside and not inside:

@@ -114,7 +114,6 @@ class ClassificationRules:
     categories: tuple[CategoryRule, ...] = ()
     negation_cues: tuple[str, ...] = ()
     negation_window: int = 2
-    clause_breaks: str = "，。；！？,.;!?\n"
     negation_fillers: str = NEGATION_FILLERS
 
 

@@ -66,29 +66,17 @@ class Router:
     def route(self, incident: Incident) -> Decision:
         j = self._jurisdiction
         classification = self._classifier.classify(incident)
-        common = {
-            "incident_id": incident.incident_id,
-            "classification": classification,
-            "bundle": j.name,
-            "bundle_version": j.version,
-        }
         if classification.verdict is not Verdict.NON_POLICE:
-            return Decision(outcome=Outcome.POLICE, resolution=None, **common)
+            return Decision(incident.incident_id, Outcome.POLICE, classification, None, j.name, j.version)
         resolution = self._resolver.resolve(incident)
-        if resolution.placement is not Placement.RESOLVED or resolution.town_code is None:
+        town_code = resolution.town_code
+        if resolution.placement is not Placement.RESOLVED or town_code is None:
             return Decision(
-                outcome=Outcome.REVIEW,
-                resolution=resolution,
-                centre_code=j.district_centre.code,
-                review_reason=_REVIEW_REASON[resolution.placement],
-                **common,
+                incident.incident_id, Outcome.REVIEW, classification, resolution, j.name, j.version,
+                centre_code=j.district_centre.code, review_reason=_REVIEW_REASON[resolution.placement],
             )
-        centre = j.centre_for(resolution.town_code)
+        centre = j.centre_for(town_code)
         return Decision(
-            outcome=Outcome.WORK_ORDER,
-            resolution=resolution,
-            town_code=resolution.town_code,
-            centre_code=centre.code,
-            fallback_to_district=centre is j.district_centre,
-            **common,
+            incident.incident_id, Outcome.WORK_ORDER, classification, resolution, j.name, j.version,
+            town_code=town_code, centre_code=centre.code, fallback_to_district=centre is j.district_centre,
         )

@@ -347,7 +347,6 @@ def test_not_a_directory(tmp_path: Path):
 CLASSIFICATION_SETTINGS = [
     # (line appended to [classification], attribute, value)
     pytest.param('negation_fillers = "人"', "negation_fillers", "人", id="negation-fillers"),
-    pytest.param('clause_breaks = "，。"', "clause_breaks", "，。", id="clause-breaks"),
     pytest.param("negation_window = 3", None, None, id="duplicate-key-is-toml-error"),
 ]
 
