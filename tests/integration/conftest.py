@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -83,16 +84,25 @@ class WorkerProcess:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def wait_ready(self, timeout_s: float = 60) -> None:
+        """Until the worker serves /metrics (it has loaded the bundle, migrated and joined)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                self.metric("fengqiao_outbox_backlog")
+                return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"worker not serving after {timeout_s} s:\n{self.log_path.read_text(errors='replace')}")
 
 
 @pytest.fixture
 def make_worker(broker, tmp_path) -> Iterator:
     started: list[WorkerProcess] = []
 
-    def make(database_url: str, **extra: str) -> WorkerProcess:
-        prefix = f"t{uuid.uuid4().hex[:8]}."
+    def make(database_url: str, prefix: str | None = None, **extra: str) -> WorkerProcess:
+        """A worker with its own topics and group, or another member of `prefix`'s group."""
+        prefix = prefix or f"t{uuid.uuid4().hex[:8]}."
         port = free_port()
         env = {
             **os.environ,

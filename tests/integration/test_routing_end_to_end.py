@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -101,6 +102,11 @@ def _run_and_check(broker, worker, database_url: str, samples) -> None:
             envelope = next(v for v in reasons.values() if base64.b64decode(v["payload_base64"]) == sample.value)
             assert envelope["reason"] == sample.expected.reason
             assert ledger["dead"][envelope["fingerprint"]] == sample.expected.reason
+
+    # Callers' phone numbers travel in the records but never into a log line.
+    log = worker.log_path.read_text(errors="replace")
+    assert '"event": "routed"' in log
+    assert not re.search(r"(?<!\d)1[3-9]\d{9}(?!\d)", log), "a phone number reached the worker's log"
 
 
 def test_a_thousand_incidents_each_end_in_one_place_on_postgresql(broker, make_worker, pg_url):
