@@ -19,8 +19,7 @@ run: $(STAMP)
 	$(BIN)/fengqiao run
 
 ## Every test the default suite has: unit, import contracts, integration (Tansu + PostgreSQL + SQLite).
-test: $(STAMP) postgres
-	$(BIN)/lint-imports --no-cache
+test: $(STAMP) postgres lint
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 test-unit: $(STAMP)
@@ -33,7 +32,9 @@ test-integration: $(STAMP) postgres
 bench: $(STAMP)
 	$(BIN)/python bench/routing.py --records 100000
 
+## Style (ruff) and the import contracts that keep the core pure (import-linter).
 lint: $(STAMP)
+	$(BIN)/ruff check router schemas workers tests bench
 	$(BIN)/lint-imports --no-cache
 
 ## JSON Schemas of the wire contracts, for integrators.

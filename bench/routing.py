@@ -12,15 +12,15 @@ import argparse
 import gc
 import statistics
 import time
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from router.bundle import load_bundle
 from router.domain.routing import Router
 from router.wire import InvalidRecord, read_incident
-from workers.offline import route_lines
 from workers.feedgen import MAX_RECORD_BYTES, FeedGenerator
+from workers.offline import route_lines
 
 BUNDLE = Path(__file__).resolve().parent.parent / "jurisdictions" / "xiaoshan"
 

@@ -9,6 +9,7 @@ nor retried ends the process without acking, so its records are delivered again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,10 +104,8 @@ def create_app(w: Wiring) -> faust.App:
                 delay = min(delay * 2, s.retry_max_delay_s)
                 continue
             relay_wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(relay_wake.wait(), timeout=0.5)
-            except TimeoutError:
-                pass
 
     @app.page("/metrics")
     async def metrics(web, request):  # noqa: ANN001 - Faust's view signature

@@ -42,7 +42,7 @@ def run_worker(settings: Settings) -> None:
     logs.configure(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(prepare(settings))
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    _faust_worker(app).execute_from_commandline()
 
 
 def run_embedded(settings: Settings, demo: bool = True) -> None:
@@ -63,7 +63,7 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     for thread in threads:
         thread.start()
     try:
-        faust.Worker(create_app(wiring), loglevel="WARNING", quiet=True).execute_from_commandline()
+        _faust_worker(create_app(wiring)).execute_from_commandline()
     finally:
         stop.set()
         for thread in threads:
@@ -71,6 +71,11 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
         if broker:
             broker.stop()
         print("Fengqiao stopped.", file=sys.stderr)
+
+
+def _faust_worker(app: faust.App) -> faust.Worker:
+    """Faust's worker runs until SIGINT/SIGTERM; our own logging and prints stay as configured."""
+    return faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
 
 
 def _banner(settings: Settings, embedded_broker: bool, demo: bool) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -22,10 +24,8 @@ def ensure_topics(bootstrap: str, names: list[str], partitions: int, replication
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]
         for name in missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics([NewTopic(name, partitions, replication)])
-            except TopicAlreadyExistsError:
-                pass
         return missing
     finally:
         admin.close()

@@ -193,7 +193,8 @@ class _Reader:
             geometry = feature.get("geometry") or {}
             polygons = {"Polygon": [geometry.get("coordinates")], "MultiPolygon": geometry.get("coordinates")}
             if not code or geometry.get("type") not in polygons:
-                self.problems.append(Problem(BOUNDARIES, None, field, "needs properties.town_code and a (Multi)Polygon"))
+                message = "needs properties.town_code and a (Multi)Polygon"
+                self.problems.append(Problem(BOUNDARIES, None, field, message))
                 continue
             try:
                 rings = tuple(

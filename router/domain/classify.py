@@ -22,6 +22,7 @@ from router.domain.jurisdiction import (
     Verdict,
 )
 
+
 @dataclass(frozen=True, slots=True)
 class Classification:
     """The classifier's verdict and the evidence for it."""
