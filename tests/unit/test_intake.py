@@ -9,22 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from router.bundle import load_bundle
-from router.domain.routing import Router
 from router.intake import DEAD_LETTER, DUPLICATE, FeedRecord, Intake, order_id_for
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import outbox, work_orders
 from schemas.topics import Topics
-from workers.settings import Settings
 
 NOW = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
 TOPICS = Topics("t.")
-
-
-@pytest.fixture(scope="module")
-def router() -> Router:
-    return Router(load_bundle(Settings().jurisdiction))
 
 
 @pytest.fixture

@@ -1,0 +1,44 @@
+"""Wire contracts: the committed JSON Schemas are current, and decisions always fit their contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pydantic_core
+import pytest
+
+from router.domain.incident import Incident
+from router.wire import decision_document
+from schemas.decision import RoutingDecisionV1
+from schemas.export import export_schemas
+
+COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+
+
+def test_the_committed_json_schemas_are_what_the_models_export(tmp_path: Path):
+    export_schemas(tmp_path)
+    fresh = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()}
+    committed = {p.name: p.read_text(encoding="utf-8") for p in COMMITTED.iterdir()}
+    assert fresh == committed, "contracts changed: run `make schemas` and review the diff as an integrator would"
+
+
+@pytest.mark.parametrize(
+    ("summary", "address"),
+    [
+        pytest.param("有人持刀伤人", "新塘街道", id="police"),
+        pytest.param("楼上装修噪音，双方未动手", "新塘街道", id="work-order-own-centre"),
+        pytest.param("包工头拖欠工资", "城厢街道", id="work-order-district-fallback"),
+        pytest.param("路灯坏了", "紫霞村", id="review-ambiguous"),
+        pytest.param("路灯坏了", "滨江区西兴街道", id="review-outside"),
+        pytest.param("", "", id="empty"),
+    ],
+)
+def test_every_decision_document_validates_as_routing_decision_v1(router, summary: str, address: str):
+    incident = Incident("X1", datetime(2026, 11, 28, tzinfo=UTC), "phone", summary, address)
+    document = decision_document(router.route(incident), "2026-11-28T21:00:00+00:00")
+
+    model = RoutingDecisionV1.model_validate_json(pydantic_core.to_json(document))
+
+    assert model.incident_id == "X1" and model.bundle == "xiaoshan"
+    assert model.model_dump(mode="json") == RoutingDecisionV1.model_validate(document).model_dump(mode="json")
