@@ -17,10 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.integration.support import REPO
 from workers.broker import EmbeddedBroker, free_port
 
 PG_URL = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,57 @@
+"""`fengqiao run` (what `make run` starts): work orders within 30 s, a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from router.store.database import make_engine
+from router.store.tables import work_orders
+from tests.integration.support import REPO, wait_for
+from workers.broker import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def _orders(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(work_orders))
+    finally:
+        engine.dispose()
+
+
+def test_make_run_opens_work_orders_within_30_s_and_stops_cleanly(tmp_path):
+    data = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+    env.update(FENGQIAO_DATA_DIR=str(data), FENGQIAO_WEB_PORT=str(free_port()), FENGQIAO_DEMO_RATE="10")
+    log = tmp_path / "run.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "workers", "run"], env=env, cwd=REPO, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        url = f"sqlite:///{data / 'fengqiao.db'}"
+        wait_for(lambda: (data / "fengqiao.db").exists() and _orders(url) > 0, 30, "the first work order")
+        assert time.monotonic() - started < 30
+        text = log.read_text(errors="replace")
+        assert "Fengqiao (枫桥) is running" in text and "embedded Tansu" in text
+        broker_port = int(re.search(r"broker +127\.0\.0\.1:(\d+)", text).group(1))
+        wait_for(lambda: "[demo] sent" in log.read_text(errors="replace"), 15, "a status line")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+    assert process.returncode == 0, log.read_text(errors="replace")[-2000:]
+    assert "Fengqiao stopped." in log.read_text(errors="replace")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", broker_port), timeout=1).close()
