@@ -1,4 +1,4 @@
-"""The demo feed of `make run`: realistic Xiaoshan incidents at a steady rate, and a status line."""
+"""The demo feed of `make run`: realistic incidents for the configured jurisdiction at a steady rate."""
 
 from __future__ import annotations
 

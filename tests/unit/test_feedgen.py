@@ -11,12 +11,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 from router.bundle import load_bundle
-from router.domain.incident import Datum, Incident, Point
 from router.domain.jurisdiction import Boundary, Jurisdiction
 from router.domain.routing import Outcome, ReviewReason, Router
+from router.wire import InvalidRecord, read_incident, to_domain
 from schemas.deadletter import DeadLetterReason
 from schemas.incident import Channel, IncidentV1
 from workers.feedgen import MAX_RECORD_BYTES, FeedGenerator, Sample
@@ -36,54 +35,18 @@ def real_router(jurisdiction: Jurisdiction) -> Router:
     return Router(jurisdiction)
 
 
-def _to_domain(record: IncidentV1) -> Incident:
-    """Local stand-in for the wire adapter, so this test depends only on the core and the schema."""
-    point = None
-    if record.location is not None:
-        point = Point(record.location.lon, record.location.lat, Datum(record.location.datum))
-    return Incident(
-        incident_id=record.source_id,
-        received_at=record.received_at,
-        channel=record.channel.value,
-        summary=record.summary,
-        address=record.address,
-        category_code=record.category_code,
-        category_name=record.category_name,
-        point=point,
-        town_code=record.town_code,
-    )
-
-
 def _failure(value: bytes) -> str | None:
-    """The reading order of the worker: size, UTF-8, JSON, schema; None when the record is valid."""
-    if len(value) > MAX_RECORD_BYTES:
-        return DeadLetterReason.OVERSIZE.value
+    """The dead-letter reason the worker gives a record; None when it reads."""
     try:
-        text = value.decode("utf-8")
-    except UnicodeDecodeError:
-        return DeadLetterReason.BAD_ENCODING.value
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        return DeadLetterReason.NOT_JSON.value
-    try:
-        IncidentV1.model_validate_json(value)
-    except ValidationError:
-        python_mode_fails = True
-        try:
-            IncidentV1.model_validate(data)
-            python_mode_fails = False
-        except ValidationError:
-            pass
-        assert python_mode_fails, "JSON mode and python mode must agree"
-        return DeadLetterReason.SCHEMA_VIOLATION.value
-    IncidentV1.model_validate(data)  # both modes accept
+        read_incident(value, MAX_RECORD_BYTES)
+    except InvalidRecord as error:
+        return error.reason.value
     return None
 
 
 def _routed(router: Router, sample: Sample) -> tuple:
     record = IncidentV1.model_validate_json(sample.value)
-    decision = router.route(_to_domain(record))
+    decision = router.route(to_domain(record))
     reason = decision.review_reason.value if decision.review_reason else None
     return decision.outcome.value, decision.town_code, decision.centre_code, reason
 
