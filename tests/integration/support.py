@@ -18,10 +18,10 @@ def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]
     producer.close()
 
 
-def consume_all(bootstrap: str, topic: str, partitions: int = 4, idle_s: float = 2.0) -> list:
+def consume_all(bootstrap: str, topic: str, idle_s: float = 2.0) -> list:
     """Every record on `topic` from the beginning, read until nothing new arrives for `idle_s`."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
     records, last_new = [], time.monotonic()
