@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from router.domain.gazetteer import Resolution
 from router.domain.incident import Datum, Incident, Point
 from router.domain.routing import Decision
+from schemas.base import Contract
 from schemas.deadletter import DeadLetterReason
 from schemas.incident import IncidentV1
 
@@ -29,10 +30,15 @@ class InvalidRecord(Exception):
 
 def read_incident(raw: bytes, max_bytes: int) -> IncidentV1:
     """Decode and validate one feed record, or raise InvalidRecord naming what is wrong."""
+    return read_record(raw, IncidentV1, max_bytes)
+
+
+def read_record(raw: bytes, contract: type[Contract], max_bytes: int) -> Any:
+    """Decode and validate one Kafka record against `contract`, or raise InvalidRecord."""
     if len(raw) > max_bytes:
         raise InvalidRecord(DeadLetterReason.OVERSIZE, f"record is {len(raw)} bytes; the limit is {max_bytes}")
     try:
-        return IncidentV1.model_validate_json(raw)
+        return contract.model_validate_json(raw)
     except ValidationError as error:
         problems = error.errors(include_input=False)
     if problems[0]["type"] == "json_invalid":

@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import TypeVar
 
 import faust
 import structlog
@@ -21,14 +23,18 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from router.commands import CommandHandler
+from router.dead_letters import FeedRecord
 from router.domain.routing import Router
-from router.intake import DEAD_LETTER, BatchResult, FeedRecord, Intake
+from router.intake import DEAD_LETTER, BatchResult, Intake
+from router.sweep import Sweep
 from workers.metrics import RouterMetrics
 from workers.relay import OutboxRelay
 from workers.settings import Settings
 
 log = structlog.get_logger("fengqiao.worker")
 
+T = TypeVar("T")
 TRANSIENT = (OperationalError, IntegrityError, DBAPIError, ConnectionError, TimeoutError)
 EXIT_UNPROCESSED = 70
 
@@ -71,6 +77,7 @@ def create_app(w: Wiring) -> faust.App:
     )
     intake = Intake(w.router, w.engine.begin, s.topics, s.max_record_bytes)
     feed = app.topic(s.topics.incidents, key_type=bytes, value_type=bytes)
+    command_feed = app.topic(s.topics.commands, key_type=bytes, value_type=bytes)
     relay_wake = asyncio.Event()
 
     async def send(topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]):
@@ -81,13 +88,42 @@ def create_app(w: Wiring) -> faust.App:
     @app.agent(feed, name="route")
     async def route(stream: faust.StreamT) -> None:
         async for events in stream.take_events(s.batch_size, within=s.batch_window_s):
-            records = [
-                FeedRecord(e.message.value, e.message.key, e.message.topic, e.message.partition, e.message.offset)
-                for e in events
-            ]
-            result = await _route_batch(intake, records, w, s.retry_max_delay_s)
+            records = [_record(e) for e in events]
+            result = await _until_done(partial(intake.handle, records), records, w, "intake")
             _observe(result, w.metrics)
             relay_wake.set()
+
+    if w.router.jurisdiction.loop is not None:
+        handler = CommandHandler(w.router.jurisdiction, w.engine.begin, s.topics)
+        sweep = Sweep(w.engine.begin, s.topics, s.sweep_batch)
+
+        @app.agent(command_feed, name="commands")
+        async def apply_commands(stream: faust.StreamT) -> None:
+            async for events in stream.take_events(s.batch_size, within=s.batch_window_s):
+                records = [_record(e) for e in events]
+                work = partial(handler.handle_records, records, max_bytes=s.max_record_bytes)
+                outcomes = await _until_done(work, records, w, "commands")
+                for outcome in outcomes:
+                    w.metrics.commands.labels(outcome.status).inc()
+                    log.info("command", order_id=outcome.order_id, status=outcome.status, code=outcome.code)
+                relay_wake.set()
+
+        @app.timer(s.sweep_interval_s, on_leader=True)
+        async def supervise() -> None:
+            """The 1 s tick: fire what is due; a database error waits for the next tick (rows stay due)."""
+            try:
+                while True:
+                    result = await asyncio.to_thread(sweep.tick, w.clock())
+                    for lateness in result.lateness_s:
+                        w.metrics.sweep_lateness.observe(lateness)
+                    w.metrics.sla_effects.inc(result.fired)
+                    if result.claimed:
+                        relay_wake.set()
+                    if result.claimed < s.sweep_batch:
+                        break
+            except TRANSIENT as error:
+                w.metrics.retries.labels("sweep").inc()
+                log.warning("sweep_retry", error=type(error).__name__)
 
     @app.task
     async def relay_outbox() -> None:
@@ -115,29 +151,34 @@ def create_app(w: Wiring) -> faust.App:
     return app
 
 
-async def _route_batch(intake: Intake, records: list[FeedRecord], w: Wiring, max_delay: float) -> BatchResult:
-    """Route one batch, retrying transient failures; never returns without routing it."""
+def _record(event: faust.types.EventT) -> FeedRecord:
+    m = event.message
+    return FeedRecord(m.value, m.key, m.topic, m.partition, m.offset)
+
+
+async def _until_done(work: Callable[[datetime], T], records: list[FeedRecord], w: Wiring, stage: str) -> T:
+    """Run `work(now)` for one batch, retrying transient failures; never returns without having done it."""
     delay = 0.1
     while True:
         with w.metrics.batch_seconds.time():
-            work = asyncio.ensure_future(asyncio.to_thread(intake.handle, records, w.clock()))
+            running = asyncio.ensure_future(asyncio.to_thread(work, w.clock()))
             try:
-                return await asyncio.shield(work)
+                return await asyncio.shield(running)
             except asyncio.CancelledError:
                 # Stopping mid-batch: let the commit in flight finish, or die before Faust acks.
                 try:
-                    await work
+                    await running
                 except BaseException as error:
                     _abandon(records, error)
                 raise
             except TRANSIENT as error:
-                w.metrics.retries.labels("intake").inc()
-                log.warning("intake_retry", error=type(error).__name__, records=len(records), delay_s=delay,
+                w.metrics.retries.labels(stage).inc()
+                log.warning(f"{stage}_retry", error=type(error).__name__, records=len(records), delay_s=delay,
                             first_offset=records[0].offset, partition=records[0].partition)
             except Exception as error:
                 _abandon(records, error)
         await _sleep_or_abandon(delay, records)
-        delay = min(delay * 2, max_delay)
+        delay = min(delay * 2, w.settings.retry_max_delay_s)
 
 
 async def _sleep_or_abandon(delay: float, records: list[FeedRecord]) -> None:

@@ -58,6 +58,11 @@ def config_check(directory: Path) -> None:
         f"ok: {j.name} {j.version}: {len(j.towns)} towns ({onboarded} onboarded), {len(j.villages)} villages, "
         f"{len(j.rules.keywords)} keyword rules, {len(j.rules.categories)} categories, {len(j.outside)} outside places"
     )
+    if j.loop is not None:
+        years = ", ".join(str(y) for y in sorted(j.loop.calendar.years))
+        loop = j.loop
+        typer.echo(f"    {len(loop.sla.policies)} SLA policies, {len(loop.lifecycle.return_reasons)} return reasons, "
+                   f"calendar years {years}")
 
 
 @db_app.command("upgrade")

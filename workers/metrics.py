@@ -17,6 +17,9 @@ class RouterMetrics:
     retries: Counter
     outbox_backlog: Gauge
     published: Counter
+    commands: Counter
+    sla_effects: Counter
+    sweep_lateness: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> RouterMetrics:
@@ -33,6 +36,10 @@ class RouterMetrics:
             retries=Counter("fengqiao_transient_retries", "Retries after a database or broker error.", ["stage"],
                             registry=r),
             outbox_backlog=Gauge("fengqiao_outbox_backlog", "Events committed but not yet published.", registry=r),
+            commands=Counter("fengqiao_commands", "Work-order commands by outcome.", ["status"], registry=r),
+            sla_effects=Counter("fengqiao_sla_effects", "Warnings, breaches and escalations fired.", registry=r),
+            sweep_lateness=Histogram("fengqiao_sweep_lateness_seconds", "How late the sweep fired a due timer.",
+                                     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=r),
             published=Counter("fengqiao_outbox_published", "Events published by the outbox relay.", ["topic_kind"],
                               registry=r),
         )

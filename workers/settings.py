@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
     batch_window_s: Annotated[float, Field(gt=0, le=10)] = 0.2
     max_record_bytes: Annotated[int, Field(ge=1024, le=1_000_000)] = 65_536
+    sweep_interval_s: Annotated[float, Field(gt=0, le=60)] = Field(1.0, description="SLA sweep tick.")
+    sweep_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
     relay_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
     relay_lease_s: Annotated[float, Field(ge=1, le=600)] = 30.0
     retry_max_delay_s: Annotated[float, Field(gt=0, le=300)] = 30.0

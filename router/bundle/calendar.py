@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from router.bundle.load import Problem
+from router.bundle.problems import Problem
 
 CALENDAR_DIR = "calendar"
 COLUMNS = ("date", "kind", "name", "source")

@@ -11,17 +11,23 @@ import json
 import re
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from router.bundle.calendar import CALENDAR_DIR, CalendarData, read_calendars
+from router.bundle.problems import Problem
 from router.bundle.rows import (
     CategoryRow,
+    EscalationRow,
     KeywordRow,
     Manifest,
     OutsideRow,
+    ReturnReasonRow,
+    SlaRow,
     TownRow,
     VillageRow,
 )
@@ -36,6 +42,10 @@ from router.domain.jurisdiction import (
     Town,
     Village,
 )
+from router.domain.lifecycle import LifecycleRules
+from router.domain.loop import LoopRules, MergeRules
+from router.domain.sla import ClockStart, EscalationStep, Limit, SlaPolicy, SlaTable, Unit
+from router.domain.workdays import WorkCalendar
 
 MANIFEST = "bundle.toml"
 BOUNDARIES = "boundaries.geojson"
@@ -45,24 +55,13 @@ _CSV_FILES: dict[str, type[BaseModel]] = {
     "outside.csv": OutsideRow,
     "categories.csv": CategoryRow,
     "keywords.csv": KeywordRow,
+    "sla.csv": SlaRow,
+    "escalation.csv": EscalationRow,
+    "return_reasons.csv": ReturnReasonRow,
 }
 _OPTIONAL = {"outside.csv", "categories.csv"}
 
 Row = TypeVar("Row", bound=BaseModel)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a bundle, located as precisely as the format allows."""
-
-    file: str
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class BundleError(Exception):
@@ -103,6 +102,7 @@ class _Reader:
         manifest = self._manifest()
         tables = {name: self._csv(name, model) for name, model in _CSV_FILES.items()}
         boundaries = self._boundaries()
+        calendars = self._calendars()
         if manifest is None:
             return None
         self._cross_check(tables)
@@ -113,7 +113,18 @@ class _Reader:
                                              f"unknown town {boundary.town_code!r}"))
         if self.problems:
             return None
-        return _build(manifest, tables, boundaries)
+        return _build(manifest, tables, boundaries, calendars)
+
+    def _calendars(self) -> CalendarData:
+        directory = self.directory / CALENDAR_DIR
+        if not directory.is_dir():
+            self.problems.append(Problem(f"{CALENDAR_DIR}/", None, None, "directory is missing"))
+            return CalendarData()
+        data = read_calendars(directory)
+        self.problems.extend(data.problems)
+        if not data.years and not data.problems:
+            self.problems.append(Problem(f"{CALENDAR_DIR}/", None, None, "no calendar files"))
+        return data
 
     def _manifest(self) -> Manifest | None:
         path = self.directory / MANIFEST
@@ -212,12 +223,19 @@ class _Reader:
     def _cross_check(self, tables: dict[str, list]) -> None:
         towns = tables["towns.csv"]
         town_codes = {row.code for _, row in towns}
-        for name, key in (("towns.csv", "code"), ("gazetteer.csv", "code"), ("keywords.csv", "rule_id"),
-                          ("categories.csv", "code"), ("outside.csv", "code")):
-            seen = Counter(getattr(row, key) for _, row in tables[name])
+        unique_keys = (("towns.csv", "code"), ("gazetteer.csv", "code"), ("keywords.csv", "rule_id"),
+                       ("categories.csv", "code"), ("outside.csv", "code"), ("escalation.csv", "step"),
+                       ("return_reasons.csv", "code"), ("sla.csv", "matter_type,priority"))
+        for name, key in unique_keys:
+            fields = key.split(",")
+            seen = Counter(tuple(getattr(row, f) for f in fields) for _, row in tables[name])
             for line, row in tables[name]:
-                if seen[getattr(row, key)] > 1:
-                    self.problems.append(Problem(name, line, key, f"duplicate {key} {getattr(row, key)!r}"))
+                value = tuple(getattr(row, f) for f in fields)
+                if seen[value] > 1:
+                    shown = "/".join(map(str, value))
+                    self.problems.append(Problem(name, line, key, f"duplicate {key} {shown!r}"))
+        if tables["sla.csv"] and not any((r.matter_type, r.priority) == ("*", "*") for _, r in tables["sla.csv"]):
+            self.problems.append(Problem("sla.csv", None, "matter_type,priority", "needs a default row *,*"))
         for line, row in tables["gazetteer.csv"]:
             if row.town_code not in town_codes:
                 self.problems.append(Problem("gazetteer.csv", line, "town_code", f"unknown town {row.town_code!r}"))
@@ -228,7 +246,8 @@ class _Reader:
             self.problems.append(Problem("towns.csv", None, None, "no towns"))
 
 
-def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Boundary, ...]) -> Jurisdiction:
+def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Boundary, ...],
+           calendars: CalendarData) -> Jurisdiction:
     towns = tuple(
         Town(r.code, r.name, r.kind, CommandCentre(r.centre_code, r.centre_name), r.onboarded, r.aliases)
         for _, r in tables["towns.csv"]
@@ -269,6 +288,40 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         outside=tuple(OutsidePlace(r.code, r.name, r.district) for _, r in tables["outside.csv"]),
         district_names=tuple(dict.fromkeys((d.name, *d.names))),
         boundaries=boundaries,
+        loop=_loop_rules(manifest, tables, calendars),
+    )
+
+
+def _loop_rules(manifest: Manifest, tables: dict[str, list], calendars: CalendarData) -> LoopRules:
+    ladder = tuple(
+        EscalationStep(r.kind, timedelta(minutes=r.after_minutes), r.target)
+        for _, r in sorted(tables["escalation.csv"], key=lambda lr: lr[1].step)
+    )
+    policies = {
+        (r.matter_type, r.priority): SlaPolicy(
+            acknowledge=Limit(r.acknowledge_minutes, Unit.MINUTES),
+            report=Limit(r.report, Unit(r.report_unit)),
+            resolve=Limit(r.resolve, Unit(r.resolve_unit)),
+            clock_start=ClockStart(r.clock_start),
+            warn_at=tuple(sorted(r.warn_at)),
+            ladder=ladder,
+        )
+        for _, r in tables["sla.csv"]
+    }
+    m = manifest.merge
+    return LoopRules(
+        sla=SlaTable(policies),
+        lifecycle=LifecycleRules(frozenset(r.code for _, r in tables["return_reasons.csv"]),
+                                 manifest.lifecycle.max_returns),
+        calendar=WorkCalendar(ZoneInfo(manifest.bundle.timezone), calendars.holidays, calendars.workdays,
+                              calendars.years),
+        merge=MergeRules(
+            window=timedelta(hours=m.window_hours),
+            radius_m=m.radius_m,
+            key_dispute_reports=m.key_dispute_reports,
+            key_dispute_window=timedelta(days=m.key_dispute_window_days),
+            key_dispute_working_days=m.key_dispute_working_days,
+        ),
     )
 
 

@@ -60,12 +60,28 @@ class ClassificationSection(_Row):
     negation_fillers: str = NEGATION_FILLERS
 
 
+class LifecycleSection(_Row):
+    max_returns: Annotated[int, Field(ge=0, le=10)] = 2
+
+
+class MergeSection(_Row):
+    """并单 and 重点矛盾纠纷: when a report repeats an open order, and when an order keeps recurring."""
+
+    window_hours: Annotated[float, Field(gt=0, le=24 * 365)] = 72
+    radius_m: Annotated[float, Field(ge=0, le=10_000)] = 150
+    key_dispute_reports: Annotated[int, Field(ge=2, le=100)] = 3
+    key_dispute_window_days: Annotated[int, Field(ge=1, le=365)] = 30
+    key_dispute_working_days: Annotated[int, Field(ge=1, le=250)] = 15
+
+
 class Manifest(_Row):
     """`bundle.toml`: who the bundle is for and its global settings."""
 
     bundle: BundleSection
     district: DistrictSection
     classification: ClassificationSection = ClassificationSection()
+    lifecycle: LifecycleSection = LifecycleSection()
+    merge: MergeSection = MergeSection()
 
 
 class TownRow(_Row):
@@ -131,3 +147,35 @@ class KeywordRow(_Row):
         if not terms:
             raise ValueError("a rule needs at least one term")
         return terms
+
+
+class SlaRow(_Row):
+    """`sla.csv`: deadlines for a (matter type, priority); `*` matches any."""
+
+    matter_type: Text
+    priority: Literal["*", "urgent", "high", "normal", "low"]
+    acknowledge_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)]
+    report: Annotated[int, Field(ge=1, le=10_000)]
+    report_unit: Literal["minutes", "hours", "working_days"]
+    resolve: Annotated[int, Field(ge=1, le=10_000)]
+    resolve_unit: Literal["minutes", "hours", "working_days"]
+    clock_start: Literal["dispatch", "acknowledge"]
+    warn_at: Annotated[tuple[Annotated[float, Field(gt=0, lt=1)], ...], BeforeValidator(_split)] = (0.8,)
+    source: str = ""
+
+
+class EscalationRow(_Row):
+    """`escalation.csv`: one rung of the ladder after a breach (催办 → 督办 → 通报)."""
+
+    step: Annotated[int, Field(ge=1, le=20)]
+    kind: Annotated[str, Field(pattern=r"^[a-z_]{2,20}$")]
+    after_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 30)]
+    target: Literal["centre", "town_leader", "district"]
+    name: str = ""
+
+
+class ReturnReasonRow(_Row):
+    """`return_reasons.csv`: a 退单 reason a town may give."""
+
+    code: Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,16}$")]
+    name: Text

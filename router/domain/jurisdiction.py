@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from router.domain.loop import LoopRules
 
 
 class Verdict(StrEnum):
@@ -132,6 +136,7 @@ class Jurisdiction:
     outside: tuple[OutsidePlace, ...] = ()
     district_names: tuple[str, ...] = ()
     boundaries: tuple[Boundary, ...] = ()
+    loop: LoopRules | None = None  # SLA, lifecycle and merge rules; None routes without opening clocks
     town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

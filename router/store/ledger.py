@@ -7,7 +7,17 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from router.store.tables import dead_letters, incidents, outbox, review_items, work_orders
+from router.store.tables import (
+    dead_letters,
+    holdings,
+    incidents,
+    key_disputes,
+    order_reports,
+    outbox,
+    review_items,
+    sla_timers,
+    work_orders,
+)
 
 
 def known_incidents(conn: Connection, ids: Iterable[str]) -> set[str]:
@@ -27,7 +37,8 @@ def known_fingerprints(conn: Connection, fingerprints: Iterable[str]) -> set[str
 
 def add_rows(conn: Connection, rows: dict[str, list[dict]]) -> None:
     """Insert rows per table name, parents before children, in the caller's transaction."""
-    for table in (incidents, work_orders, review_items, dead_letters, outbox):
+    for table in (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, review_items,
+                  dead_letters, outbox):
         if rows.get(table.name):
             conn.execute(insert(table), rows[table.name])
 
@@ -71,3 +82,8 @@ def release_claim(conn: Connection, ids: Sequence[int]) -> None:
     """Give leased rows back after a failed publish, so the next attempt need not wait out the lease."""
     if ids:
         conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(claimed_until=None))
+
+
+def outbox_row(event_id: str, topic: str, key: bytes | None, value: bytes, headers: dict, now: datetime) -> dict:
+    """One event to publish, to be inserted in the same transaction as the fact it tells."""
+    return {"event_id": event_id, "topic": topic, "key": key, "value": value, "headers": headers, "created_at": now}

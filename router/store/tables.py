@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     LargeBinary,
@@ -14,6 +18,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -24,9 +31,34 @@ metadata = MetaData(
     }
 )
 
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every dialect.
+
+    SQLite keeps no offset: without this, a +08:00 time would come back eight hours off, and
+    the sweep's `due_at <= now` would compare local with UTC text.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: every stored time needs its zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY.
 _SERIAL = BigInteger().with_variant(Integer(), "sqlite")
-_TS = DateTime(timezone=True)
+_TS = UtcDateTime()
 
 incidents = Table(
     "incidents",
@@ -39,6 +71,7 @@ incidents = Table(
     Column("matter_type", String(32)),
     Column("town_code", String(12)),
     Column("centre_code", String(32)),
+    Column("order_id", String(32), comment="the work order it opened or was merged into (并单)"),
     Column("bundle_version", String(64), nullable=False),
     Column("decision", JSON, nullable=False),
     Column("record", JSON, nullable=False, comment="The incident as received; holds personal data."),
@@ -54,10 +87,104 @@ work_orders = Table(
     Column("centre_code", String(32), nullable=False, index=True),
     Column("matter_type", String(32), nullable=False),
     Column("priority", String(8), nullable=False),
-    Column("state", String(24), nullable=False, comment="dispatched (待签收) on opening"),
+    Column("state", String(24), nullable=False, comment="lifecycle state; dispatched (待签收) on opening"),
     Column("summary", Text, nullable=False),
     Column("address", Text, nullable=False),
     Column("opened_at", _TS, nullable=False),
+    Column("generation", Integer, nullable=False, server_default="0", comment="bumped when it changes hands"),
+    Column("report_due", _TS, comment="current 反馈 deadline"),
+    Column("returns", Integer, nullable=False, server_default="0", comment="退单 count"),
+    Column("previous_state", String(24), comment="where reject_return / refuse_extension / unpark go back to"),
+    Column("pending_extension_s", Integer, comment="延期 requested, seconds"),
+    Column("village_code", String(12), comment="the gazetteer entry that placed it, for 并单"),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("reports", Integer, nullable=False, server_default="1", comment="incidents merged into it, itself included"),
+    Column("updated_at", _TS),
+)
+
+order_events = Table(
+    "order_events",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("kind", String(40), nullable=False, comment="an action, rejected, or sla.<stage>.<kind>"),
+    Column("accepted", Boolean, nullable=False),
+    Column("from_state", String(24)),
+    Column("to_state", String(24)),
+    Column("generation", Integer, nullable=False),
+    Column("actor_user", String(64)),
+    Column("actor_role", String(32)),
+    Column("actor_unit", String(32)),
+    Column("at", _TS, nullable=False),
+    Column("details", JSON, nullable=False),
+    comment="Append-only audit of every command, accepted or rejected, and every SLA effect.",
+)
+
+sla_timers = Table(
+    "sla_timers",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("due_at", _TS, nullable=False),
+    Column("unit_code", String(32), nullable=False, comment="the unit charged if it fires"),
+    Column("status", String(12), nullable=False, comment="pending | fired | cancelled"),
+    Column("fired_at", _TS),
+    UniqueConstraint("order_id", "generation", "stage", "kind", "due_at", name="uq_sla_timers_effect"),
+    # The sweep's hot path: a small partial index over pending timers only.
+    Index("ix_sla_timers_pending_due", "due_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
+    Index("ix_sla_timers_order", "order_id", "status"),
+)
+
+commands = Table(
+    "commands",
+    metadata,
+    Column("idempotency_key", String(128), primary_key=True),
+    Column("order_id", String(32), nullable=False),
+    Column("accepted", Boolean, nullable=False),
+    Column("at", _TS, nullable=False),
+)
+
+holdings = Table(
+    "holdings",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("unit_code", String(32), nullable=False),
+    Column("from_at", _TS, nullable=False),
+    Column("to_at", _TS),
+    comment="Who held an order when: delays are charged segment by segment.",
+)
+
+order_reports = Table(
+    "order_reports",
+    metadata,
+    Column("incident_id", String(64), primary_key=True),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("caller", JSON, comment="Personal data: for the callback (回访) only."),
+    Column("received_at", _TS, nullable=False),
+    Column("attached_at", _TS, nullable=False),
+    comment="Every incident behind an order (并单): each caller keeps the right to feedback.",
+)
+
+key_disputes = Table(
+    "key_disputes",
+    metadata,
+    Column("order_id", String(32), primary_key=True),
+    Column("town_code", String(12), nullable=False, index=True),
+    Column("matter_type", String(32), nullable=False),
+    Column("reports", Integer, nullable=False),
+    Column("flagged_at", _TS, nullable=False),
+    Column("resolution_due", _TS, nullable=False),
+    Column("responsible_leader", String(64)),
+    Column("responsible_unit", String(64)),
+    Column("responsible_person", String(64)),
+    comment="重点矛盾纠纷: recurring disputes with a responsible leader, unit, person and deadline.",
 )
 
 review_items = Table(

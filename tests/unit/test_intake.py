@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from router.intake import DEAD_LETTER, DUPLICATE, FeedRecord, Intake, order_id_for
+from router.dispatch import order_id_for
+from router.intake import DEAD_LETTER, DUPLICATE, FeedRecord, Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import outbox, work_orders

@@ -1,0 +1,159 @@
+"""Work-order commands (签收, 反馈, 退单, 改派, 延期 ...): from town systems and from the HTTP API alike.
+
+Each command is applied in its own transaction: the order row is locked, the state machine
+decides, and the order, its clocks, its holding segments, the audit row and the outbox
+events change together. A repeated idempotency key is a no-op; an illegal command changes
+nothing and is answered with a `workorder.command_rejected` event naming the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, update
+
+from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
+from router.domain.jurisdiction import Jurisdiction
+from router.domain.lifecycle import Accepted, Action, Actor, Command, Order, Role, State, decide
+from router.domain.sla import clocks_after
+from router.loop_events import fact_id, record_fact
+from router.store import ledger, orders
+from router.store.tables import order_reports, work_orders
+from router.wire import InvalidRecord, read_record
+from schemas.command import WorkOrderCommandV1
+from schemas.topics import Topics
+
+_DONE = (State.CLOSED, State.WITHDRAWN, State.MERGED)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    """What became of a command: accepted, rejected (with the reason) or a duplicate."""
+
+    status: str  # accepted | rejected | duplicate | dead_letter
+    order_id: str
+    state: str | None = None
+    reason: str | None = None
+    code: str | None = None
+
+
+class CommandHandler:
+    def __init__(
+        self,
+        jurisdiction: Jurisdiction,
+        transaction: Callable[[], AbstractContextManager[Connection]],
+        topics: Topics,
+    ) -> None:
+        if jurisdiction.loop is None:
+            raise ValueError(f"jurisdiction {jurisdiction.name} has no closed-loop rules (sla.csv etc.)")
+        self._j = jurisdiction
+        self._loop = jurisdiction.loop
+        self._transaction = transaction
+        self._topics = topics
+
+    def handle_records(self, records: Sequence[FeedRecord], now: datetime, max_bytes: int) -> list[CommandOutcome]:
+        """Commands as consumed from `workorders.commands.v1`; unreadable ones are dead-lettered once."""
+        outcomes = []
+        for record in records:
+            try:
+                wire = read_record(record.value, WorkOrderCommandV1, max_bytes)
+            except InvalidRecord as error:
+                outcomes.append(self._dead_letter(record, error, now))
+                continue
+            outcomes.append(self.handle(wire, now))
+        return outcomes
+
+    def _dead_letter(self, record: FeedRecord, error: InvalidRecord, now: datetime) -> CommandOutcome:
+        fingerprint = fingerprint_of(record)
+        with self._transaction() as conn:
+            if not ledger.known_fingerprints(conn, [fingerprint]):
+                rows: dict[str, list[dict]] = {}
+                stage_dead_letter(rows, record, error, fingerprint, self._topics.command_dead_letters, now)
+                ledger.add_rows(conn, rows)
+        return CommandOutcome("dead_letter", "", reason=error.detail, code=error.reason.value)
+
+    def handle(self, wire: WorkOrderCommandV1, received_at: datetime) -> CommandOutcome:
+        """Apply one command; raises only on database errors (retry: the idempotency key makes it safe)."""
+        at = wire.at or received_at
+        actor = Actor(wire.actor.user_id, Role(wire.actor.role), wire.actor.unit_code)
+        with self._transaction() as conn:
+            if orders.command_seen(conn, wire.idempotency_key):
+                return CommandOutcome("duplicate", wire.order_id)
+            row = orders.order_for_update(conn, wire.order_id)
+            if row is None:
+                orders.remember_command(conn, wire.idempotency_key, wire.order_id, False, at)
+                return CommandOutcome("rejected", wire.order_id, reason=f"no work order {wire.order_id}",
+                                      code="unknown_order")
+            order = orders.to_order(row)
+            command = self._command(conn, wire, actor, at)
+            if isinstance(command, str):
+                return self._reject(conn, wire, order, actor, at, command, "unknown_target")
+            result = decide(order, command, self._loop.lifecycle)
+            if not isinstance(result, Accepted):
+                r = result.rejection
+                return self._reject(conn, wire, order, actor, at, r.reason, r.code.value)
+            self._apply(conn, wire, row, order, result, at)
+            return CommandOutcome("accepted", wire.order_id, state=result.order.state.value)
+
+    def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor, at: datetime) -> Command | str:
+        """The core's command, or why its target (town, order to merge into) does not exist."""
+        if wire.merge_into and wire.merge_into != wire.order_id and not orders.orders_by_id(conn, [wire.merge_into]):
+            return f"no work order {wire.merge_into} to merge into"
+        centre = None
+        if wire.target_town:
+            if wire.target_town not in self._j.town_by_code:
+                return f"unknown town {wire.target_town}"
+            centre = self._j.centre_for(wire.target_town).code
+        return Command(
+            action=Action(wire.action),
+            actor=actor,
+            at=at,
+            reason_code=wire.reason_code,
+            text=wire.text,
+            target_town=wire.target_town,
+            target_centre=centre,
+            extension=timedelta(hours=wire.extension_hours) if wire.extension_hours else None,
+            merge_into=wire.merge_into,
+            satisfied=wire.satisfied,
+        )
+
+    def _apply(self, conn: Connection, wire: WorkOrderCommandV1, row, before: Order, result: Accepted,
+               at: datetime) -> None:
+        after, transition = result.order, result.event
+        policy = self._loop.sla.policy_for(row["matter_type"], row["priority"])
+        clocks = clocks_after(transition.action.value, after, at, policy, self._loop.calendar)
+        after = replace(after, report_due=clocks.report_due)
+        orders.save_order(conn, after.order_id, orders.order_values(after, at))
+        orders.replace_timers(conn, after.order_id, [s.value for s in clocks.replace],
+                              orders.timer_rows(t for timers in clocks.replace.values() for t in timers))
+        if after.town_code != before.town_code:
+            orders.hand_over(conn, after.order_id, after.town_code, at)
+        if after.state in _DONE:
+            orders.release(conn, after.order_id, at)
+        if transition.action is Action.MERGE and transition.detail("merge_into"):
+            self._merge_reports(conn, after.order_id, str(transition.detail("merge_into")))
+        orders.remember_command(conn, wire.idempotency_key, after.order_id, True, at)
+        record_fact(conn, self._topics, after, event_id=fact_id("command", wire.idempotency_key),
+               event_type=f"workorder.{transition.action.value}", kind=transition.action.value, at=at,
+               from_state=transition.from_state.value, actor=transition.actor, details=dict(transition.details),
+               action=transition.action.value, idempotency_key=wire.idempotency_key, report_due=after.report_due)
+
+    @staticmethod
+    def _merge_reports(conn: Connection, order_id: str, into: str) -> None:
+        """并单: the callers of the merged order keep their right to feedback on the surviving one."""
+        moved = conn.execute(update(order_reports).where(order_reports.c.order_id == order_id)
+                             .values(order_id=into)).rowcount
+        conn.execute(update(work_orders).where(work_orders.c.order_id == into)
+                     .values(reports=work_orders.c.reports + moved))
+
+    def _reject(self, conn: Connection, wire: WorkOrderCommandV1, order: Order, actor: Actor, at: datetime,
+                reason: str, code: str) -> CommandOutcome:
+        orders.remember_command(conn, wire.idempotency_key, order.order_id, False, at)
+        record_fact(conn, self._topics, order, event_id=fact_id("command", wire.idempotency_key),
+               event_type="workorder.command_rejected", kind=wire.action, at=at, accepted=False,
+               from_state=order.state.value, actor=actor, details={"code": code},
+               action=wire.action, reason=reason, idempotency_key=wire.idempotency_key)
+        return CommandOutcome("rejected", order.order_id, state=order.state.value, reason=reason, code=code)

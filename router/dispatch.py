@@ -1,0 +1,215 @@
+"""派单: open a work order for a routed incident, or merge it into the open order it repeats (并单).
+
+Runs inside the intake's batch transaction. A new order starts its SLA clocks and its first
+holding segment; a repeated report attaches its caller to the existing order, and an order
+that keeps recurring is flagged a key dispute (重点矛盾纠纷).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from router.domain.geo import to_wgs84
+from router.domain.incident import Datum, Point
+from router.domain.jurisdiction import Jurisdiction
+from router.domain.lifecycle import Order, State
+from router.domain.loop import MergeRules, Place, same_matter
+from router.domain.routing import Decision
+from router.domain.sla import clocks_on_open
+from router.loop_events import fact_id, record_fact
+from router.store import ledger, orders
+from router.store.tables import incidents, key_disputes, order_reports, work_orders
+from schemas.decision import RoutingDecisionV1
+from schemas.incident import IncidentV1
+from schemas.topics import Topics
+from schemas.workorder import WorkOrderDispatchedV1
+
+_OPEN = tuple(s.value for s in (State.DISPATCHED, State.ACKNOWLEDGED, State.RETURN_REQUESTED,
+                                State.EXTENSION_REQUESTED, State.REOPENED, State.PARKED))
+_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5f00-9c1e-000000110110")
+
+
+def order_id_for(incident_id: str) -> str:
+    """Deterministic work-order number, so a retried batch opens the same order."""
+    return "WO" + uuid.uuid5(_NAMESPACE, f"order:{incident_id}").hex[:14].upper()
+
+
+@dataclass
+class _Opened:
+    """An order opened earlier in the same batch: a later report in the batch may repeat it."""
+
+    order_id: str
+    place: Place
+    row: dict
+
+
+@dataclass
+class Batch:
+    """What one intake transaction stages: rows to insert, and the orders it opened."""
+
+    rows: dict[str, list[dict]] = field(default_factory=dict)
+    opened: list[_Opened] = field(default_factory=list)
+
+
+class Dispatch:
+    def __init__(self, jurisdiction: Jurisdiction, topics: Topics) -> None:
+        self._j = jurisdiction
+        self._topics = topics
+
+    def open_or_merge(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
+                      wire: RoutingDecisionV1, now: datetime) -> tuple[str, bool]:
+        """The order the incident ends in, and whether it was merged into an existing one."""
+        assert decision.town_code and decision.centre_code and decision.classification.matter_type
+        place = _place(incident, decision)
+        loop = self._j.loop
+        if loop is not None:
+            existing = self._repeated(conn, batch, place, loop.merge)
+            if existing is not None:
+                self._merge(conn, batch, existing, incident, place, now)
+                return existing, True
+        return self._open(conn, batch, incident, decision, wire, place, now), False
+
+    def _repeated(self, conn: Connection, batch: Batch, place: Place, rules: MergeRules) -> str | None:
+        for opened in batch.opened:
+            if same_matter(opened.place, place, rules):
+                return opened.order_id
+        first = incidents.alias("first")
+        query = (
+            select(work_orders.c.order_id, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
+                   work_orders.c.lat, first.c.received_at)
+            .join(first, first.c.incident_id == work_orders.c.incident_id)
+            .where(and_(work_orders.c.town_code == place.town_code, work_orders.c.matter_type == place.matter_type,
+                        work_orders.c.state.in_(_OPEN), first.c.received_at >= place.at - rules.window,
+                        first.c.received_at <= place.at))
+            .order_by(first.c.received_at)
+        )
+        for row in conn.execute(query):
+            candidate = Place(place.town_code, place.matter_type, row.received_at, row.village_code, row.address,
+                              row.lon, row.lat)
+            if same_matter(candidate, place, rules):
+                return row.order_id
+        return None
+
+    def _open(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
+              wire: RoutingDecisionV1, place: Place, now: datetime) -> str:
+        order_id = order_id_for(incident.source_id)
+        order = Order(order_id, State.DISPATCHED, place.town_code, decision.centre_code, None)
+        report_due = None
+        if self._j.loop is not None:
+            loop = self._j.loop
+            policy = loop.sla.policy_for(place.matter_type, decision.classification.priority.value)
+            clocks = clocks_on_open(order, now, policy, loop.calendar)
+            report_due = clocks.report_due
+            timers = [t for ts in clocks.replace.values() for t in ts]
+            batch.rows.setdefault("sla_timers", []).extend(
+                {**row, "status": "pending"} for row in orders.timer_rows(timers))
+        row = {
+            "order_id": order_id,
+            "incident_id": incident.source_id,
+            "town_code": place.town_code,
+            "centre_code": decision.centre_code,
+            "matter_type": place.matter_type,
+            "priority": decision.classification.priority.value,
+            "state": State.DISPATCHED.value,
+            "summary": incident.summary,
+            "address": incident.address,
+            "opened_at": now,
+            "generation": 0,
+            "report_due": report_due,
+            "returns": 0,
+            "village_code": place.village_code,
+            "lon": place.lon,
+            "lat": place.lat,
+            "reports": 1,
+            "updated_at": now,
+        }
+        batch.rows.setdefault("work_orders", []).append(row)
+        batch.opened.append(_Opened(order_id, place, row))
+        batch.rows.setdefault("holdings", []).append({"order_id": order_id, "unit_code": place.town_code,
+                                                      "from_at": now})
+        batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
+        event = WorkOrderDispatchedV1(
+            event_id=fact_id("workorder.dispatched", order_id),
+            occurred_at=now,
+            order_id=order_id,
+            town_code=place.town_code,
+            centre_code=decision.centre_code,
+            matter_type=place.matter_type,
+            priority=decision.classification.priority.value,
+            incident=incident,
+            decision=wire,
+        )
+        value = event.model_dump_json(by_alias=True).encode()
+        headers = {"fengqiao-event-id": str(event.event_id), "fengqiao-event-type": event.event_type,
+                   "fengqiao-bundle-version": decision.bundle_version}
+        batch.rows.setdefault("outbox", []).extend([
+            ledger.outbox_row(str(event.event_id), self._topics.workorder_events, order_id.encode(), value, headers,
+                              now),
+            ledger.outbox_row(str(uuid.uuid5(event.event_id, "centre")), self._topics.centre_orders(
+                decision.centre_code), order_id.encode(), value, headers, now),
+        ])
+        return order_id
+
+    def _merge(self, conn: Connection, batch: Batch, order_id: str, incident: IncidentV1, place: Place,
+               now: datetime) -> None:
+        staged = next((o.row for o in batch.opened if o.order_id == order_id), None)
+        if staged is not None:
+            staged["reports"] += 1
+            row = staged
+        else:
+            conn.execute(update(work_orders).where(work_orders.c.order_id == order_id)
+                         .values(reports=work_orders.c.reports + 1, updated_at=now))
+            row = dict(orders.orders_by_id(conn, [order_id])[order_id])
+        batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
+        order = Order(order_id, State(row["state"]), row["town_code"], row["centre_code"], row["report_due"],
+                      generation=row["generation"])
+        record_fact(conn, self._topics, order, event_id=fact_id("report_merged", incident.source_id),
+               event_type="workorder.report_merged", kind="report_merged", at=now,
+               details={"incident_id": incident.source_id, "reports": row["reports"]})
+        self._flag_key_dispute(conn, batch, order, row, incident, place, now)
+
+    def _flag_key_dispute(self, conn: Connection, batch: Batch, order: Order, row: dict, incident: IncidentV1,
+                          place: Place, now: datetime) -> None:
+        loop = self._j.loop
+        assert loop is not None
+        rules = loop.merge
+        since = place.at - rules.key_dispute_window
+        in_db = conn.scalar(select(func.count()).select_from(order_reports).where(
+            order_reports.c.order_id == order.order_id, order_reports.c.received_at >= since)) or 0
+        in_batch = sum(1 for r in batch.rows.get("order_reports", ())
+                       if r["order_id"] == order.order_id and r["received_at"] >= since)
+        flagged = conn.scalar(select(func.count()).select_from(key_disputes).where(
+            key_disputes.c.order_id == order.order_id)) or any(
+            r["order_id"] == order.order_id for r in batch.rows.get("key_disputes", ()))
+        if flagged or in_db + in_batch < rules.key_dispute_reports:
+            return
+        due = loop.calendar.add_working_days(now, rules.key_dispute_working_days)
+        batch.rows.setdefault("key_disputes", []).append({
+            "order_id": order.order_id, "town_code": order.town_code, "matter_type": row["matter_type"],
+            "reports": in_db + in_batch, "flagged_at": now, "resolution_due": due,
+        })
+        record_fact(conn, self._topics, order, event_id=fact_id("key_dispute", order.order_id),
+               event_type="workorder.key_dispute_flagged", kind="key_dispute_flagged", at=now,
+               details={"reports": in_db + in_batch, "resolution_due": due.isoformat(),
+                        "incident_id": incident.source_id})
+
+
+def _report_row(incident: IncidentV1, order_id: str, now: datetime) -> dict:
+    caller = incident.caller.model_dump(mode="json") if incident.caller else None
+    return {"incident_id": incident.source_id, "order_id": order_id, "caller": caller,
+            "received_at": incident.received_at, "attached_at": now}
+
+
+def _place(incident: IncidentV1, decision: Decision) -> Place:
+    village = next((e.code for e in decision.resolution.evidence if e.kind == "village"), None) \
+        if decision.resolution else None
+    lon = lat = None
+    if incident.location is not None:
+        lon, lat = to_wgs84(Point(incident.location.lon, incident.location.lat, Datum(incident.location.datum)))
+    return Place(decision.town_code or "", decision.classification.matter_type or "", incident.received_at,
+                 village, incident.address, lon, lat)
+

@@ -1,0 +1,175 @@
+"""SLA clocks (时限): when each warning, breach and escalation of a stage falls due.
+
+Pure planning: given when a stage's clock starts, the policy and the working calendar,
+return the timers. Timers become rows (`router.store`), and the sweep fires them; whether
+a timer still matters when it falls due is decided by `is_pending`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from router.domain.lifecycle import Order, State
+from router.domain.workdays import WorkCalendar
+
+
+class Stage(StrEnum):
+    ACKNOWLEDGE = "acknowledge"  # 签收
+    REPORT = "report"  # 反馈
+    RESOLVE = "resolve"  # 办结
+
+
+class Unit(StrEnum):
+    MINUTES = "minutes"
+    HOURS = "hours"
+    WORKING_DAYS = "working_days"
+
+
+class ClockStart(StrEnum):
+    DISPATCH = "dispatch"
+    ACKNOWLEDGE = "acknowledge"
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    amount: int
+    unit: Unit
+
+    def due(self, start: datetime, calendar: WorkCalendar) -> datetime:
+        if self.unit is Unit.WORKING_DAYS:
+            return calendar.add_working_days(start, self.amount)
+        return start + timedelta(minutes=self.amount if self.unit is Unit.MINUTES else self.amount * 60)
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationStep:
+    """One rung of the ladder: 催办 remind, 督办 supervise, 通报 notify; `after` the breach."""
+
+    kind: str
+    after: timedelta
+    target: str  # centre | town_leader | district
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    """Deadlines for one (matter type, priority); `acknowledge` is wall-clock (centres work 24 h)."""
+
+    acknowledge: Limit
+    report: Limit
+    resolve: Limit
+    clock_start: ClockStart
+    warn_at: tuple[float, ...]
+    ladder: tuple[EscalationStep, ...]
+
+    def limit(self, stage: Stage) -> Limit:
+        return {Stage.ACKNOWLEDGE: self.acknowledge, Stage.REPORT: self.report, Stage.RESOLVE: self.resolve}[stage]
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """One thing that must happen at `due_at` unless the stage is done by then."""
+
+    order_id: str
+    generation: int
+    stage: Stage
+    kind: str  # warning_50 | warning_80 | breach | escalation.remind | ...
+    due_at: datetime
+    unit_code: str  # the unit charged: the one holding the order
+
+
+def plan(order: Order, stage: Stage, start: datetime, due: datetime, policy: SlaPolicy,
+         calendar: WorkCalendar) -> list[Timer]:
+    """Warnings at the policy's fractions of the clock, the breach at `due`, then the ladder."""
+    working = policy.limit(stage).unit is Unit.WORKING_DAYS and stage is not Stage.ACKNOWLEDGE
+    timers = []
+    for fraction in policy.warn_at:
+        if working:
+            at = calendar.advance_working(start, calendar.working_seconds(start, due) * fraction)
+        else:
+            at = start + (due - start) * fraction
+        timers.append(Timer(order.order_id, order.generation, stage, f"warning_{round(fraction * 100)}", at,
+                            order.town_code))
+    timers.append(Timer(order.order_id, order.generation, stage, "breach", due, order.town_code))
+    for step in policy.ladder:
+        timers.append(Timer(order.order_id, order.generation, stage, f"escalation.{step.kind}", due + step.after,
+                            order.town_code))
+    return timers
+
+
+_PENDING = {
+    Stage.ACKNOWLEDGE: frozenset({State.DISPATCHED}),
+    Stage.REPORT: frozenset({State.ACKNOWLEDGED, State.EXTENSION_REQUESTED, State.RETURN_REQUESTED, State.REOPENED}),
+    Stage.RESOLVE: frozenset({State.DISPATCHED, State.ACKNOWLEDGED, State.EXTENSION_REQUESTED,
+                              State.RETURN_REQUESTED, State.REPORTED, State.REOPENED}),
+}
+
+
+def is_pending(order: Order, timer: Timer) -> bool:
+    """Whether a due timer still matters: same hands (generation) and its stage not yet done."""
+    return timer.generation == order.generation and order.state in _PENDING[timer.stage]
+
+
+@dataclass(frozen=True, slots=True)
+class Clocks:
+    """What a transition does to an order's clocks: stages whose pending timers are replaced
+    (an empty list just stops them), and the report deadline the order now has."""
+
+    replace: dict[Stage, list[Timer]]
+    report_due: datetime | None
+
+
+_ALL = (Stage.ACKNOWLEDGE, Stage.REPORT, Stage.RESOLVE)
+
+
+def clocks_on_open(order: Order, at: datetime, policy: SlaPolicy, calendar: WorkCalendar) -> Clocks:
+    """A newly dispatched order, or one that changed hands (改派/转派): its clocks start over."""
+    stages = _ALL if policy.clock_start is ClockStart.DISPATCH else (Stage.ACKNOWLEDGE,)
+    return _start(order, at, stages, policy, calendar, stop=_ALL)
+
+
+def clocks_after(action: str, order: Order, at: datetime, policy: SlaPolicy, calendar: WorkCalendar) -> Clocks:
+    """The clocks after an accepted action, `order` being the order after it."""
+    if order.state in (State.CLOSED, State.WITHDRAWN, State.MERGED) or action == "park":
+        return Clocks({stage: [] for stage in _ALL}, order.report_due)
+    if action in ("approve_return", "transfer"):
+        return clocks_on_open(order, at, policy, calendar)
+    if action == "acknowledge" and policy.clock_start is ClockStart.ACKNOWLEDGE:
+        return _start(order, at, (Stage.REPORT, Stage.RESOLVE), policy, calendar, stop=(Stage.ACKNOWLEDGE,))
+    if action == "acknowledge":
+        return Clocks({Stage.ACKNOWLEDGE: []}, order.report_due)
+    reopened = action in ("reject_report", "record_callback") and order.state is State.REOPENED
+    if reopened or action == "unpark":
+        return _start(order, at, (Stage.REPORT, Stage.RESOLVE), policy, calendar, stop=())
+    if action == "approve_extension" and order.report_due is not None:
+        return Clocks({Stage.REPORT: plan(order, Stage.REPORT, at, order.report_due, policy, calendar)},
+                      order.report_due)
+    if action == "report":
+        return Clocks({Stage.REPORT: []}, order.report_due)
+    return Clocks({}, order.report_due)
+
+
+def _start(order: Order, at: datetime, stages: tuple[Stage, ...], policy: SlaPolicy, calendar: WorkCalendar,
+           stop: tuple[Stage, ...]) -> Clocks:
+    replace: dict[Stage, list[Timer]] = {stage: [] for stage in stop}
+    report_due = order.report_due
+    for stage in stages:
+        due = policy.limit(stage).due(at, calendar)
+        replace[stage] = plan(order, stage, at, due, policy, calendar)
+        if stage is Stage.REPORT:
+            report_due = due
+    return Clocks(replace, report_due)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTable:
+    """Policies keyed by (matter type, priority); "*" matches any. The most specific row wins."""
+
+    policies: dict[tuple[str, str], SlaPolicy]
+
+    def policy_for(self, matter_type: str, priority: str) -> SlaPolicy:
+        for key in ((matter_type, priority), (matter_type, "*"), ("*", priority), ("*", "*")):
+            if key in self.policies:
+                return self.policies[key]
+        raise LookupError(f"no SLA policy for {matter_type}/{priority} and no default row (*,*)")

@@ -1,0 +1,80 @@
+"""Recording a closed-loop fact: one audit row (append-only) and its outbox events, same transaction.
+
+Event ids derive from what happened (the command's idempotency key, or the timer), so a
+retried transaction writes the same ids and a repeated fact cannot be recorded twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from router.domain.lifecycle import Actor, Order
+from router.store import ledger, orders
+from schemas.command import ActorV1, WorkOrderEventV1
+from schemas.topics import Topics
+
+_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5f00-9c1e-000000110111")
+
+
+def fact_id(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(_NAMESPACE, ":".join(str(p) for p in parts))
+
+
+def record_fact(
+    conn: Connection,
+    topics: Topics,
+    order: Order,
+    *,
+    event_id: uuid.UUID,
+    event_type: str,
+    kind: str,
+    at: datetime,
+    accepted: bool = True,
+    from_state: str | None = None,
+    actor: Actor | None = None,
+    details: Mapping[str, object] | None = None,
+    **fields: object,
+) -> None:
+    """Audit `kind` on `order` and publish it as `event_type` on the events topic and the centre's topic."""
+    details = dict(details or {})
+    orders.add_events(conn, [{
+        "event_id": str(event_id),
+        "order_id": order.order_id,
+        "kind": kind,
+        "accepted": accepted,
+        "from_state": from_state,
+        "to_state": order.state.value,
+        "generation": order.generation,
+        "actor_user": actor.user_id if actor else None,
+        "actor_role": actor.role.value if actor else None,
+        "actor_unit": actor.unit_code if actor else None,
+        "at": at,
+        "details": details,
+    }])
+    event = WorkOrderEventV1(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=at,
+        order_id=order.order_id,
+        town_code=order.town_code,
+        centre_code=order.centre_code,
+        state=order.state.value,
+        generation=order.generation,
+        from_state=from_state,
+        accepted=accepted,
+        actor=ActorV1(user_id=actor.user_id, role=actor.role.value, unit_code=actor.unit_code) if actor else None,
+        details={k: v if isinstance(v, str | int | float | bool) or v is None else str(v) for k, v in details.items()},
+        **fields,
+    )
+    value = event.model_dump_json().encode()
+    key = order.order_id.encode()
+    headers = {"fengqiao-event-id": str(event_id), "fengqiao-event-type": event_type}
+    ledger.add_rows(conn, {"outbox": [
+        ledger.outbox_row(str(event_id), topics.workorder_events, key, value, headers, at),
+        ledger.outbox_row(str(uuid.uuid5(event_id, "centre")), topics.centre_orders(order.centre_code), key, value,
+                          headers, at),
+    ]})

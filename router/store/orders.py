@@ -1,0 +1,143 @@
+"""Reads and writes of the closed loop: work orders, their audit trail, SLA timers, holdings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
+
+from router.domain.lifecycle import Order, State
+from router.domain.sla import Stage, Timer
+from router.store.tables import commands, holdings, order_events, order_reports, sla_timers, work_orders
+
+
+def order_for_update(conn: Connection, order_id: str) -> RowMapping | None:
+    """The order row, locked until the transaction ends (PostgreSQL; SQLite serialises writers)."""
+    query = select(work_orders).where(work_orders.c.order_id == order_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return row._mapping if row else None
+
+
+def orders_by_id(conn: Connection, order_ids: Iterable[str]) -> dict[str, RowMapping]:
+    ids = list(set(order_ids))
+    if not ids:
+        return {}
+    return {r.order_id: r._mapping for r in conn.execute(select(work_orders).where(work_orders.c.order_id.in_(ids)))}
+
+
+def save_order(conn: Connection, order_id: str, values: dict) -> None:
+    conn.execute(update(work_orders).where(work_orders.c.order_id == order_id).values(**values))
+
+
+def command_seen(conn: Connection, key: str) -> bool:
+    return conn.scalar(select(commands.c.idempotency_key).where(commands.c.idempotency_key == key)) is not None
+
+
+def remember_command(conn: Connection, key: str, order_id: str, accepted: bool, at: datetime) -> None:
+    conn.execute(insert(commands).values(idempotency_key=key, order_id=order_id, accepted=accepted, at=at))
+
+
+def add_events(conn: Connection, rows: Sequence[dict]) -> None:
+    if rows:
+        conn.execute(insert(order_events), list(rows))
+
+
+def replace_timers(conn: Connection, order_id: str, stages: Iterable[str], timers: Sequence[dict]) -> None:
+    """Cancel the order's pending timers of `stages`, then add `timers` (a re-planned clock)."""
+    stages = list(stages)
+    if stages:
+        conn.execute(
+            update(sla_timers)
+            .where(sla_timers.c.order_id == order_id, sla_timers.c.status == "pending", sla_timers.c.stage.in_(stages))
+            .values(status="cancelled")
+        )
+    if timers:
+        conn.execute(insert(sla_timers), [{**t, "status": "pending"} for t in timers])
+
+
+def claim_due_timers(conn: Connection, now: datetime, limit: int) -> list[RowMapping]:
+    """Pending timers due by `now`, oldest first, locked so concurrent sweeps skip them."""
+    query = (
+        select(sla_timers)
+        .where(sla_timers.c.status == "pending", sla_timers.c.due_at <= now)
+        .order_by(sla_timers.c.due_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [r._mapping for r in conn.execute(query)]
+
+
+def settle_timers(conn: Connection, fired: Sequence[int], cancelled: Sequence[int], now: datetime) -> None:
+    if fired:
+        conn.execute(update(sla_timers).where(sla_timers.c.id.in_(list(fired))).values(status="fired", fired_at=now))
+    if cancelled:
+        conn.execute(update(sla_timers).where(sla_timers.c.id.in_(list(cancelled))).values(status="cancelled"))
+
+
+def hand_over(conn: Connection, order_id: str, unit_code: str, at: datetime) -> None:
+    """Close the current holding segment and open one for `unit_code` (改派/转派 charge the new unit)."""
+    conn.execute(
+        update(holdings).where(holdings.c.order_id == order_id, holdings.c.to_at.is_(None)).values(to_at=at)
+    )
+    conn.execute(insert(holdings).values(order_id=order_id, unit_code=unit_code, from_at=at))
+
+
+def release(conn: Connection, order_id: str, at: datetime) -> None:
+    conn.execute(
+        update(holdings).where(holdings.c.order_id == order_id, holdings.c.to_at.is_(None)).values(to_at=at)
+    )
+
+
+def reports_since(conn: Connection, order_id: str, since: datetime) -> int:
+    query = select(func.count()).select_from(order_reports).where(
+        order_reports.c.order_id == order_id, order_reports.c.received_at >= since
+    )
+    return conn.scalar(query) or 0
+
+
+def to_order(row: RowMapping) -> Order:
+    """The state machine's view of an order row."""
+    extension = row["pending_extension_s"]
+    return Order(
+        order_id=row["order_id"],
+        state=State(row["state"]),
+        town_code=row["town_code"],
+        centre_code=row["centre_code"],
+        report_due=row["report_due"],
+        returns=row["returns"],
+        previous=State(row["previous_state"]) if row["previous_state"] else None,
+        pending_extension=timedelta(seconds=extension) if extension else None,
+        generation=row["generation"],
+    )
+
+
+def order_values(order: Order, at: datetime) -> dict:
+    """The columns an accepted transition changes."""
+    return {
+        "state": order.state.value,
+        "town_code": order.town_code,
+        "centre_code": order.centre_code,
+        "report_due": order.report_due,
+        "returns": order.returns,
+        "previous_state": order.previous.value if order.previous else None,
+        "pending_extension_s": int(order.pending_extension.total_seconds()) if order.pending_extension else None,
+        "generation": order.generation,
+        "updated_at": at,
+    }
+
+
+def timer_rows(timers: Iterable[Timer]) -> list[dict]:
+    return [
+        {"order_id": t.order_id, "generation": t.generation, "stage": t.stage.value, "kind": t.kind,
+         "due_at": t.due_at, "unit_code": t.unit_code}
+        for t in timers
+    ]
+
+
+def to_timer(row: RowMapping) -> Timer:
+    return Timer(row["order_id"], row["generation"], Stage(row["stage"]), row["kind"], row["due_at"],
+                 row["unit_code"])

@@ -1,0 +1,77 @@
+"""Commands from town systems and operators (`workorders.commands.v1`) and the events they yield."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.base import Contract, Event
+
+ActionName = Literal[
+    "acknowledge", "report", "approve_report", "reject_report", "record_callback", "request_return",
+    "approve_return", "reject_return", "transfer", "request_extension", "approve_extension", "refuse_extension",
+    "park", "unpark", "withdraw", "merge",
+]
+RoleName = Literal["town_operator", "town_leader", "district_dispatcher", "district_supervisor", "admin", "integration"]
+
+
+class ActorV1(Contract):
+    """Who acts, in which role, for which unit (a town code or the district centre's code)."""
+
+    user_id: Annotated[str, Field(min_length=1, max_length=64)]
+    role: RoleName
+    unit_code: Annotated[str, Field(min_length=1, max_length=32)]
+
+
+class WorkOrderCommandV1(Contract):
+    """One command on one work order. Topic `workorders.commands.v1`, key = `order_id`.
+
+    `idempotency_key` is the sender's: a repeated key is a no-op, whatever it carries.
+    """
+
+    schema_: Literal["workorder-command.v1"] = Field("workorder-command.v1", alias="schema")
+    idempotency_key: Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+    order_id: Annotated[str, Field(min_length=1, max_length=32)]
+    action: ActionName
+    actor: ActorV1
+    at: AwareDatetime | None = Field(None, description="When the user acted; default: when Fengqiao received it.")
+    reason_code: Annotated[str | None, Field(max_length=16)] = Field(None, description="退单 reason code.")
+    text: Annotated[str | None, Field(max_length=4000)] = Field(None, description="Report text, review notes.")
+    attachments: tuple[Annotated[str, Field(max_length=500)], ...] = Field(
+        (), description="Attachment references (URLs or storage keys), not the files."
+    )
+    target_town: Annotated[str | None, Field(pattern=r"^[0-9]{9}$")] = Field(
+        None, description="改派/转派 target town code.")
+    extension_hours: Annotated[float | None, Field(gt=0, le=24 * 90)] = Field(None, description="延期 requested.")
+    merge_into: Annotated[str | None, Field(max_length=32)] = None
+    satisfied: bool | None = Field(None, description="回访 outcome.")
+
+    model_config = {**Contract.model_config, "populate_by_name": True}
+
+
+class WorkOrderEventV1(Event):
+    """A lifecycle fact on `workorders.events.v1` and the centre's topic.
+
+    `event_type` is `workorder.<action>` for an accepted command, `workorder.command_rejected`
+    for a rejected one (with `reason`), `workorder.sla` for a warning, breach or escalation
+    (with `stage` and `sla_kind`), and `workorder.report_merged` for a repeated report (并单).
+    """
+
+    event_type: str
+    order_id: str
+    town_code: str
+    centre_code: str
+    state: str
+    generation: int
+    action: str | None = None
+    from_state: str | None = None
+    accepted: bool = True
+    reason: str | None = None
+    actor: ActorV1 | None = None
+    idempotency_key: str | None = None
+    stage: Literal["acknowledge", "report", "resolve"] | None = None
+    sla_kind: str | None = None
+    due_at: AwareDatetime | None = None
+    report_due: AwareDatetime | None = None
+    details: dict[str, str | int | float | bool | None] = {}
