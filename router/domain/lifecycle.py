@@ -362,7 +362,7 @@ def _new_town_given(order: Order, command: Command, rules: LifecycleRules) -> Re
 def _merge_target_given(order: Order, command: Command, rules: LifecycleRules) -> Refusal | None:
     if not command.merge_into:
         return RejectionCode.MISSING_MERGE_TARGET, "merge needs the order to merge into"
-    if command.merge_into == "x":
+    if command.merge_into == order.order_id:
         return RejectionCode.MERGE_INTO_ITSELF, f"cannot merge order {order.order_id} into itself"
     return None
 
