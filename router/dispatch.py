@@ -84,7 +84,7 @@ class Dispatch:
             .join(first, first.c.incident_id == work_orders.c.incident_id)
             .where(and_(work_orders.c.town_code == place.town_code, work_orders.c.matter_type == place.matter_type,
                         work_orders.c.state.in_(_OPEN), first.c.received_at >= place.at - rules.window,
-                        first.c.received_at <= place.at))
+                        first.c.received_at <= place.at + rules.window))
             .order_by(first.c.received_at)
         )
         for row in conn.execute(query):

@@ -13,7 +13,7 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -28,6 +28,7 @@ from router.dead_letters import FeedRecord
 from router.domain.routing import Router
 from router.intake import DEAD_LETTER, BatchResult, Intake
 from router.sweep import Sweep
+from workers.clock import utc_now
 from workers.metrics import RouterMetrics
 from workers.relay import OutboxRelay
 from workers.settings import Settings
@@ -37,10 +38,6 @@ log = structlog.get_logger("fengqiao.worker")
 T = TypeVar("T")
 TRANSIENT = (OperationalError, IntegrityError, DBAPIError, ConnectionError, TimeoutError)
 EXIT_UNPROCESSED = 70
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass

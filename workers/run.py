@@ -15,6 +15,7 @@ from router.store.migrate import upgrade
 from workers import logs
 from workers.app import Wiring, create_app
 from workers.broker import EmbeddedBroker
+from workers.clock import make_clock
 from workers.metrics import RouterMetrics
 from workers.settings import Settings
 from workers.topics import ensure_topics, topic_names
@@ -35,7 +36,8 @@ def prepare(settings: Settings) -> Wiring:
                             settings.topic_partitions, settings.replication_factor)
     log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
              topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
-    return Wiring(settings, Router(jurisdiction), engine, RouterMetrics.create())
+    clock = make_clock(settings.clock_speed, settings.clock_epoch)
+    return Wiring(settings, Router(jurisdiction), engine, RouterMetrics.create(), clock)
 
 
 def run_worker(settings: Settings) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import Topics
@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
     web_host: str = "127.0.0.1"
     log_level: str = "INFO"
+    clock_speed: Annotated[float, Field(ge=1, le=10_000)] = Field(
+        1.0, description="Tests and demos only: how much faster than real time the clock runs from clock_epoch."
+    )
+    clock_epoch: AwareDatetime | None = Field(None, description="Where an accelerated clock starts (ISO 8601).")
     demo_rate: Annotated[float, Field(ge=0, le=10_000)] = Field(5.0, description="Demo feed records per second.")
 
     @property

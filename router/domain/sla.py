@@ -100,7 +100,9 @@ def plan(order: Order, stage: Stage, start: datetime, due: datetime, policy: Sla
 
 _PENDING = {
     Stage.ACKNOWLEDGE: frozenset({State.DISPATCHED}),
-    Stage.REPORT: frozenset({State.ACKNOWLEDGED, State.EXTENSION_REQUESTED, State.RETURN_REQUESTED, State.REOPENED}),
+    # A report clock may start at dispatch (policy clock_start), so an unacknowledged order owes a report too.
+    Stage.REPORT: frozenset({State.DISPATCHED, State.ACKNOWLEDGED, State.EXTENSION_REQUESTED, State.RETURN_REQUESTED,
+                             State.REOPENED}),
     Stage.RESOLVE: frozenset({State.DISPATCHED, State.ACKNOWLEDGED, State.EXTENSION_REQUESTED,
                               State.RETURN_REQUESTED, State.REPORTED, State.REOPENED}),
 }

@@ -1,0 +1,153 @@
+"""The closed loop on Tansu and PostgreSQL: SLA effects exactly once across a SIGKILL, merged
+reports, and commands that are idempotent."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from router.bundle import load_bundle
+from router.store.database import make_engine
+from router.store.tables import order_events, order_reports, outbox, sla_timers, work_orders
+from tests.integration.support import consume_all, produce, wait_for
+from workers.feedgen import FeedGenerator
+from workers.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+SPEED = 30  # test seconds per real second
+
+
+@pytest.fixture
+def short_sla_bundle(tmp_path):
+    """The Xiaoshan bundle with minute-long clocks: every stage breaches and escalates within ~20 s."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(Settings().jurisdiction, bundle)
+    (bundle / "sla.csv").write_text(
+        "matter_type,priority,acknowledge_minutes,report,report_unit,resolve,resolve_unit,clock_start,warn_at,source\n"
+        "*,*,2,4,minutes,6,minutes,dispatch,0.5|0.8,test\n", encoding="utf-8")
+    (bundle / "escalation.csv").write_text(
+        "step,kind,after_minutes,target,name\n1,remind,0,centre,催办\n2,supervise,1,town_leader,督办\n"
+        "3,notify,2,district,通报\n", encoding="utf-8")
+    return bundle
+
+
+def _scalar(url: str, query):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(query)
+    finally:
+        engine.dispose()
+
+
+def _rows(url: str, query) -> list:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(query))
+    finally:
+        engine.dispose()
+
+
+def _incidents(n: int, seed: int):
+    generator = FeedGenerator(load_bundle(Settings().jurisdiction), seed=seed, invalid_share=0, id_prefix=f"CL{seed}")
+    samples = generator.batch(n * 3, datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    return [s for s in samples if s.expected.outcome == "work_order"][:n]
+
+
+def test_sla_effects_fire_exactly_once_and_never_early_across_a_sigkill(broker, make_worker, pg_url,
+                                                                        short_sla_bundle):
+    epoch = datetime.now(UTC).isoformat()
+    env = {"FENGQIAO_JURISDICTION": str(short_sla_bundle), "FENGQIAO_CLOCK_SPEED": str(SPEED),
+           "FENGQIAO_CLOCK_EPOCH": epoch}
+    worker = make_worker(pg_url, **env).start()
+    samples = _incidents(1000, seed=51)
+    produce(broker.bootstrap, Settings(topic_prefix=worker.prefix).topics.incidents,
+            [(s.key, s.value) for s in samples])
+    orders = 0
+
+    def sweeping() -> bool:
+        nonlocal orders
+        orders = _scalar(pg_url, select(func.count()).select_from(work_orders))
+        fired = _scalar(pg_url, select(func.count()).select_from(sla_timers).where(sla_timers.c.status == "fired"))
+        return orders > 500 and fired > 2000
+
+    wait_for(sweeping, 120, "the sweep under way", interval_s=0.2)
+    worker.kill()
+    pending = _scalar(pg_url, select(func.count()).select_from(sla_timers).where(sla_timers.c.status == "pending"))
+    assert pending > 0, "the kill must land while timers are still due"
+    make_worker(pg_url, prefix=worker.prefix, **env).start()
+
+    total = lambda: _scalar(pg_url, select(func.count()).select_from(sla_timers))  # noqa: E731
+    wait_for(lambda: _scalar(pg_url, select(func.count()).select_from(sla_timers)
+                             .where(sla_timers.c.status == "pending")) == 0 and total() > 0, 180,
+             "every timer fired")
+
+    timers = _rows(pg_url, select(sla_timers))
+    effects = _rows(pg_url, select(order_events).where(order_events.c.kind.like("sla.%")))
+    assert len({t.order_id for t in timers}) == _scalar(pg_url, select(func.count()).select_from(work_orders))
+    per_order = Counter(t.order_id for t in timers)
+    assert set(per_order.values()) == {18}, "3 stages x (2 warnings + breach + 3 escalation steps)"
+    assert all(t.status == "fired" for t in timers)
+    early = [(t.order_id, t.stage, t.kind, t.due_at, t.fired_at) for t in timers if t.fired_at < t.due_at]
+    assert not early, f"{len(early)} timers fired early, e.g. {early[:3]}"
+    # Exactly once: one audit row per timer, none twice.
+    keys = Counter((e.order_id, e.kind, e.details["unit_code"]) for e in effects)
+    assert len(effects) == len(timers)
+    assert all(count == 1 for count in keys.values())
+    # And on Kafka, after de-duplicating redeliveries by event id, one event per timer.
+    wait_for(lambda: _scalar(pg_url, select(func.count()).select_from(outbox)
+                             .where(outbox.c.published_at.is_(None))) == 0, 120, "the outbox drained")
+    events = consume_all(broker.bootstrap, Settings(topic_prefix=worker.prefix).topics.workorder_events)
+    sla_events = {json.loads(r.value)["event_id"] for r in events if json.loads(r.value)["event_type"] == "workorder.sla"}
+    assert len(sla_events) == len(timers)
+
+
+def _command(order_id: str, action: str, key: str, unit: str, **extra) -> bytes:
+    body = {"idempotency_key": key, "order_id": order_id, "action": action,
+            "actor": {"user_id": "op-1", "role": "town_operator", "unit_code": unit}, **extra}
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+def test_three_reports_make_one_order_with_three_callers_and_a_repeated_command_changes_it_once(
+        broker, make_worker, pg_url):
+    worker = make_worker(pg_url).start()
+    topics = Settings(topic_prefix=worker.prefix).topics
+    received = datetime.now(UTC) - timedelta(minutes=30)
+    reports = []
+    for i, (name, phone) in enumerate((("张伟", "13800000001"), ("李娜", "13800000002"), ("王芳", "13800000003"))):
+        reports.append(json.dumps({
+            "source_id": f"M{uuid.uuid4().hex[:8]}-{i}", "received_at": (received + timedelta(minutes=i)).isoformat(),
+            "channel": "phone", "summary": "楼上邻居深夜装修，噪音扰民", "address": "萧山区新塘街道傅楼村12号",
+            "caller": {"name": name, "phone": phone}}, ensure_ascii=False).encode())
+    produce(broker.bootstrap, topics.incidents, [(None, r) for r in reports])
+    wait_for(lambda: _scalar(pg_url, select(func.count()).select_from(order_reports)) == 3, 120, "three reports")
+
+    orders = _rows(pg_url, select(work_orders))
+    assert len(orders) == 1 and orders[0].reports == 3
+    callers = [r.caller["name"] for r in _rows(pg_url, select(order_reports))]
+    assert sorted(callers) == ["张伟", "李娜", "王芳"]
+    order = orders[0]
+
+    key = f"ack-{uuid.uuid4().hex}"
+    ack = _command(order.order_id, "acknowledge", key, order.town_code)
+    produce(broker.bootstrap, topics.commands, [(order.order_id.encode(), ack), (order.order_id.encode(), ack)])
+    wait_for(lambda: _rows(pg_url, select(work_orders))[0].state == "acknowledged", 120, "签收")
+    time.sleep(3)  # let the duplicate be consumed too
+    acks = _rows(pg_url, select(order_events).where(order_events.c.kind == "acknowledge"))
+    assert len(acks) == 1
+    # A second, different acknowledge is illegal now and rejected with a reason naming state and action.
+    produce(broker.bootstrap, topics.commands, [(None, _command(order.order_id, "acknowledge", f"ack-{uuid.uuid4().hex}",
+                                                                order.town_code))])
+    wait_for(lambda: len(_rows(pg_url, select(order_events).where(order_events.c.accepted.is_(False)))) == 1, 60,
+             "the rejection")
+    rejection = _rows(pg_url, select(order_events).where(order_events.c.accepted.is_(False)))[0]
+    assert rejection.from_state == "acknowledged"
