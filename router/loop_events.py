@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from router.domain.lifecycle import Actor, Order
-from router.store import ledger, orders
+from router.store import ledger
 from schemas.command import ActorV1, WorkOrderEventV1
 from schemas.topics import Topics
 
@@ -24,8 +24,15 @@ def fact_id(*parts: object) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, ":".join(str(p) for p in parts))
 
 
-def record_fact(
-    conn: Connection,
+def record_fact(conn: Connection, topics: Topics, order: Order, **fact: object) -> None:
+    """Audit a fact on `order` and queue its events now, in the caller's transaction."""
+    rows: dict[str, list[dict]] = {}
+    stage_fact(rows, topics, order, **fact)
+    ledger.add_rows(conn, rows)
+
+
+def stage_fact(
+    rows: dict[str, list[dict]],
     topics: Topics,
     order: Order,
     *,
@@ -39,9 +46,10 @@ def record_fact(
     details: Mapping[str, object] | None = None,
     **fields: object,
 ) -> None:
-    """Audit `kind` on `order` and publish it as `event_type` on the events topic and the centre's topic."""
+    """Stage the audit row of `kind` on `order` and its `event_type` event for the events topic and the
+    centre's topic; many facts then go to the database in one statement per table."""
     details = dict(details or {})
-    orders.add_events(conn, [{
+    rows.setdefault("order_events", []).append({
         "event_id": str(event_id),
         "order_id": order.order_id,
         "kind": kind,
@@ -54,7 +62,7 @@ def record_fact(
         "actor_unit": actor.unit_code if actor else None,
         "at": at,
         "details": details,
-    }])
+    })
     event = WorkOrderEventV1(
         event_id=event_id,
         event_type=event_type,
@@ -73,8 +81,8 @@ def record_fact(
     value = event.model_dump_json().encode()
     key = order.order_id.encode()
     headers = {"fengqiao-event-id": str(event_id), "fengqiao-event-type": event_type}
-    ledger.add_rows(conn, {"outbox": [
+    rows.setdefault("outbox", []).extend([
         ledger.outbox_row(str(event_id), topics.workorder_events, key, value, headers, at),
         ledger.outbox_row(str(uuid.uuid5(event_id, "centre")), topics.centre_orders(order.centre_code), key, value,
                           headers, at),
-    ]})
+    ])

@@ -9,16 +9,15 @@ so it fires after the restart; a commit makes it fired, so it never fires again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from router.domain.sla import is_pending
-from router.loop_events import fact_id, record_fact
-from router.store import orders
+from router.loop_events import fact_id, stage_fact
+from router.store import ledger, orders
 from schemas.topics import Topics
 
 
@@ -34,20 +33,23 @@ class SweepResult:
 
 
 class Sweep:
-    def __init__(self, transaction: Callable[[], AbstractContextManager[Connection]], topics: Topics,
-                 batch: int = 500) -> None:
-        self._transaction = transaction
+    def __init__(self, engine: Engine, topics: Topics, batch: int = 500) -> None:
+        self._engine = engine
+        self._probe: Connection | None = None
         self._topics = topics
         self._batch = batch
 
     def tick(self, now: datetime) -> SweepResult:
         """Fire up to one batch of due timers; call again while it returns a full batch."""
-        with self._transaction() as conn:
+        if not self._anything_due(now):
+            return SweepResult(0, 0, ())
+        with self._engine.begin() as conn:
             due = orders.claim_due_timers(conn, now, self._batch)
             if not due:
                 return SweepResult(0, 0, ())
             by_id = orders.orders_by_id(conn, (row["order_id"] for row in due))
             fired, cancelled, lateness = [], [], []
+            rows: dict[str, list[dict]] = {}
             for row in due:
                 timer = orders.to_timer(row)
                 order_row = by_id.get(timer.order_id)
@@ -57,11 +59,28 @@ class Sweep:
                     continue
                 fired.append(row["id"])
                 lateness.append((now - timer.due_at).total_seconds())
-                record_fact(conn, self._topics, order,
+                stage_fact(rows, self._topics, order,
                        event_id=fact_id("sla", timer.order_id, timer.generation, timer.stage, timer.kind,
                                         timer.due_at.isoformat()),
                        event_type="workorder.sla", kind=f"sla.{timer.stage.value}.{timer.kind}", at=now,
                        from_state=order.state.value, details={"unit_code": timer.unit_code},
                        stage=timer.stage.value, sla_kind=timer.kind, due_at=timer.due_at)
+            ledger.add_rows(conn, rows)
             orders.settle_timers(conn, fired, cancelled, now)
             return SweepResult(len(fired), len(cancelled), tuple(lateness))
+
+    def _anything_due(self, now: datetime) -> bool:
+        """Most ticks find nothing due: ask on a kept autocommit connection, in one round trip."""
+        if self._probe is None:
+            self._probe = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return orders.any_due(self._probe, now)
+        except DBAPIError:
+            self._probe.invalidate()
+            self._probe = None
+            raise
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None

@@ -92,7 +92,7 @@ def create_app(w: Wiring) -> faust.App:
 
     if w.router.jurisdiction.loop is not None:
         handler = CommandHandler(w.router.jurisdiction, w.engine.begin, s.topics)
-        sweep = Sweep(w.engine.begin, s.topics, s.sweep_batch)
+        sweep = Sweep(w.engine, s.topics, s.sweep_batch)
 
         @app.agent(command_feed, name="commands")
         async def apply_commands(stream: faust.StreamT) -> None:

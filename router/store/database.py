@@ -23,4 +23,6 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # No pre-ping: it costs a round trip per checkout, and a dead connection surfaces as an
+    # OperationalError that every caller already retries.
+    return create_engine(url, pool_size=5, max_overflow=5)

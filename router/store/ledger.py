@@ -12,6 +12,7 @@ from router.store.tables import (
     holdings,
     incidents,
     key_disputes,
+    order_events,
     order_reports,
     outbox,
     review_items,
@@ -37,8 +38,8 @@ def known_fingerprints(conn: Connection, fingerprints: Iterable[str]) -> set[str
 
 def add_rows(conn: Connection, rows: dict[str, list[dict]]) -> None:
     """Insert rows per table name, parents before children, in the caller's transaction."""
-    for table in (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, review_items,
-                  dead_letters, outbox):
+    for table in (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, order_events,
+                  review_items, dead_letters, outbox):
         if rows.get(table.name):
             conn.execute(insert(table), rows[table.name])
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, literal_column, select, update
 
 from router.domain.lifecycle import Order, State
 from router.domain.sla import Stage, Timer
-from router.store.tables import commands, holdings, order_events, order_reports, sla_timers, work_orders
+from router.store.tables import commands, holdings, order_reports, sla_timers, work_orders
 
 
 def order_for_update(conn: Connection, order_id: str) -> RowMapping | None:
@@ -40,11 +40,6 @@ def remember_command(conn: Connection, key: str, order_id: str, accepted: bool, 
     conn.execute(insert(commands).values(idempotency_key=key, order_id=order_id, accepted=accepted, at=at))
 
 
-def add_events(conn: Connection, rows: Sequence[dict]) -> None:
-    if rows:
-        conn.execute(insert(order_events), list(rows))
-
-
 def replace_timers(conn: Connection, order_id: str, stages: Iterable[str], timers: Sequence[dict]) -> None:
     """Cancel the order's pending timers of `stages`, then add `timers` (a re-planned clock)."""
     stages = list(stages)
@@ -58,11 +53,21 @@ def replace_timers(conn: Connection, order_id: str, stages: Iterable[str], timer
         conn.execute(insert(sla_timers), [{**t, "status": "pending"} for t in timers])
 
 
+# A literal, not a bound parameter: only then can PostgreSQL prove that the partial index
+# over pending timers applies.
+_PENDING = sla_timers.c.status == literal_column("'pending'")
+
+
+def any_due(conn: Connection, now: datetime) -> bool:
+    query = select(sla_timers.c.id).where(_PENDING, sla_timers.c.due_at <= now).limit(1)
+    return conn.execute(query).first() is not None
+
+
 def claim_due_timers(conn: Connection, now: datetime, limit: int) -> list[RowMapping]:
     """Pending timers due by `now`, oldest first, locked so concurrent sweeps skip them."""
     query = (
         select(sla_timers)
-        .where(sla_timers.c.status == "pending", sla_timers.c.due_at <= now)
+        .where(_PENDING, sla_timers.c.due_at <= now)
         .order_by(sla_timers.c.due_at)
         .limit(limit)
     )

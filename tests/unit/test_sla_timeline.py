@@ -91,7 +91,7 @@ def loop(tmp_path, router, xiaoshan):
     upgrade(engine)
     topics = Topics()
     yield engine, Intake(router, engine.begin, topics, 65_536), CommandHandler(xiaoshan, engine.begin, topics), \
-        Sweep(engine.begin, topics)
+        Sweep(engine, topics)
     engine.dispose()
 
 
