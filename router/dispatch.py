@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, func, select, tuple_, update
 
 from router.domain.geo import to_wgs84
 from router.domain.incident import Datum, Point
@@ -22,7 +22,7 @@ from router.domain.routing import Decision
 from router.domain.sla import clocks_on_open
 from router.loop_events import fact_id, record_fact
 from router.store import ledger, orders
-from router.store.tables import incidents, key_disputes, order_reports, work_orders
+from router.store.tables import key_disputes, order_reports, work_orders
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
 from schemas.topics import Topics
@@ -39,20 +39,20 @@ def order_id_for(incident_id: str) -> str:
 
 
 @dataclass
-class _Opened:
-    """An order opened earlier in the same batch: a later report in the batch may repeat it."""
+class _Open:
+    """An open order a report may repeat: stored already (`row` None) or opened in this batch."""
 
     order_id: str
     place: Place
-    row: dict
+    row: dict | None = None
 
 
 @dataclass
 class Batch:
-    """What one intake transaction stages: rows to insert, and the orders it opened."""
+    """What one intake transaction stages: rows to insert, and the open orders by (town, matter type)."""
 
     rows: dict[str, list[dict]] = field(default_factory=dict)
-    opened: list[_Opened] = field(default_factory=list)
+    open: dict[tuple[str, str], list[_Open]] = field(default_factory=dict)
 
 
 class Dispatch:
@@ -60,38 +60,45 @@ class Dispatch:
         self._j = jurisdiction
         self._topics = topics
 
+    def prefetch(self, conn: Connection, batch: Batch, places: list[Place]) -> None:
+        """Load, in one query, the open orders that the batch's reports could repeat."""
+        if self._j.loop is None or not places:
+            return
+        window = self._j.loop.merge.window
+        keys = {(p.town_code, p.matter_type) for p in places}
+        query = (
+            select(work_orders.c.order_id, work_orders.c.town_code, work_orders.c.matter_type,
+                   work_orders.c.received_at, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
+                   work_orders.c.lat)
+            .where(tuple_(work_orders.c.town_code, work_orders.c.matter_type).in_(sorted(keys)),
+                   work_orders.c.state.in_(_OPEN),
+                   work_orders.c.received_at >= min(p.at for p in places) - window,
+                   work_orders.c.received_at <= max(p.at for p in places) + window)
+            .order_by(work_orders.c.received_at)
+        )
+        for row in conn.execute(query):
+            place = Place(row.town_code, row.matter_type, row.received_at, row.village_code, row.address, row.lon,
+                          row.lat)
+            batch.open.setdefault((row.town_code, row.matter_type), []).append(_Open(row.order_id, place))
+
     def open_or_merge(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
                       wire: RoutingDecisionV1, now: datetime) -> tuple[str, bool]:
         """The order the incident ends in, and whether it was merged into an existing one."""
         assert decision.town_code and decision.centre_code and decision.classification.matter_type
-        place = _place(incident, decision)
+        place = place_of(incident, decision)
         loop = self._j.loop
         if loop is not None:
-            existing = self._repeated(conn, batch, place, loop.merge)
+            existing = self._repeated(batch, place, loop.merge)
             if existing is not None:
                 self._merge(conn, batch, existing, incident, place, now)
                 return existing, True
         return self._open(conn, batch, incident, decision, wire, place, now), False
 
-    def _repeated(self, conn: Connection, batch: Batch, place: Place, rules: MergeRules) -> str | None:
-        for opened in batch.opened:
-            if same_matter(opened.place, place, rules):
-                return opened.order_id
-        first = incidents.alias("first")
-        query = (
-            select(work_orders.c.order_id, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
-                   work_orders.c.lat, first.c.received_at)
-            .join(first, first.c.incident_id == work_orders.c.incident_id)
-            .where(and_(work_orders.c.town_code == place.town_code, work_orders.c.matter_type == place.matter_type,
-                        work_orders.c.state.in_(_OPEN), first.c.received_at >= place.at - rules.window,
-                        first.c.received_at <= place.at + rules.window))
-            .order_by(first.c.received_at)
-        )
-        for row in conn.execute(query):
-            candidate = Place(place.town_code, place.matter_type, row.received_at, row.village_code, row.address,
-                              row.lon, row.lat)
-            if same_matter(candidate, place, rules):
-                return row.order_id
+    @staticmethod
+    def _repeated(batch: Batch, place: Place, rules: MergeRules) -> str | None:
+        for candidate in batch.open.get((place.town_code, place.matter_type), ()):
+            if same_matter(candidate.place, place, rules):
+                return candidate.order_id
         return None
 
     def _open(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
@@ -125,10 +132,11 @@ class Dispatch:
             "lon": place.lon,
             "lat": place.lat,
             "reports": 1,
+            "received_at": incident.received_at,
             "updated_at": now,
         }
         batch.rows.setdefault("work_orders", []).append(row)
-        batch.opened.append(_Opened(order_id, place, row))
+        batch.open.setdefault((place.town_code, place.matter_type), []).append(_Open(order_id, place, row))
         batch.rows.setdefault("holdings", []).append({"order_id": order_id, "unit_code": place.town_code,
                                                       "from_at": now})
         batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
@@ -156,7 +164,8 @@ class Dispatch:
 
     def _merge(self, conn: Connection, batch: Batch, order_id: str, incident: IncidentV1, place: Place,
                now: datetime) -> None:
-        staged = next((o.row for o in batch.opened if o.order_id == order_id), None)
+        staged = next((o.row for o in batch.open[(place.town_code, place.matter_type)] if o.order_id == order_id),
+                      None)
         if staged is not None:
             staged["reports"] += 1
             row = staged
@@ -204,7 +213,8 @@ def _report_row(incident: IncidentV1, order_id: str, now: datetime) -> dict:
             "received_at": incident.received_at, "attached_at": now}
 
 
-def _place(incident: IncidentV1, decision: Decision) -> Place:
+def place_of(incident: IncidentV1, decision: Decision) -> Place:
+    """Where a routed non-police incident is, as merging compares places (WGS-84 coordinates)."""
     village = next((e.code for e in decision.resolution.evidence if e.kind == "village"), None) \
         if decision.resolution else None
     lon = lat = None

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
-from router.dispatch import Batch, Dispatch
+from router.dispatch import Batch, Dispatch, place_of
 from router.domain.routing import Decision, Outcome, Router
 from router.store import ledger
 from router.wire import InvalidRecord, decision_document, read_incident, to_domain
@@ -77,34 +77,39 @@ class Intake:
 
     def handle(self, records: Sequence[FeedRecord], now: datetime) -> BatchResult:
         """Route `records` in one transaction; raises only on database errors (retry the batch)."""
-        valid: list[tuple[FeedRecord, IncidentV1]] = []
-        invalid: list[tuple[FeedRecord, InvalidRecord, str]] = []
-        for record in records:
+        valid: list[tuple[int, FeedRecord, IncidentV1]] = []
+        invalid: list[tuple[int, FeedRecord, InvalidRecord, str]] = []
+        for position, record in enumerate(records):
             try:
-                valid.append((record, read_incident(record.value, self._max_bytes)))
+                valid.append((position, record, read_incident(record.value, self._max_bytes)))
             except InvalidRecord as error:
-                invalid.append((record, error, fingerprint_of(record)))
+                invalid.append((position, record, error, fingerprint_of(record)))
 
         batch = Batch()
-        routed: list[Routed] = []
+        outcomes: dict[int, Routed] = {}
         with self._transaction() as conn:
-            seen = ledger.known_incidents(conn, (i.source_id for _, i in valid))
-            for record, incident in valid:
+            seen = ledger.known_incidents(conn, (i.source_id for _, _, i in valid))
+            fresh = []
+            for position, record, incident in valid:
                 if incident.source_id in seen:
-                    routed.append(Routed(DUPLICATE, incident.source_id, record=record))
+                    outcomes[position] = Routed(DUPLICATE, incident.source_id, record=record)
                     continue
                 seen.add(incident.source_id)
-                decision = self._router.route(to_domain(incident))
-                routed.append(self._stage(conn, batch, record, incident, decision, now))
-            known = ledger.known_fingerprints(conn, (fp for _, _, fp in invalid))
-            for record, error, fingerprint in invalid:
+                fresh.append((position, record, incident, self._router.route(to_domain(incident))))
+            self._dispatch.prefetch(conn, batch, [place_of(i, d) for _, _, i, d in fresh
+                                                  if d.outcome is Outcome.WORK_ORDER])
+            for position, record, incident, decision in fresh:
+                outcomes[position] = self._stage(conn, batch, record, incident, decision, now)
+            known = ledger.known_fingerprints(conn, (fp for *_, fp in invalid))
+            for position, record, error, fingerprint in invalid:
                 if fingerprint in known:
-                    routed.append(Routed(DUPLICATE, reason=error.reason.value, record=record))
+                    outcomes[position] = Routed(DUPLICATE, reason=error.reason.value, record=record)
                     continue
                 known.add(fingerprint)
                 stage_dead_letter(batch.rows, record, error, fingerprint, self._topics.dead_letters, now)
-                routed.append(Routed(DEAD_LETTER, reason=error.reason.value, record=record))
+                outcomes[position] = Routed(DEAD_LETTER, reason=error.reason.value, record=record)
             ledger.add_rows(conn, batch.rows)
+        routed = [outcomes[position] for position in range(len(records))]
         return BatchResult(routed)
 
     def _stage(self, conn: Connection, batch: Batch, record: FeedRecord, incident: IncidentV1, decision: Decision,

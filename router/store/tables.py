@@ -100,7 +100,9 @@ work_orders = Table(
     Column("lon", Float),
     Column("lat", Float),
     Column("reports", Integer, nullable=False, server_default="1", comment="incidents merged into it, itself included"),
+    Column("received_at", _TS, comment="when its first report reached the 110 centre (并单 window)"),
     Column("updated_at", _TS),
+    Index("ix_work_orders_matter", "town_code", "matter_type", "received_at"),
 )
 
 order_events = Table(

@@ -46,3 +46,12 @@ def wait_for(predicate, timeout_s: float, what: str, interval_s: float = 0.5):
             return
         time.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; last: {last!r}")
+
+
+def incident_of(body: dict) -> str | None:
+    """The incident an output event places: opened an order, repeated one (并单), or awaits review."""
+    if body.get("event_type") in ("workorder.dispatched", "review.queued"):
+        return body["incident"]["source_id"]
+    if body.get("event_type") == "workorder.report_merged":
+        return body["details"]["incident_id"]
+    return None

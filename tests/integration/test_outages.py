@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import dead_letters, incidents, outbox
-from tests.integration.support import consume_all, produce, wait_for
+from tests.integration.support import consume_all, incident_of, produce, wait_for
 from workers.broker import EmbeddedBroker
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -63,9 +63,9 @@ def _check_each_incident_once(bootstrap: str, prefix: str, samples) -> None:
             headers = dict(record.headers)
             unique_events[headers["fengqiao-event-id"]] = record
         for record in unique_events.values():
-            source_id = record.key.decode() if topic == topics.police else json.loads(record.value)["incident"][
-                "source_id"]
-            seen[source_id] += 1
+            source_id = record.key.decode() if topic == topics.police else incident_of(json.loads(record.value))
+            if source_id is not None:
+                seen[source_id] += 1
     for sample in samples:
         if sample.expected.outcome != "dead_letter":
             assert seen[sample.source_id] == 1, (sample.source_id, sample.expected, seen[sample.source_id])

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import dead_letters, incidents, outbox, review_items, work_orders
-from tests.integration.support import consume_all, produce, wait_for
+from tests.integration.support import consume_all, incident_of, produce, wait_for
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
@@ -65,11 +65,7 @@ def _run_and_check(broker, worker, database_url: str, samples) -> None:
 
     police_by_id = Counter(r.key.decode() for r in police)
     # An incident reaches an order by opening it (workorder.dispatched) or by repeating it (并单).
-    events_by_incident = Counter(
-        body["incident"]["source_id"] if body["event_type"] == "workorder.dispatched" else body["details"]["incident_id"]
-        for body in (json.loads(r.value) for r in events)
-        if body["event_type"] in ("workorder.dispatched", "workorder.report_merged")
-    )
+    events_by_incident = Counter(filter(None, (incident_of(json.loads(r.value)) for r in events)))
     reviews_by_id = Counter(json.loads(r.value)["incident"]["source_id"] for r in reviews)
     dlq_by_fp = Counter(json.loads(r.value)["fingerprint"] for r in dlq)
     police_bytes = {r.key.decode(): r.value for r in police}

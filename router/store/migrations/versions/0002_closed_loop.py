@@ -163,7 +163,16 @@ def upgrade() -> None:
                 comment="incidents merged into it, itself included",
             )
         )
+        batch_op.add_column(
+            sa.Column(
+                "received_at",
+                sa.DateTime(timezone=True),
+                nullable=True,
+                comment="when its first report reached the 110 centre (并单 window)",
+            )
+        )
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_work_orders_matter", ["town_code", "matter_type", "received_at"], unique=False)
 
 
 def downgrade() -> None:
@@ -171,7 +180,9 @@ def downgrade() -> None:
         batch_op.drop_column("order_id")
 
     with op.batch_alter_table("work_orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_work_orders_matter")
         batch_op.drop_column("updated_at")
+        batch_op.drop_column("received_at")
         batch_op.drop_column("reports")
         batch_op.drop_column("lat")
         batch_op.drop_column("lon")
