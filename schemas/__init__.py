@@ -6,7 +6,9 @@
 | (the incident, unchanged) | `police.v1` | Fengqiao → police dispatch |
 | `WorkOrderDispatchedV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns |
 | `ReviewQueuedV1` | `incidents.review.v1` | Fengqiao → district centre |
-| `DeadLetterV1` | `incidents.dlq.v1` | Fengqiao → integrators |
+| `DeadLetterV1` | `incidents.dlq.v1`, `workorders.commands.dlq.v1` | Fengqiao → integrators |
+| `WorkOrderCommandV1` | `workorders.commands.v1` | town systems → Fengqiao |
+| `WorkOrderEventV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns, supervisors |
 """
 
 from schemas.deadletter import DeadLetterReason, DeadLetterV1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.deadletter import DeadLetterV1
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
@@ -18,6 +19,8 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "workorder-dispatched.v1": WorkOrderDispatchedV1,
     "review-queued.v1": ReviewQueuedV1,
     "dead-letter.v1": DeadLetterV1,
+    "workorder-command.v1": WorkOrderCommandV1,
+    "workorder-event.v1": WorkOrderEventV1,
 }
 
 
