@@ -23,7 +23,7 @@ from router.loop_events import fact_id, record_fact
 from router.store import ledger, orders
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
-from schemas.command import WorkOrderCommandV1
+from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.topics import Topics
 
 _DONE = (State.CLOSED, State.WITHDRAWN, State.MERGED)
@@ -84,9 +84,7 @@ class CommandHandler:
                 return CommandOutcome("duplicate", wire.order_id)
             row = orders.order_for_update(conn, wire.order_id)
             if row is None:
-                orders.remember_command(conn, wire.idempotency_key, wire.order_id, False, at)
-                return CommandOutcome("rejected", wire.order_id, reason=f"no work order {wire.order_id}",
-                                      code="unknown_order")
+                return self._reject_unknown(conn, wire, actor, at)
             order = orders.to_order(row)
             command = self._command(conn, wire, actor, at)
             if isinstance(command, str):
@@ -148,6 +146,23 @@ class CommandHandler:
                              .values(order_id=into)).rowcount
         conn.execute(update(work_orders).where(work_orders.c.order_id == into)
                      .values(reports=work_orders.c.reports + moved))
+
+    def _reject_unknown(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor,
+                        at: datetime) -> CommandOutcome:
+        """No such order: nothing to audit it on, but the sender still hears why (events topic only)."""
+        reason = f"no work order {wire.order_id}"
+        orders.remember_command(conn, wire.idempotency_key, wire.order_id, False, at)
+        event = WorkOrderEventV1(
+            event_id=fact_id("command", wire.idempotency_key), event_type="workorder.command_rejected",
+            occurred_at=at, order_id=wire.order_id, town_code=None, centre_code=None, state=None, generation=None,
+            action=wire.action, accepted=False, reason=reason, actor=wire.actor, idempotency_key=wire.idempotency_key,
+            details={"code": "unknown_order"},
+        )
+        headers = {"fengqiao-event-id": str(event.event_id), "fengqiao-event-type": event.event_type}
+        ledger.add_rows(conn, {"outbox": [ledger.outbox_row(str(event.event_id), self._topics.workorder_events,
+                                                            wire.order_id.encode(), event.model_dump_json().encode(),
+                                                            headers, at)]})
+        return CommandOutcome("rejected", wire.order_id, reason=reason, code="unknown_order")
 
     def _reject(self, conn: Connection, wire: WorkOrderCommandV1, order: Order, actor: Actor, at: datetime,
                 reason: str, code: str) -> CommandOutcome:

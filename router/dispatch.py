@@ -200,6 +200,8 @@ class Dispatch:
         batch.rows.setdefault("key_disputes", []).append({
             "order_id": order.order_id, "town_code": order.town_code, "matter_type": row["matter_type"],
             "reports": in_db + in_batch, "flagged_at": now, "resolution_due": due,
+            # The town answers for it until the district names a leader and a person (包案).
+            "responsible_unit": self._j.town_by_code[order.town_code].name,
         })
         record_fact(conn, self._topics, order, event_id=fact_id("key_dispute", order.order_id),
                event_type="workorder.key_dispute_flagged", kind="key_dispute_flagged", at=now,

@@ -60,10 +60,10 @@ class WorkOrderEventV1(Event):
 
     event_type: str
     order_id: str
-    town_code: str
-    centre_code: str
-    state: str
-    generation: int
+    town_code: str | None = Field(description="None only when rejecting a command for an order that does not exist.")
+    centre_code: str | None
+    state: str | None
+    generation: int | None
     action: str | None = None
     from_state: str | None = None
     accepted: bool = True

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from router.bundle import load_bundle
 from router.store.database import make_engine
-from router.store.tables import order_events, order_reports, outbox, sla_timers, work_orders
+from router.store.tables import key_disputes, order_events, order_reports, outbox, sla_timers, work_orders
 from tests.integration.support import consume_all, produce, wait_for
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -136,6 +136,10 @@ def test_three_reports_make_one_order_with_three_callers_and_a_repeated_command_
     callers = [r.caller["name"] for r in _rows(pg_url, select(order_reports))]
     assert sorted(callers) == ["张伟", "李娜", "王芳"]
     order = orders[0]
+    # Three reports within the bundle's 30 days make it a key dispute (重点矛盾纠纷) the town answers for.
+    [dispute] = _rows(pg_url, select(key_disputes))
+    assert (dispute.order_id, dispute.reports, dispute.responsible_unit) == (order.order_id, 3, "新塘街道")
+    assert dispute.resolution_due > dispute.flagged_at
 
     key = f"ack-{uuid.uuid4().hex}"
     ack = _command(order.order_id, "acknowledge", key, order.town_code)

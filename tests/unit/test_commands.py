@@ -1,0 +1,114 @@
+"""Commands on SQLite: accepted, rejected with a reason, duplicates, unknown orders, unreadable records."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from router.commands import CommandHandler
+from router.intake import FeedRecord, Intake
+from router.store.database import make_engine
+from router.store.migrate import upgrade
+from router.store.tables import dead_letters, order_events, outbox, work_orders
+from schemas.topics import Topics
+
+NOW = datetime(2026, 11, 30, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+XINTANG = "330109004"
+
+
+@pytest.fixture
+def setup(tmp_path, router, xiaoshan):
+    engine = make_engine(f"sqlite:///{tmp_path / 'commands.db'}")
+    upgrade(engine)
+    incident = {"source_id": "C1", "received_at": NOW.isoformat(), "channel": "phone",
+                "summary": "楼上装修噪音扰民", "address": "萧山区新塘街道"}
+    result = Intake(router, engine.begin, Topics(), 65_536).handle(
+        [FeedRecord(json.dumps(incident, ensure_ascii=False).encode())], NOW)
+    yield engine, CommandHandler(xiaoshan, engine.begin, Topics()), result.routed[0].order_id
+    engine.dispose()
+
+
+def command(order_id: str, action: str, key: str, role: str = "town_operator", unit: str = XINTANG, **extra) -> bytes:
+    return json.dumps({"idempotency_key": key, "order_id": order_id, "action": action,
+                       "actor": {"user_id": "u-1", "role": role, "unit_code": unit}, **extra}).encode()
+
+
+def handle(handler: CommandHandler, *values: bytes):
+    return handler.handle_records([FeedRecord(v, None, "workorders.commands.v1", 0, i) for i, v in enumerate(values)],
+                                  NOW, 65_536)
+
+
+def events(engine) -> list:
+    with engine.connect() as conn:
+        return [json.loads(r.value) for r in conn.execute(select(outbox).where(outbox.c.topic == "workorders.events.v1")
+                                                          .order_by(outbox.c.id))]
+
+
+def test_an_accepted_command_changes_the_order_once_however_often_it_arrives(setup):
+    engine, handler, order_id = setup
+    ack = command(order_id, "acknowledge", "key-ack-0001")
+    outcomes = handle(handler, ack, ack)
+    assert [o.status for o in outcomes] == ["accepted", "duplicate"]
+    with engine.connect() as conn:
+        assert conn.execute(select(work_orders.c.state)).scalar_one() == "acknowledged"
+        audit = list(conn.execute(select(order_events)))
+    assert [(a.kind, a.accepted, a.actor_user, a.actor_unit) for a in audit] == [("acknowledge", True, "u-1", XINTANG)]
+    assert events(engine)[-1]["event_type"] == "workorder.acknowledge"
+
+
+@pytest.mark.parametrize(
+    ("action", "role", "unit", "extra", "code", "says"),
+    [
+        pytest.param("report", "town_operator", XINTANG, {}, "illegal_transition", "dispatched", id="report-before-ack"),
+        pytest.param("acknowledge", "town_operator", "330109002", {}, "other_town", "another town", id="other-town"),
+        pytest.param("transfer", "town_operator", XINTANG, {"target_town": "330109002"}, "role_not_allowed",
+                     "transfer", id="operator-cannot-transfer"),
+        pytest.param("request_return", "town_operator", XINTANG, {"reason_code": "R99"}, "unknown_reason_code",
+                     "R99", id="unknown-return-reason"),
+        pytest.param("transfer", "district_dispatcher", "330109", {"target_town": "330109999"}, "unknown_target",
+                     "330109999", id="unknown-town"),
+    ],
+)
+def test_a_rejected_command_changes_nothing_and_says_why(setup, action, role, unit, extra, code, says):
+    engine, handler, order_id = setup
+    [outcome] = handle(handler, command(order_id, action, f"key-{action}-{code}", role, unit, **extra))
+    assert (outcome.status, outcome.code) == ("rejected", code)
+    assert says in outcome.reason
+    with engine.connect() as conn:
+        assert conn.execute(select(work_orders.c.state)).scalar_one() == "dispatched"
+        [audit] = list(conn.execute(select(order_events)))
+    assert (audit.accepted, audit.kind, audit.from_state) == (False, action, "dispatched")
+    rejected = events(engine)[-1]
+    assert rejected["event_type"] == "workorder.command_rejected" and says in rejected["reason"]
+
+
+def test_a_command_for_no_such_order_is_answered_on_the_events_topic(setup):
+    engine, handler, _ = setup
+    [outcome] = handle(handler, command("WO0000000000NONE", "acknowledge", "key-unknown-1"))
+    assert (outcome.status, outcome.code) == ("rejected", "unknown_order")
+    answer = events(engine)[-1]
+    assert (answer["order_id"], answer["accepted"], answer["town_code"]) == ("WO0000000000NONE", False, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        pytest.param(b"{not json", "not_json", id="not-json"),
+        pytest.param(b'{"idempotency_key": "key-0000001", "order_id": "WO1", "action": "fly"}', "schema_violation",
+                     id="unknown-action"),
+        pytest.param("签收".encode("gbk"), "bad_encoding", id="gbk"),
+    ],
+)
+def test_an_unreadable_command_is_dead_lettered_once(setup, raw: bytes, reason: str):
+    engine, handler, _ = setup
+    outcomes = handle(handler, raw, raw)
+    assert [o.status for o in outcomes] == ["dead_letter", "dead_letter"]
+    with engine.connect() as conn:
+        [row] = list(conn.execute(select(dead_letters)))
+        topics = [r.topic for r in conn.execute(select(outbox.c.topic).where(outbox.c.topic.like("%dlq%")))]
+    assert row.reason == reason and row.payload == raw
+    assert topics == ["workorders.commands.dlq.v1"]
