@@ -20,7 +20,7 @@ from router.domain.lifecycle import Order, State
 from router.domain.loop import MergeRules, Place, same_matter
 from router.domain.routing import Decision
 from router.domain.sla import clocks_on_open
-from router.loop_events import fact_id, record_fact
+from router.loop_events import fact_id, stage_fact
 from router.store import ledger, orders
 from router.store.tables import key_disputes, order_reports, work_orders
 from schemas.decision import RoutingDecisionV1
@@ -53,6 +53,7 @@ class Batch:
 
     rows: dict[str, list[dict]] = field(default_factory=dict)
     open: dict[tuple[str, str], list[_Open]] = field(default_factory=dict)
+    disputes: set[str] = field(default_factory=set)  # orders known to be key disputes already
 
 
 class Dispatch:
@@ -170,16 +171,22 @@ class Dispatch:
             staged["reports"] += 1
             row = staged
         else:
-            conn.execute(update(work_orders).where(work_orders.c.order_id == order_id)
-                         .values(reports=work_orders.c.reports + 1, updated_at=now))
-            row = dict(orders.orders_by_id(conn, [order_id])[order_id])
+            returned = conn.execute(
+                update(work_orders).where(work_orders.c.order_id == order_id)
+                .values(reports=work_orders.c.reports + 1, updated_at=now)
+                .returning(work_orders.c.state, work_orders.c.town_code, work_orders.c.centre_code,
+                           work_orders.c.report_due, work_orders.c.generation, work_orders.c.matter_type,
+                           work_orders.c.reports)
+            ).one()
+            row = dict(returned._mapping)
         batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
         order = Order(order_id, State(row["state"]), row["town_code"], row["centre_code"], row["report_due"],
                       generation=row["generation"])
-        record_fact(conn, self._topics, order, event_id=fact_id("report_merged", incident.source_id),
-               event_type="workorder.report_merged", kind="report_merged", at=now,
-               details={"incident_id": incident.source_id, "reports": row["reports"]})
-        self._flag_key_dispute(conn, batch, order, row, incident, place, now)
+        stage_fact(batch.rows, self._topics, order, event_id=fact_id("report_merged", incident.source_id),
+                   event_type="workorder.report_merged", kind="report_merged", at=now,
+                   details={"incident_id": incident.source_id, "reports": row["reports"]})
+        if row["reports"] >= self._j.loop.merge.key_dispute_reports:
+            self._flag_key_dispute(conn, batch, order, row, incident, place, now)
 
     def _flag_key_dispute(self, conn: Connection, batch: Batch, order: Order, row: dict, incident: IncidentV1,
                           place: Place, now: datetime) -> None:
@@ -191,11 +198,13 @@ class Dispatch:
             order_reports.c.order_id == order.order_id, order_reports.c.received_at >= since)) or 0
         in_batch = sum(1 for r in batch.rows.get("order_reports", ())
                        if r["order_id"] == order.order_id and r["received_at"] >= since)
-        flagged = conn.scalar(select(func.count()).select_from(key_disputes).where(
-            key_disputes.c.order_id == order.order_id)) or any(
-            r["order_id"] == order.order_id for r in batch.rows.get("key_disputes", ()))
-        if flagged or in_db + in_batch < rules.key_dispute_reports:
+        if order.order_id in batch.disputes or conn.scalar(
+                select(func.count()).select_from(key_disputes).where(key_disputes.c.order_id == order.order_id)):
+            batch.disputes.add(order.order_id)
             return
+        if in_db + in_batch < rules.key_dispute_reports:
+            return
+        batch.disputes.add(order.order_id)
         due = loop.calendar.add_working_days(now, rules.key_dispute_working_days)
         batch.rows.setdefault("key_disputes", []).append({
             "order_id": order.order_id, "town_code": order.town_code, "matter_type": row["matter_type"],
@@ -203,10 +212,10 @@ class Dispatch:
             # The town answers for it until the district names a leader and a person (包案).
             "responsible_unit": self._j.town_by_code[order.town_code].name,
         })
-        record_fact(conn, self._topics, order, event_id=fact_id("key_dispute", order.order_id),
-               event_type="workorder.key_dispute_flagged", kind="key_dispute_flagged", at=now,
-               details={"reports": in_db + in_batch, "resolution_due": due.isoformat(),
-                        "incident_id": incident.source_id})
+        stage_fact(batch.rows, self._topics, order, event_id=fact_id("key_dispute", order.order_id),
+                   event_type="workorder.key_dispute_flagged", kind="key_dispute_flagged", at=now,
+                   details={"reports": in_db + in_batch, "resolution_due": due.isoformat(),
+                            "incident_id": incident.source_id})
 
 
 def _report_row(incident: IncidentV1, order_id: str, now: datetime) -> dict:
