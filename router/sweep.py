@@ -79,8 +79,3 @@ class Sweep:
             self._probe.invalidate()
             self._probe = None
             raise
-
-    def close(self) -> None:
-        if self._probe is not None:
-            self._probe.close()
-            self._probe = None

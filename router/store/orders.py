@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, func, insert, literal_column, select, update
+from sqlalchemy import Connection, RowMapping, insert, literal_column, select, update
 
 from router.domain.lifecycle import Order, State
 from router.domain.sla import Stage, Timer
-from router.store.tables import commands, holdings, order_reports, sla_timers, work_orders
+from router.store.tables import commands, holdings, sla_timers, work_orders
 
 
 def order_for_update(conn: Connection, order_id: str) -> RowMapping | None:
@@ -95,13 +95,6 @@ def release(conn: Connection, order_id: str, at: datetime) -> None:
     conn.execute(
         update(holdings).where(holdings.c.order_id == order_id, holdings.c.to_at.is_(None)).values(to_at=at)
     )
-
-
-def reports_since(conn: Connection, order_id: str, since: datetime) -> int:
-    query = select(func.count()).select_from(order_reports).where(
-        order_reports.c.order_id == order_id, order_reports.c.received_at >= since
-    )
-    return conn.scalar(query) or 0
 
 
 def to_order(row: RowMapping) -> Order:
