@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, select, tuple_, update
 
 from router.domain.geo import to_wgs84
 from router.domain.incident import Datum, Point
@@ -40,11 +40,14 @@ def order_id_for(incident_id: str) -> str:
 
 @dataclass
 class _Open:
-    """An open order a report may repeat: stored already (`row` None) or opened in this batch."""
+    """An open order a report may repeat, stored already or opened in this batch; `row` holds
+    what a merge needs (state, holder, generation, report count)."""
 
     order_id: str
     place: Place
-    row: dict | None = None
+    row: dict
+    stored: bool = False
+    merged_reports: int = 0  # reports this batch merged into a stored order
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Batch:
 
     rows: dict[str, list[dict]] = field(default_factory=dict)
     open: dict[tuple[str, str], list[_Open]] = field(default_factory=dict)
-    disputes: set[str] = field(default_factory=set)  # orders known to be key disputes already
+    disputes: set[str] = field(default_factory=set)  # orders that are key disputes already
 
 
 class Dispatch:
@@ -67,10 +70,12 @@ class Dispatch:
             return
         window = self._j.loop.merge.window
         keys = {(p.town_code, p.matter_type) for p in places}
+        flagged = select(key_disputes.c.order_id).where(key_disputes.c.order_id == work_orders.c.order_id).exists()
         query = (
             select(work_orders.c.order_id, work_orders.c.town_code, work_orders.c.matter_type,
                    work_orders.c.received_at, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
-                   work_orders.c.lat)
+                   work_orders.c.lat, work_orders.c.state, work_orders.c.centre_code, work_orders.c.report_due,
+                   work_orders.c.generation, work_orders.c.reports, flagged.label("flagged"))
             .where(tuple_(work_orders.c.town_code, work_orders.c.matter_type).in_(sorted(keys)),
                    work_orders.c.state.in_(_OPEN),
                    work_orders.c.received_at >= min(p.at for p in places) - window,
@@ -80,7 +85,20 @@ class Dispatch:
         for row in conn.execute(query):
             place = Place(row.town_code, row.matter_type, row.received_at, row.village_code, row.address, row.lon,
                           row.lat)
-            batch.open.setdefault((row.town_code, row.matter_type), []).append(_Open(row.order_id, place))
+            batch.open.setdefault((row.town_code, row.matter_type), []).append(
+                _Open(row.order_id, place, dict(row._mapping), stored=True))
+            if row.flagged:
+                batch.disputes.add(row.order_id)
+
+    def flush(self, conn: Connection, batch: Batch, now: datetime) -> None:
+        """Write the report counts this batch added to stored orders, in one pipelined statement."""
+        merged = [o for opens in batch.open.values() for o in opens if o.stored and o.merged_reports]
+        if merged:
+            conn.execute(
+                update(work_orders).where(work_orders.c.order_id == bindparam("merged_id"))
+                .values(reports=work_orders.c.reports + bindparam("added"), updated_at=now),
+                [{"merged_id": o.order_id, "added": o.merged_reports} for o in merged],
+            )
 
     def open_or_merge(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
                       wire: RoutingDecisionV1, now: datetime) -> tuple[str, bool]:
@@ -92,14 +110,14 @@ class Dispatch:
             existing = self._repeated(batch, place, loop.merge)
             if existing is not None:
                 self._merge(conn, batch, existing, incident, place, now)
-                return existing, True
+                return existing.order_id, True
         return self._open(conn, batch, incident, decision, wire, place, now), False
 
     @staticmethod
-    def _repeated(batch: Batch, place: Place, rules: MergeRules) -> str | None:
+    def _repeated(batch: Batch, place: Place, rules: MergeRules) -> _Open | None:
         for candidate in batch.open.get((place.town_code, place.matter_type), ()):
             if same_matter(candidate.place, place, rules):
-                return candidate.order_id
+                return candidate
         return None
 
     def _open(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
@@ -163,22 +181,12 @@ class Dispatch:
         ])
         return order_id
 
-    def _merge(self, conn: Connection, batch: Batch, order_id: str, incident: IncidentV1, place: Place,
+    def _merge(self, conn: Connection, batch: Batch, existing: _Open, incident: IncidentV1, place: Place,
                now: datetime) -> None:
-        staged = next((o.row for o in batch.open[(place.town_code, place.matter_type)] if o.order_id == order_id),
-                      None)
-        if staged is not None:
-            staged["reports"] += 1
-            row = staged
-        else:
-            returned = conn.execute(
-                update(work_orders).where(work_orders.c.order_id == order_id)
-                .values(reports=work_orders.c.reports + 1, updated_at=now)
-                .returning(work_orders.c.state, work_orders.c.town_code, work_orders.c.centre_code,
-                           work_orders.c.report_due, work_orders.c.generation, work_orders.c.matter_type,
-                           work_orders.c.reports)
-            ).one()
-            row = dict(returned._mapping)
+        row, order_id = existing.row, existing.order_id
+        row["reports"] += 1
+        if existing.stored:
+            existing.merged_reports += 1
         batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
         order = Order(order_id, State(row["state"]), row["town_code"], row["centre_code"], row["report_due"],
                       generation=row["generation"])
@@ -198,9 +206,7 @@ class Dispatch:
             order_reports.c.order_id == order.order_id, order_reports.c.received_at >= since)) or 0
         in_batch = sum(1 for r in batch.rows.get("order_reports", ())
                        if r["order_id"] == order.order_id and r["received_at"] >= since)
-        if order.order_id in batch.disputes or conn.scalar(
-                select(func.count()).select_from(key_disputes).where(key_disputes.c.order_id == order.order_id)):
-            batch.disputes.add(order.order_id)
+        if order.order_id in batch.disputes:  # prefetch marked those already flagged
             return
         if in_db + in_batch < rules.key_dispute_reports:
             return

@@ -108,6 +108,7 @@ class Intake:
                 known.add(fingerprint)
                 stage_dead_letter(batch.rows, record, error, fingerprint, self._topics.dead_letters, now)
                 outcomes[position] = Routed(DEAD_LETTER, reason=error.reason.value, record=record)
+            self._dispatch.flush(conn, batch, now)
             ledger.add_rows(conn, batch.rows)
         routed = [outcomes[position] for position in range(len(records))]
         return BatchResult(routed)
