@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-unit test-integration bench lint schemas postgres clean
+.PHONY: deb run test test-unit test-integration bench lint schemas postgres clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/fengqiao run
 
 ## Every test the default suite has: unit, import contracts, integration (Tansu + PostgreSQL + SQLite).
-test: $(STAMP) postgres lint
+test: $(STAMP) postgres deb lint
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 test-unit: $(STAMP)
@@ -43,6 +43,11 @@ lint: $(STAMP)
 ## JSON Schemas of the wire contracts, for integrators.
 schemas: $(STAMP)
 	$(BIN)/fengqiao schema export docs/schemas
+
+## Prometheus and promtool from Debian's packages, for the alert-rule and scrape tests (CI runs as root).
+deb:
+	@command -v promtool >/dev/null && test -x /usr/bin/prometheus || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
 
 ## Start the local PostgreSQL cluster when it is not accepting connections (CI machines, restarts).
 postgres:

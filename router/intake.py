@@ -42,6 +42,7 @@ class Routed:
     order_id: str | None = None
     town_code: str | None = None
     merged: bool = False  # 并单: the incident repeated an open order
+    received_at: datetime | None = None  # the feed's timestamp, for end-to-end latency
     rule_ids: tuple[str, ...] = ()
     reason: str | None = None
     record: FeedRecord | None = field(default=None, repr=False)
@@ -138,7 +139,7 @@ class Intake:
         outbox = rows.setdefault("outbox", [])
         headers = {"fengqiao-outcome": decision.outcome.value, "fengqiao-bundle-version": decision.bundle_version}
         common = {"rule_ids": decision.classification.rule_ids, "incident_id": incident.source_id,
-                  "town_code": decision.town_code, "record": record}
+                  "town_code": decision.town_code, "record": record, "received_at": incident.received_at}
 
         if decision.outcome is Outcome.POLICE:
             event_id = _event_id("police", incident.source_id)

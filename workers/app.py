@@ -29,7 +29,7 @@ from router.domain.routing import Router
 from router.intake import DEAD_LETTER, BatchResult, Intake
 from router.sweep import Sweep
 from workers.clock import utc_now
-from workers.metrics import RouterMetrics
+from workers.metrics import DatabaseGauges, RouterMetrics, topic_kind
 from workers.relay import OutboxRelay
 from workers.settings import Settings
 
@@ -38,6 +38,7 @@ log = structlog.get_logger("fengqiao.worker")
 T = TypeVar("T")
 TRANSIENT = (OperationalError, IntegrityError, DBAPIError, ConnectionError, TimeoutError)
 EXIT_UNPROCESSED = 70
+METRICS_INTERVAL_S = 10.0  # database gauges and consumer lag; Prometheus scrapes every 15 s
 
 
 @dataclass
@@ -87,7 +88,7 @@ def create_app(w: Wiring) -> faust.App:
         async for events in stream.take_events(s.batch_size, within=s.batch_window_s):
             records = [_record(e) for e in events]
             result = await _until_done(partial(intake.handle, records), records, w, "intake")
-            _observe(result, w.metrics)
+            _observe(result, w.metrics, w.clock())
             relay_wake.set()
 
     if w.router.jurisdiction.loop is not None:
@@ -120,6 +121,8 @@ def create_app(w: Wiring) -> faust.App:
                         break
             except TRANSIENT as error:
                 w.metrics.retries.labels("sweep").inc()
+                if isinstance(error, DBAPIError):
+                    w.metrics.database_errors.labels("sweep").inc()
                 log.warning("sweep_retry", error=type(error).__name__)
 
     @app.task
@@ -139,6 +142,31 @@ def create_app(w: Wiring) -> faust.App:
             relay_wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(relay_wake.wait(), timeout=0.5)
+
+    w.metrics.prime(town.code for town in w.router.jurisdiction.towns)
+    gauges = DatabaseGauges(w.metrics)
+
+    def refresh_gauges() -> None:
+        with w.engine.begin() as conn:
+            gauges.refresh(conn, w.clock())
+
+    @app.timer(METRICS_INTERVAL_S, on_leader=True)
+    async def database_gauges() -> None:
+        """Open orders, outbox backlog and audit-derived durations; on the leader only, so sums count once."""
+        try:
+            await asyncio.to_thread(refresh_gauges)
+        except TRANSIENT as error:
+            w.metrics.database_errors.labels("gauges").inc()
+            log.warning("gauges_retry", error=type(error).__name__)
+
+    @app.timer(METRICS_INTERVAL_S)
+    async def consumer_lag() -> None:
+        """Lag per assigned partition from the highwater in fetch responses (ListOffsets is wrong on Tansu)."""
+        _observe_lag(app, w.metrics)
+
+    @app.on_partitions_assigned.connect
+    async def rebalanced(sender, *args, **kwargs) -> None:  # noqa: ANN001 - Faust's signal signature
+        w.metrics.rebalances.inc()
 
     @app.page("/metrics")
     async def metrics(web, request):  # noqa: ANN001 - Faust's view signature
@@ -170,6 +198,8 @@ async def _until_done(work: Callable[[datetime], T], records: list[FeedRecord], 
                 raise
             except TRANSIENT as error:
                 w.metrics.retries.labels(stage).inc()
+                if isinstance(error, DBAPIError):
+                    w.metrics.database_errors.labels(stage).inc()
                 log.warning(f"{stage}_retry", error=type(error).__name__, records=len(records), delay_s=delay,
                             first_offset=records[0].offset, partition=records[0].partition)
             except Exception as error:
@@ -192,7 +222,22 @@ def _abandon(records: list[FeedRecord], error: BaseException) -> None:
     os._exit(EXIT_UNPROCESSED)
 
 
-def _observe(result: BatchResult, metrics: RouterMetrics) -> None:
+def _observe_lag(app: faust.App, metrics: RouterMetrics) -> None:
+    """Best effort: a reading must never stop the worker, so any error skips this tick."""
+    consumer = app.consumer
+    try:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:  # not fetched yet
+                continue
+            committed = consumer._committed_offset.get(tp)  # Faust keeps no public view of it
+            lag = max(0, highwater - (committed or 0))
+            metrics.consumer_lag.labels(topic_kind(tp.topic), str(tp.partition)).set(lag)
+    except Exception as error:  # not started, or between assignments
+        log.debug("lag_unavailable", error=repr(error))
+
+
+def _observe(result: BatchResult, metrics: RouterMetrics, now: datetime) -> None:
     for routed in result.routed:
         metrics.incidents.labels("feed", routed.outcome).inc()
         if routed.outcome == DEAD_LETTER:
@@ -200,7 +245,13 @@ def _observe(result: BatchResult, metrics: RouterMetrics) -> None:
             log.warning("dead_lettered", reason=routed.reason, topic=routed.record.topic,
                         partition=routed.record.partition, offset=routed.record.offset)
         elif routed.incident_id is not None and routed.outcome != "duplicate":
-            metrics.decisions.labels(routed.outcome, routed.town_code or "none").inc()
+            town = routed.town_code or "none"
+            metrics.decisions.labels(routed.outcome, town).inc()
+            for rule in routed.rule_ids:
+                metrics.rules.labels(town, rule).inc()
+            if routed.order_id is not None and not routed.merged and routed.received_at is not None:
+                # The feed's clock is not ours, so skew shows up here too.
+                metrics.end_to_end_seconds.observe(max(0.0, (now - routed.received_at).total_seconds()))
             log.info("routed", incident_id=routed.incident_id, outcome=routed.outcome, order_id=routed.order_id,
                      town_code=routed.town_code, rule_ids=list(routed.rule_ids), topic=routed.record.topic,
                      partition=routed.record.partition, offset=routed.record.offset)

@@ -1,10 +1,32 @@
-"""Prometheus metrics of the router, declared once and handed to whoever records them."""
+"""Prometheus metrics of the router, declared once and handed to whoever records them.
+
+Every label is bounded: town codes, outcomes, reasons, stages, kinds, rule ids from the
+bundle, topic kinds and partition numbers. Never an incident id, order id, name or phone.
+`docs/metrics.md` lists each metric with what it means and who records it.
+
+`DatabaseGauges` refreshes what only the database knows (open orders, outbox backlog and
+age) and turns new audit rows into acknowledge/report durations and SLA effects per town.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy import Connection, func, select
+
+from router.store.tables import order_events, outbox, work_orders
+from schemas.deadletter import DeadLetterReason
+
+# Seconds: a minute to several working days; acknowledge deadlines are minutes, reports hours or days.
+_DURATION_BUCKETS = (60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800)
+_LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
+_DONE_STATES = ("closed", "withdrawn", "merged")
+DEAD_LETTER_REASONS = tuple(DeadLetterReason)
+COMMAND_STATUSES = ("accepted", "rejected", "duplicate", "dead_letter")
+STAGES = ("intake", "commands", "sweep", "relay", "gauges")
 
 
 @dataclass(frozen=True)
@@ -13,33 +35,156 @@ class RouterMetrics:
     incidents: Counter
     dead_letters: Counter
     decisions: Counter
+    rules: Counter
+    end_to_end_seconds: Histogram
     batch_seconds: Histogram
     retries: Counter
+    database_errors: Counter
     outbox_backlog: Gauge
+    outbox_oldest_seconds: Gauge
     published: Counter
     commands: Counter
     sla_effects: Counter
+    sla_events: Counter
     sweep_lateness: Histogram
+    open_orders: Gauge
+    acknowledge_seconds: Histogram
+    report_seconds: Histogram
+    consumer_lag: Gauge
+    rebalances: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> RouterMetrics:
         r = registry or CollectorRegistry()
         return cls(
             registry=r,
-            incidents=Counter("fengqiao_incidents", "Feed records by outcome.", ["source", "outcome"], registry=r),
+            incidents=Counter("fengqiao_incidents", "Feed records by source and outcome.", ["source", "outcome"],
+                              registry=r),
             dead_letters=Counter("fengqiao_dead_letters", "Dead-lettered feed records by reason.", ["reason"],
                                  registry=r),
             decisions=Counter("fengqiao_routing_decisions", "Routing decisions by outcome and town.",
                               ["outcome", "town"], registry=r),
+            rules=Counter("fengqiao_routing_rules", "Bundle rules that fired in routing decisions, by town.",
+                          ["town", "rule"], registry=r),
+            end_to_end_seconds=Histogram(
+                "fengqiao_incident_to_order_seconds",
+                "From the feed's received_at to the committed work order (clock skew included).",
+                buckets=_LATENCY_BUCKETS, registry=r),
             batch_seconds=Histogram("fengqiao_intake_batch_seconds", "Time to route and commit one batch.",
                                     registry=r),
             retries=Counter("fengqiao_transient_retries", "Retries after a database or broker error.", ["stage"],
                             registry=r),
+            database_errors=Counter("fengqiao_database_errors", "Database errors by stage (each is retried).",
+                                    ["stage"], registry=r),
             outbox_backlog=Gauge("fengqiao_outbox_backlog", "Events committed but not yet published.", registry=r),
+            outbox_oldest_seconds=Gauge("fengqiao_outbox_oldest_seconds",
+                                        "Age of the oldest unpublished outbox event (relay lag).", registry=r),
             commands=Counter("fengqiao_commands", "Work-order commands by outcome.", ["status"], registry=r),
             sla_effects=Counter("fengqiao_sla_effects", "Warnings, breaches and escalations fired.", registry=r),
+            sla_events=Counter("fengqiao_sla_events", "SLA warnings, breaches and escalations by town and stage.",
+                               ["town", "stage", "kind"], registry=r),
             sweep_lateness=Histogram("fengqiao_sweep_lateness_seconds", "How late the sweep fired a due timer.",
                                      buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300), registry=r),
             published=Counter("fengqiao_outbox_published", "Events published by the outbox relay.", ["topic_kind"],
                               registry=r),
+            open_orders=Gauge("fengqiao_open_orders", "Work orders not closed, withdrawn or merged, by town and state.",
+                              ["town", "state"], registry=r),
+            acknowledge_seconds=Histogram("fengqiao_acknowledge_seconds", "Dispatch to accepted acknowledge, by town.",
+                                          ["town"], buckets=_DURATION_BUCKETS, registry=r),
+            report_seconds=Histogram("fengqiao_report_seconds", "Dispatch to accepted report, by town.",
+                                     ["town"], buckets=_DURATION_BUCKETS, registry=r),
+            consumer_lag=Gauge("fengqiao_consumer_lag",
+                               "Highwater seen in fetch responses minus the committed offset, per assigned partition.",
+                               ["topic", "partition"], registry=r),
+            rebalances=Counter("fengqiao_rebalances", "Consumer-group rebalances this worker took part in.",
+                               registry=r),
         )
+
+    def prime(self, towns: Iterable[str]) -> RouterMetrics:
+        """Create the bounded label sets up front, so alerts and panels see zeros rather than no series."""
+        for reason in DEAD_LETTER_REASONS:
+            self.dead_letters.labels(reason)
+        for status in COMMAND_STATUSES:
+            self.commands.labels(status)
+        for stage in STAGES:
+            self.retries.labels(stage)
+            self.database_errors.labels(stage)
+        for town in towns:
+            self.open_orders.labels(town, "dispatched")
+            self.acknowledge_seconds.labels(town)
+            self.report_seconds.labels(town)
+            for sla_stage in ("acknowledge", "report", "resolve"):
+                self.sla_events.labels(town, sla_stage, "breach")
+        return self
+
+
+def topic_kind(topic: str) -> str:
+    """A bounded label: per-centre topics collapse into one kind; the prefix is dropped."""
+    return "centre_orders" if ".orders." in topic else topic.rsplit(".", 2)[-2] if "." in topic else topic
+
+
+class DatabaseGauges:
+    """Reads counts for the gauges and new audit rows for the duration histograms, in one transaction.
+
+    Only the leader runs it (one replica), so sums across replicas count each audit row once;
+    a restart starts after the newest audit row, never recounting history.
+    """
+
+    def __init__(self, metrics: RouterMetrics) -> None:
+        self._m = metrics
+        self._last_event: int | None = None
+        self._towns_states: set[tuple[str, str]] = set()
+
+    def refresh(self, conn: Connection, now: datetime) -> None:
+        m = self._m
+        m.outbox_backlog.set(
+            conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))) or 0)
+        oldest = conn.scalar(select(func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None)))
+        m.outbox_oldest_seconds.set(max(0.0, (now - _aware(oldest)).total_seconds()) if oldest else 0.0)
+        counts = conn.execute(
+            select(work_orders.c.town_code, work_orders.c.state, func.count())
+            .where(work_orders.c.state.not_in(_DONE_STATES))
+            .group_by(work_orders.c.town_code, work_orders.c.state)).all()
+        seen = set()
+        for town, state, n in counts:
+            m.open_orders.labels(town, state).set(n)
+            seen.add((town, state))
+        for town, state in self._towns_states - seen:
+            m.open_orders.labels(town, state).set(0)
+        self._towns_states |= seen
+        self._audit(conn)
+
+    def _audit(self, conn: Connection) -> None:
+        if self._last_event is None:
+            self._last_event = conn.scalar(select(func.max(order_events.c.id))) or 0
+            return
+        rows = conn.execute(
+            select(order_events.c.id, order_events.c.kind, order_events.c.at, order_events.c.details,
+                   work_orders.c.town_code, work_orders.c.opened_at)
+            .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
+            .where(order_events.c.id > self._last_event, order_events.c.accepted.is_(True))
+            .order_by(order_events.c.id).limit(10_000)).all()
+        self.observe(rows)
+        if rows:
+            self._last_event = rows[-1].id
+
+    def observe(self, rows: Iterable) -> None:
+        m = self._m
+        for row in rows:
+            kind = row.kind
+            if kind == "acknowledge":
+                m.acknowledge_seconds.labels(row.town_code).observe(_seconds(row.opened_at, row.at))
+            elif kind == "report":
+                m.report_seconds.labels(row.town_code).observe(_seconds(row.opened_at, row.at))
+            elif kind.startswith("sla."):
+                _, stage, sla_kind = kind.split(".", 2)
+                unit = (row.details or {}).get("unit_code") or row.town_code
+                m.sla_events.labels(unit, stage, sla_kind).inc()
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    return max(0.0, (_aware(end) - _aware(start)).total_seconds())

@@ -1,0 +1,203 @@
+"""The files in deploy/ parse, pass only settings that exist, run only commands that exist,
+name only metrics the worker declares, and their alert rules pass their `promtool` tests."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.main import get_command
+
+from workers.cli import app as cli_app
+from workers.metrics import RouterMetrics
+from workers.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+RULES = [DEPLOY / "prometheus" / "alerts.yml"]
+DASHBOARDS = sorted((DEPLOY / "grafana").rglob("*.json"))
+SETTINGS = {f"FENGQIAO_{name.upper()}" for name in Settings.model_fields}
+METRIC = re.compile(r"\b(fengqiao_[a-z0-9_]+|up)\b")
+
+
+def promtool() -> str:
+    path = shutil.which("promtool")
+    if path is None:
+        pytest.fail("promtool is missing: `make test` installs it (apt-get install prometheus)")
+    return path
+
+
+def referenced_metrics() -> set[str]:
+    """Every metric name an alert rule or a dashboard panel queries."""
+    names: set[str] = set()
+    for path in RULES:
+        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
+            for rule in group["rules"]:
+                names |= set(METRIC.findall(rule["expr"]))
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel.get("targets", []):
+                names |= set(METRIC.findall(target["expr"]))
+    return names
+
+
+def exposed_families() -> set[str]:
+    """Sample names the worker can expose (counters as _total, histograms as _bucket/_sum/_count)."""
+    names = {"up"}
+    for family in RouterMetrics.create().registry.collect():
+        if family.type == "counter":
+            names |= {f"{family.name}_total", f"{family.name}_created"}
+        elif family.type == "histogram":
+            names |= {f"{family.name}_{s}" for s in ("bucket", "sum", "count", "created")}
+        else:
+            names.add(family.name)
+    return names
+
+
+def cli_commands() -> set[tuple[str, ...]]:
+    """Every `fengqiao ...` command path, e.g. ("worker",) and ("db", "upgrade")."""
+    root = get_command(cli_app)
+    paths: set[tuple[str, ...]] = set()
+    for name, command in root.commands.items():
+        sub = getattr(command, "commands", None)
+        if sub:
+            paths |= {(name, child) for child in sub}
+        else:
+            paths.add((name,))
+    return paths
+
+
+def assert_command(args: list[str]) -> None:
+    words = tuple(a for a in args if not a.startswith("-"))
+    assert words[:1] in cli_commands() or words[:2] in cli_commands(), f"`fengqiao {' '.join(args)}` does not exist"
+
+
+def yaml_files() -> list[Path]:
+    return sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".yml", ".yaml"))
+
+
+@pytest.mark.parametrize("path", yaml_files(), ids=lambda p: str(p.relative_to(DEPLOY)))
+def test_every_yaml_file_parses(path: Path):
+    assert [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_dashboards_parse_and_every_panel_queries_something(path: Path):
+    dashboard = json.loads(path.read_text())
+    assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
+    for panel in dashboard["panels"]:
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+    assert {p.stem for p in DASHBOARDS} == {"district-overview", "town-sla", "pipeline-health"}
+
+
+def test_rules_and_panels_name_only_metrics_the_worker_declares():
+    unknown = referenced_metrics() - exposed_families()
+    assert not unknown, f"not declared in workers/metrics.py: {sorted(unknown)}"
+
+
+def test_every_metric_is_documented():
+    doc = (REPO / "docs" / "metrics.md").read_text()
+    missing = [f.name for f in RouterMetrics.create().registry.collect() if f"`{f.name}" not in doc]
+    assert not missing, f"not in docs/metrics.md: {missing}"
+
+
+def test_alert_rules_are_valid():
+    result = subprocess.run([promtool(), "check", "rules", *map(str, RULES)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", sorted((DEPLOY / "prometheus" / "tests").glob("*.yml")), ids=lambda p: p.name)
+def test_alert_rules_pass_their_promtool_tests(path: Path):
+    result = subprocess.run([promtool(), "test", "rules", path.name], cwd=path.parent, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_the_issue_asks_for_has_a_promtool_test():
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())
+    alerts = {r["alert"] for g in rules["groups"] for r in g["rules"]}
+    tested = set()
+    for path in (DEPLOY / "prometheus" / "tests").glob("*.yml"):
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            tested |= {t["alertname"] for t in case.get("alert_rule_test", [])}
+    assert alerts == tested
+    assert {"FengqiaoBreachSurge", "FengqiaoAcknowledgeBacklog", "FengqiaoDeadLetterGrowth", "FengqiaoOutboxBacklog",
+            "FengqiaoConsumerLag", "FengqiaoSweepLate", "FengqiaoWorkerDown"} <= alerts
+
+
+def test_dockerfile_is_slim_non_root_and_sets_only_real_settings():
+    lines = [line.strip() for line in (DEPLOY / "Dockerfile").read_text().splitlines()]
+    froms = [line.split()[1] for line in lines if line.startswith("FROM ")]
+    assert froms and all("slim" in image for image in froms)
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("root", "0")
+    assert any("pip install" in line and line.rstrip(" \\").endswith(" .") for line in lines)
+    env = set(re.findall(r"\b(FENGQIAO_[A-Z0-9_]+)=", (DEPLOY / "Dockerfile").read_text()))
+    assert env and env <= SETTINGS, env - SETTINGS
+    entry = next(line for line in lines if line.startswith("ENTRYPOINT"))
+    assert json.loads(entry.split(None, 1)[1]) == ["fengqiao"]
+    assert_command(json.loads(next(line for line in lines if line.startswith("CMD")).split(None, 1)[1]))
+
+
+def test_compose_has_the_whole_deployment_and_real_settings_and_commands():
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"kafka", "postgres", "worker-1", "worker-2", "prometheus", "alertmanager", "grafana"} <= set(services)
+    assert "controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft, no ZooKeeper
+    assert not any("zookeeper" in name for name in services)
+    fengqiao = {name: s for name, s in services.items() if str(s.get("image", "")).startswith("fengqiao")}
+    assert sum(1 for s in fengqiao.values() if s["command"] == ["worker"]) == 2
+    for name, service in fengqiao.items():
+        assert_command(service["command"])
+        keys = {k for k in service["environment"] if k.startswith("FENGQIAO_")}
+        assert keys <= SETTINGS, (name, keys - SETTINGS)
+        assert service["environment"]["FENGQIAO_WEB_HOST"] == "0.0.0.0"
+    for service in services.values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (DEPLOY / source).exists(), source
+
+
+def test_prometheus_config_scrapes_both_workers_and_loads_the_rules():
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    job = next(j for j in config["scrape_configs"] if j["job_name"] == "fengqiao-worker")
+    assert job["static_configs"][0]["targets"] == ["worker-1:6066", "worker-2:6066"]
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+
+
+def test_kubernetes_manifests_have_probes_resources_bundle_and_real_settings():
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fengqiao.yaml").read_text()))
+    kinds = {d["kind"] for d in docs}
+    assert {"ConfigMap", "Deployment", "Job", "PodDisruptionBudget"} <= kinds
+    settings_map = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "fengqiao-settings")
+    assert set(settings_map["data"]) <= SETTINGS, set(settings_map["data"]) - SETTINGS
+    assert all(isinstance(v, str) for v in settings_map["data"].values())
+    Settings.model_validate({k.removeprefix("FENGQIAO_").lower(): v for k, v in settings_map["data"].items()})
+    for doc in docs:
+        if doc["kind"] not in ("Deployment", "Job"):
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for container in pod["containers"]:
+            assert_command(container["args"])
+            assert {e["name"] for e in container.get("env", [])} <= SETTINGS
+            assert container["resources"]["requests"] and container["resources"]["limits"]
+            if doc["kind"] == "Deployment":
+                assert {"livenessProbe", "readinessProbe", "startupProbe"} <= set(container)
+                mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+                bundle = mounts[settings_map["data"]["FENGQIAO_JURISDICTION"]]
+                volumes = {v["name"]: v for v in pod["volumes"]}
+                assert "configMap" in volumes[bundle]
+
+
+def test_prometheus_config_is_valid():
+    result = subprocess.run([promtool(), "check", "config", "--syntax-only", str(DEPLOY / "prometheus" / "prometheus.yml")],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
