@@ -17,6 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from tests.conftest import leaked_phone, record_leak
 from tests.integration.support import REPO
 from workers.broker import EmbeddedBroker, free_port
 
@@ -124,3 +125,5 @@ def make_worker(broker, tmp_path) -> Iterator:
     yield make
     for worker in started:
         worker.stop()
+        if worker.log_path.exists() and leaked_phone(worker.log_path.read_text(errors="replace")):
+            record_leak(f"worker log {worker.log_path}")
