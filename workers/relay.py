@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from router.store import ledger
-from workers.metrics import RouterMetrics
+from workers.metrics import RouterMetrics, topic_kind
 
 Send = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[object]]]
 
@@ -53,7 +53,7 @@ class OutboxRelay:
             raise
         await asyncio.to_thread(self._mark, ids)
         for row in rows:
-            self._metrics.published.labels(_topic_kind(row["topic"])).inc()
+            self._metrics.published.labels(topic_kind(row["topic"])).inc()
         return len(rows)
 
     def _claim(self) -> list[dict]:
@@ -69,8 +69,3 @@ class OutboxRelay:
         with self._engine.begin() as conn:
             ledger.mark_published(conn, ids, self._clock())
             self._metrics.outbox_backlog.set(ledger.outbox_backlog(conn))
-
-
-def _topic_kind(topic: str) -> str:
-    """A bounded label: per-centre topics collapse into one kind."""
-    return "centre_orders" if ".orders." in topic else topic.rsplit(".", 2)[-2] if "." in topic else topic
