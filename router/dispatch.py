@@ -175,9 +175,7 @@ class Dispatch:
                    "fengqiao-bundle-version": decision.bundle_version}
         batch.rows.setdefault("outbox", []).extend([
             ledger.outbox_row(str(event.event_id), self._topics.workorder_events, order_id.encode(), value, headers,
-                              now),
-            ledger.outbox_row(str(uuid.uuid5(event.event_id, "centre")), self._topics.centre_orders(
-                decision.centre_code), order_id.encode(), value, headers, now),
+                              now, copy_topic=self._topics.centre_orders(decision.centre_code)),
         ])
         return order_id
 

@@ -82,7 +82,6 @@ def stage_fact(
     key = order.order_id.encode()
     headers = {"fengqiao-event-id": str(event_id), "fengqiao-event-type": event_type}
     rows.setdefault("outbox", []).extend([
-        ledger.outbox_row(str(event_id), topics.workorder_events, key, value, headers, at),
-        ledger.outbox_row(str(uuid.uuid5(event_id, "centre")), topics.centre_orders(order.centre_code), key, value,
-                          headers, at),
+        ledger.outbox_row(str(event_id), topics.workorder_events, key, value, headers, at,
+                          copy_topic=topics.centre_orders(order.centre_code)),
     ])

@@ -46,7 +46,8 @@ class OutboxRelay:
             deliveries = []
             for row in rows:
                 headers = [(k, str(v).encode()) for k, v in row["headers"].items()]
-                deliveries.append(await self._send(row["topic"], row["key"], row["value"], headers))
+                for topic in filter(None, (row["topic"], row["copy_topic"])):
+                    deliveries.append(await self._send(topic, row["key"], row["value"], headers))
             await asyncio.gather(*deliveries)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(self._release, ids))

@@ -59,7 +59,8 @@ def claim_outbox(conn: Connection, now: datetime, lease_until: datetime, limit: 
     if not ids:
         return []
     conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(claimed_until=lease_until))
-    columns = (outbox.c.id, outbox.c.event_id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
+    columns = (outbox.c.id, outbox.c.event_id, outbox.c.topic, outbox.c.copy_topic, outbox.c.key, outbox.c.value,
+               outbox.c.headers)
     return [dict(r._mapping) for r in conn.execute(select(*columns).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))]
 
 
@@ -85,6 +86,9 @@ def release_claim(conn: Connection, ids: Sequence[int]) -> None:
         conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(claimed_until=None))
 
 
-def outbox_row(event_id: str, topic: str, key: bytes | None, value: bytes, headers: dict, now: datetime) -> dict:
-    """One event to publish, to be inserted in the same transaction as the fact it tells."""
-    return {"event_id": event_id, "topic": topic, "key": key, "value": value, "headers": headers, "created_at": now}
+def outbox_row(event_id: str, topic: str, key: bytes | None, value: bytes, headers: dict, now: datetime,
+               copy_topic: str | None = None) -> dict:
+    """One event to publish (to `topic`, and the same record to `copy_topic` when given: a centre's
+    own topic), to be inserted in the same transaction as the fact it tells."""
+    return {"event_id": event_id, "topic": topic, "copy_topic": copy_topic, "key": key, "value": value,
+            "headers": headers, "created_at": now}

@@ -221,6 +221,7 @@ outbox = Table(
     Column("id", _SERIAL, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("topic", String(255), nullable=False),
+    Column("copy_topic", String(255), comment="also published here: a command centre's own topic"),
     Column("key", LargeBinary),
     Column("value", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),

@@ -111,6 +111,16 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_sla_timers_order", ["order_id", "status"], unique=False)
 
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "copy_topic",
+                sa.String(length=255),
+                nullable=True,
+                comment="also published here: a command centre's own topic",
+            )
+        )
+
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -176,6 +186,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("copy_topic")
+
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.drop_column("order_id")
 
