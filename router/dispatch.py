@@ -7,11 +7,12 @@ that keeps recurring is flagged a key dispute (重点矛盾纠纷).
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_, update
+from sqlalchemy import Connection, and_, bindparam, false, func, or_, select, tuple_, update
 
 from router.domain.geo import to_wgs84
 from router.domain.incident import Datum, Point
@@ -79,7 +80,8 @@ class Dispatch:
             .where(tuple_(work_orders.c.town_code, work_orders.c.matter_type).in_(sorted(keys)),
                    work_orders.c.state.in_(_OPEN),
                    work_orders.c.received_at >= min(p.at for p in places) - window,
-                   work_orders.c.received_at <= max(p.at for p in places) + window)
+                   work_orders.c.received_at <= max(p.at for p in places) + window,
+                   or_(*_could_match(places, self._j.loop.merge.radius_m)))
             .order_by(work_orders.c.received_at)
         )
         for row in conn.execute(query):
@@ -220,6 +222,24 @@ class Dispatch:
                    event_type="workorder.key_dispute_flagged", kind="key_dispute_flagged", at=now,
                    details={"reports": in_db + in_batch, "resolution_due": due.isoformat(),
                             "incident_id": incident.source_id})
+
+
+def _could_match(places: list[Place], radius_m: float) -> list:
+    """SQL conditions an order must meet to be repeated by one of `places` (same_matter decides)."""
+    conditions = []
+    villages = sorted({p.village_code for p in places if p.village_code})
+    addresses = sorted({p.address for p in places if p.address})
+    if villages:
+        conditions.append(work_orders.c.village_code.in_(villages))
+    if addresses:
+        conditions.append(work_orders.c.address.in_(addresses))
+    for p in places:
+        if p.lon is not None and p.lat is not None:
+            dlat = radius_m / 111_000 * 1.01  # a box a little wider than the radius
+            dlon = dlat / max(math.cos(math.radians(p.lat)), 0.01)
+            conditions.append(and_(work_orders.c.lon.between(p.lon - dlon, p.lon + dlon),
+                                   work_orders.c.lat.between(p.lat - dlat, p.lat + dlat)))
+    return conditions or [false()]
 
 
 def _report_row(incident: IncidentV1, order_id: str, now: datetime) -> dict:
