@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,17 @@ from workers.settings import Settings
 
 ADMIN = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _wait_until_serving(port: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"the worker did not serve /metrics within {timeout_s} s")
 
 
 def main() -> None:
@@ -68,7 +80,8 @@ def main() -> None:
     try:
         generator = FeedGenerator(load_bundle(bundle), seed=9, invalid_share=0.01, id_prefix="LAT")
         producer = KafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=20)
-        time.sleep(8)  # the worker joins its group
+        _wait_until_serving(int(env["FENGQIAO_WEB_PORT"]))
+        time.sleep(5)  # and has joined its group (Tansu holds JoinGroup for half the session timeout)
         started = time.monotonic()
         sent = 0
         while (elapsed := time.monotonic() - started) < args.seconds:
@@ -79,6 +92,8 @@ def main() -> None:
             time.sleep(0.05)
         producer.flush()
         feed_end = time.monotonic()
+        with engine.connect() as conn:
+            during = conn.scalar(select(func.count()).select_from(incidents)) or 0
 
         def routed() -> int:
             with engine.connect() as conn:
@@ -101,7 +116,8 @@ def main() -> None:
         late = sorted((fired - due).total_seconds() for due, fired in rows)
         q = statistics.quantiles(late, n=100)
         print(f"feed                   {sent:,} incidents at {args.rate:g}/s for {args.seconds} s")
-        print(f"router ingest          {ingest_rate:,.0f} incidents/s (routed and committed, end to end)")
+        print(f"router ingest          {ingest_rate:,.0f} incidents/s routed and committed over feed and catch-up; "
+              f"{sent - during:,} behind when the feed stopped")
         print(f"timers fired           {len(late):,}")
         print("baseline: tick         1.000 s (lateness below one tick is the floor)")
         print(f"sweep lateness         p50 {q[49]:.3f} s   p99 {q[98]:.3f} s   max {late[-1]:.3f} s   "
