@@ -19,7 +19,8 @@ from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import Accepted, Action, Actor, Command, Order, Role, State, decide
 from router.domain.sla import clocks_after
-from router.loop_events import fact_id, record_fact
+from router.ids import fact_id
+from router.loop_events import record_fact
 from router.store import ledger, orders
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record

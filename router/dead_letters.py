@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from router.ids import fact_id
 from router.store import ledger
 from router.wire import InvalidRecord
 from schemas.deadletter import DeadLetterV1, FieldErrorV1
-
-_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5f00-9c1e-000000110110")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +36,7 @@ def stage_dead_letter(rows: dict[str, list[dict]], record: FeedRecord, error: In
                       topic: str, now: datetime) -> None:
     """Stage the dead-letter row and its envelope on `topic` in the caller's transaction."""
     event = DeadLetterV1(
-        event_id=uuid.uuid5(_NAMESPACE, f"dead_letter:{fingerprint}"),
+        event_id=fact_id("dead_letter", fingerprint),
         occurred_at=now,
         reason=error.reason,
         detail=error.detail,

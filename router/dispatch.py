@@ -8,7 +8,6 @@ that keeps recurring is flagged a key dispute (重点矛盾纠纷).
 from __future__ import annotations
 
 import math
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,7 +20,8 @@ from router.domain.lifecycle import Order, State
 from router.domain.loop import MergeRules, Place, same_matter
 from router.domain.routing import Decision
 from router.domain.sla import clocks_on_open
-from router.loop_events import fact_id, stage_fact
+from router.ids import fact_id, number
+from router.loop_events import stage_fact
 from router.store import ledger, orders
 from router.store.tables import key_disputes, order_reports, work_orders
 from schemas.decision import RoutingDecisionV1
@@ -31,12 +31,11 @@ from schemas.workorder import WorkOrderDispatchedV1
 
 _OPEN = tuple(s.value for s in (State.DISPATCHED, State.ACKNOWLEDGED, State.RETURN_REQUESTED,
                                 State.EXTENSION_REQUESTED, State.REOPENED, State.PARKED))
-_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5f00-9c1e-000000110110")
 
 
 def order_id_for(incident_id: str) -> str:
     """Deterministic work-order number, so a retried batch opens the same order."""
-    return "WO" + uuid.uuid5(_NAMESPACE, f"order:{incident_id}").hex[:14].upper()
+    return number("WO", "order", incident_id)
 
 
 @dataclass

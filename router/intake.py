@@ -9,7 +9,6 @@ Event ids are derived from the incident, so a retried batch writes the same even
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -21,6 +20,7 @@ from sqlalchemy import Connection
 from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
 from router.dispatch import Batch, Dispatch, place_of
 from router.domain.routing import Decision, Outcome, Router
+from router.ids import fact_id, number
 from router.store import ledger
 from router.wire import InvalidRecord, decision_document, read_incident, to_domain
 from schemas.decision import RoutingDecisionV1
@@ -28,7 +28,6 @@ from schemas.incident import IncidentV1
 from schemas.topics import Topics
 from schemas.workorder import ReviewQueuedV1
 
-_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5f00-9c1e-000000110110")
 DEAD_LETTER = "dead_letter"
 DUPLICATE = "duplicate"
 
@@ -54,10 +53,6 @@ class BatchResult:
 
     def counts(self) -> Counter[str]:
         return Counter(r.outcome for r in self.routed)
-
-
-def _event_id(*parts: str) -> str:
-    return str(uuid.uuid5(_NAMESPACE, ":".join(parts)))
 
 
 class Intake:
@@ -142,7 +137,7 @@ class Intake:
                   "town_code": decision.town_code, "record": record, "received_at": incident.received_at}
 
         if decision.outcome is Outcome.POLICE:
-            event_id = _event_id("police", incident.source_id)
+            event_id = str(fact_id("police", incident.source_id))
             police_headers = {**headers, "fengqiao-event-id": event_id,
                               "fengqiao-decision": json.dumps(decision_json, ensure_ascii=False)}
             # Forwarded unchanged: police dispatch receives the very bytes the feed sent.
@@ -154,7 +149,7 @@ class Intake:
             incident_row["order_id"] = order_id
             return Routed(Outcome.WORK_ORDER.value, order_id=order_id, merged=merged, **common)
 
-        review_id = "RV" + uuid.uuid5(_NAMESPACE, f"review:{incident.source_id}").hex[:14].upper()
+        review_id = number("RV", "review", incident.source_id)
         assert decision.review_reason and decision.centre_code
         rows.setdefault("review_items", []).append(
             {
@@ -168,7 +163,7 @@ class Intake:
             }
         )
         event = ReviewQueuedV1(
-            event_id=uuid.UUID(_event_id("review.queued", review_id)),
+            event_id=fact_id("review.queued", review_id),
             occurred_at=now,
             review_id=review_id,
             centre_code=decision.centre_code,

@@ -17,12 +17,6 @@ from router.store import ledger
 from schemas.command import ActorV1, WorkOrderEventV1
 from schemas.topics import Topics
 
-_NAMESPACE = uuid.UUID("6f1c2a8e-3b7d-5f00-9c1e-000000110111")
-
-
-def fact_id(*parts: object) -> uuid.UUID:
-    return uuid.uuid5(_NAMESPACE, ":".join(str(p) for p in parts))
-
 
 def record_fact(conn: Connection, topics: Topics, order: Order, **fact: object) -> None:
     """Audit a fact on `order` and queue its events now, in the caller's transaction."""

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from router.domain.sla import is_pending
-from router.loop_events import fact_id, stage_fact
+from router.ids import fact_id
+from router.loop_events import stage_fact
 from router.store import ledger, orders
 from schemas.topics import Topics
 
