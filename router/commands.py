@@ -123,7 +123,7 @@ class CommandHandler:
                at: datetime) -> None:
         after, transition = result.order, result.event
         policy = self._loop.sla.policy_for(row["matter_type"], row["priority"])
-        clocks = clocks_after(transition.action.value, after, at, policy, self._loop.calendar)
+        clocks = clocks_after(transition.action, after, at, policy, self._loop.calendar)
         after = replace(after, report_due=clocks.report_due)
         orders.save_order(conn, after.order_id, orders.order_values(after, at))
         orders.replace_timers(conn, after.order_id, [s.value for s in clocks.replace],

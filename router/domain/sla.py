@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from router.domain.lifecycle import Order, State
+from router.domain.lifecycle import Action, Order, State
 from router.domain.workdays import WorkCalendar
 
 
@@ -131,23 +131,23 @@ def clocks_on_open(order: Order, at: datetime, policy: SlaPolicy, calendar: Work
     return _start(order, at, stages, policy, calendar, stop=_ALL)
 
 
-def clocks_after(action: str, order: Order, at: datetime, policy: SlaPolicy, calendar: WorkCalendar) -> Clocks:
+def clocks_after(action: Action, order: Order, at: datetime, policy: SlaPolicy, calendar: WorkCalendar) -> Clocks:
     """The clocks after an accepted action, `order` being the order after it."""
-    if order.state in (State.CLOSED, State.WITHDRAWN, State.MERGED) or action == "park":
+    if order.state in (State.CLOSED, State.WITHDRAWN, State.MERGED) or action is Action.PARK:
         return Clocks({stage: [] for stage in _ALL}, order.report_due)
-    if action in ("approve_return", "transfer"):
+    if action in (Action.APPROVE_RETURN, Action.TRANSFER):
         return clocks_on_open(order, at, policy, calendar)
-    if action == "acknowledge" and policy.clock_start is ClockStart.ACKNOWLEDGE:
+    if action is Action.ACKNOWLEDGE and policy.clock_start is ClockStart.ACKNOWLEDGE:
         return _start(order, at, (Stage.REPORT, Stage.RESOLVE), policy, calendar, stop=(Stage.ACKNOWLEDGE,))
-    if action == "acknowledge":
+    if action is Action.ACKNOWLEDGE:
         return Clocks({Stage.ACKNOWLEDGE: []}, order.report_due)
-    reopened = action in ("reject_report", "record_callback") and order.state is State.REOPENED
-    if reopened or action == "unpark":
+    reopened = action in (Action.REJECT_REPORT, Action.RECORD_CALLBACK) and order.state is State.REOPENED
+    if reopened or action is Action.UNPARK:
         return _start(order, at, (Stage.REPORT, Stage.RESOLVE), policy, calendar, stop=())
-    if action == "approve_extension" and order.report_due is not None:
+    if action is Action.APPROVE_EXTENSION and order.report_due is not None:
         return Clocks({Stage.REPORT: plan(order, Stage.REPORT, at, order.report_due, policy, calendar)},
                       order.report_due)
-    if action == "report":
+    if action is Action.REPORT:
         return Clocks({Stage.REPORT: []}, order.report_due)
     return Clocks({}, order.report_due)
 
