@@ -44,6 +44,7 @@ from router.domain.jurisdiction import (
 )
 from router.domain.lifecycle import LifecycleRules
 from router.domain.loop import LoopRules, MergeRules
+from router.domain.ranking import Indicator, RankingRules
 from router.domain.sla import ClockStart, EscalationStep, Limit, SlaPolicy, SlaTable, Unit
 from router.domain.workdays import WorkCalendar
 
@@ -289,6 +290,17 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         district_names=tuple(dict.fromkeys((d.name, *d.names))),
         boundaries=boundaries,
         loop=_loop_rules(manifest, tables, calendars),
+        ranking=_ranking_rules(manifest),
+    )
+
+
+def _ranking_rules(manifest: Manifest) -> RankingRules:
+    r = manifest.ranking
+    return RankingRules(
+        weights={Indicator(name): weight for name, weight in r.weights.model_dump().items()},
+        red_min_score=r.red_min_score,
+        black_below_score=r.black_below_score,
+        min_orders=r.min_orders,
     )
 
 
@@ -339,7 +351,9 @@ def _toml_line(text: str, loc: tuple) -> int | None:
         header = re.fullmatch(r"\[([^\]]+)\]", line)
         if header:
             table = header.group(1).strip()
-            if keys and table == ".".join(keys[:-1]) or table == ".".join(keys):
+            if table == ".".join(keys):  # the location is this table itself
+                return number
+            if keys and table == ".".join(keys[:-1]):
                 best = best or number
             continue
         key = re.match(r"([A-Za-z0-9_-]+)\s*=", line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from router.domain.jurisdiction import NEGATION_FILLERS, Priority, Verdict
 
@@ -74,6 +74,45 @@ class MergeSection(_Row):
     key_dispute_working_days: Annotated[int, Field(ge=1, le=250)] = 15
 
 
+Weight = Annotated[float, Field(ge=0, le=1000)]
+Score = Annotated[float, Field(ge=0, le=100)]
+
+
+class WeightsSection(_Row):
+    """`[ranking.weights]`: how much each indicator counts; any scale, every one named."""
+
+    acknowledge_on_time: Weight
+    report_on_time: Weight
+    resolution: Weight
+    returns: Weight
+    reopens: Weight
+
+
+class RankingSection(_Row):
+    """`[ranking]`: the monthly 红黄黑榜 (docs/ranking.md); graded towns score 0–100."""
+
+    weights: WeightsSection = WeightsSection(acknowledge_on_time=20, report_on_time=25, resolution=30, returns=10,
+                                             reopens=15)
+    black_below_score: Score = 70
+    red_min_score: Score = 90
+    min_orders: Annotated[int, Field(ge=1, le=100_000)] = 5
+
+    @field_validator("weights")
+    @classmethod
+    def _some_weight(cls, weights: WeightsSection) -> WeightsSection:
+        if not any(weights.model_dump().values()):
+            raise ValueError("at least one weight must be above 0")
+        return weights
+
+    @field_validator("red_min_score")
+    @classmethod
+    def _red_above_black(cls, red: float, info: ValidationInfo) -> float:
+        black = info.data.get("black_below_score")
+        if black is not None and red < black:
+            raise ValueError(f"must be at least black_below_score ({black})")
+        return red
+
+
 class Manifest(_Row):
     """`bundle.toml`: who the bundle is for and its global settings."""
 
@@ -82,6 +121,7 @@ class Manifest(_Row):
     classification: ClassificationSection = ClassificationSection()
     lifecycle: LifecycleSection = LifecycleSection()
     merge: MergeSection = MergeSection()
+    ranking: RankingSection = RankingSection()
 
 
 class TownRow(_Row):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from router.domain.loop import LoopRules
+    from router.domain.ranking import RankingRules
 
 
 class Verdict(StrEnum):
@@ -137,6 +138,7 @@ class Jurisdiction:
     district_names: tuple[str, ...] = ()
     boundaries: tuple[Boundary, ...] = ()
     loop: LoopRules | None = None  # SLA, lifecycle and merge rules; None routes without opening clocks
+    ranking: RankingRules | None = None  # the monthly 红黄黑榜's weights and thresholds
     town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
