@@ -37,17 +37,18 @@ bench: $(STAMP) postgres
 
 ## Style (ruff) and the import contracts that keep the core pure (import-linter).
 lint: $(STAMP)
-	$(BIN)/ruff check router schemas workers tests bench
+	$(BIN)/ruff check router schemas workers api tests bench
 	$(BIN)/lint-imports --no-cache
 
 ## JSON Schemas of the wire contracts, for integrators.
 schemas: $(STAMP)
 	$(BIN)/fengqiao schema export docs/schemas
 
-## Prometheus and promtool from Debian's packages, for the alert-rule and scrape tests (CI runs as root).
+## From Debian's packages (CI runs as root): Prometheus and promtool for the alert-rule and scrape
+## tests, Chromium for the console's browser tests (Playwright drives /usr/bin/chromium).
 deb:
-	@command -v promtool >/dev/null && test -x /usr/bin/prometheus || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
+	@command -v promtool >/dev/null && test -x /usr/bin/prometheus && test -x /usr/bin/chromium || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus chromium >/dev/null; }
 
 ## Start the local PostgreSQL cluster when it is not accepting connections (CI machines, restarts).
 postgres:

@@ -138,7 +138,8 @@ class CommandHandler:
         record_fact(conn, self._topics, after, event_id=fact_id("command", wire.idempotency_key),
                event_type=f"workorder.{transition.action.value}", kind=transition.action.value, at=at,
                from_state=transition.from_state.value, actor=transition.actor, details=dict(transition.details),
-               action=transition.action.value, idempotency_key=wire.idempotency_key, report_due=after.report_due)
+               action=transition.action.value, idempotency_key=wire.idempotency_key, report_due=after.report_due,
+               attachments=wire.attachments)
 
     @staticmethod
     def _merge_reports(conn: Connection, order_id: str, into: str) -> None:

@@ -7,7 +7,7 @@ retried transaction writes the same ids and a repeated fact cannot be recorded t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -38,6 +38,7 @@ def stage_fact(
     from_state: str | None = None,
     actor: Actor | None = None,
     details: Mapping[str, object] | None = None,
+    attachments: Sequence[str] = (),
     **fields: object,
 ) -> None:
     """Stage the audit row of `kind` on `order` and its `event_type` event for the events topic and the
@@ -55,7 +56,7 @@ def stage_fact(
         "actor_role": actor.role.value if actor else None,
         "actor_unit": actor.unit_code if actor else None,
         "at": at,
-        "details": details,
+        "details": {**details, "attachments": list(attachments)} if attachments else details,
     })
     event = WorkOrderEventV1(
         event_id=event_id,
@@ -69,6 +70,7 @@ def stage_fact(
         from_state=from_state,
         accepted=accepted,
         actor=ActorV1(user_id=actor.user_id, role=actor.role.value, unit_code=actor.unit_code) if actor else None,
+        attachments=tuple(attachments),
         details={k: v if isinstance(v, str | int | float | bool) or v is None else str(v) for k, v in details.items()},
         **fields,
     )

@@ -74,4 +74,5 @@ class WorkOrderEventV1(Event):
     sla_kind: str | None = None
     due_at: AwareDatetime | None = None
     report_due: AwareDatetime | None = None
+    attachments: tuple[str, ...] = Field((), description="Attachment references carried by a 反馈 report.")
     details: dict[str, str | int | float | bool | None] = {}

@@ -8,20 +8,13 @@ that looks like a mainland phone number is masked in every value.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 
 import structlog
 
+from router.domain.privacy import mask_phones
+
 _PERSONAL_KEYS = {"caller", "caller_name", "caller_phone", "phone", "name_of_caller"}
-_PHONE = re.compile(
-    r"(?<!\d)(?P<head>(?:(?:\+|00)?86)?1[3-9]\d)\d{4}(?P<tail>\d{4})(?!\d)"  # mobile, optional +86
-    r"|(?<!\d)(?P<area>0\d{2,3}-?)\d{4}(?P<line>\d{3,4})(?!\d)"  # landline with area code
-)
-
-
-def _mask_phone(text: str) -> str:
-    return _PHONE.sub(lambda m: f"{m['head'] or m['area']}****{m['tail'] or m['line']}", text)
 
 
 def mask_personal_data(_logger: object, _method: str, event: dict) -> dict:
@@ -29,7 +22,7 @@ def mask_personal_data(_logger: object, _method: str, event: dict) -> dict:
         if key in _PERSONAL_KEYS:
             event[key] = "[masked]"
         elif isinstance(event[key], str):
-            event[key] = _mask_phone(event[key])
+            event[key] = mask_phones(event[key])
     return event
 
 

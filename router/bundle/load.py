@@ -13,6 +13,7 @@ import tomllib
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -323,7 +324,7 @@ def _loop_rules(manifest: Manifest, tables: dict[str, list], calendars: Calendar
     m = manifest.merge
     return LoopRules(
         sla=SlaTable(policies),
-        lifecycle=LifecycleRules(frozenset(r.code for _, r in tables["return_reasons.csv"]),
+        lifecycle=LifecycleRules(MappingProxyType({r.code: r.name for _, r in tables["return_reasons.csv"]}),
                                  manifest.lifecycle.max_returns),
         calendar=WorkCalendar(ZoneInfo(manifest.bundle.timezone), calendars.holidays, calendars.workdays,
                               calendars.years),

@@ -244,9 +244,9 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class LifecycleRules:
-    """The bundle's lifecycle data: 退单 reason codes and how many times an order may be returned."""
+    """The bundle's lifecycle data: 退单 reasons (code → Chinese name) and how many returns an order allows."""
 
-    return_reasons: frozenset[str]
+    return_reasons: Mapping[str, str]
     max_returns: int
 
 
@@ -478,3 +478,8 @@ def decide(order: Order, command: Command, rules: LifecycleRules) -> Accepted | 
     event = Transition(order.order_id, command.action, order.state, to_state, command.at, command.actor,
                        after.generation, said + details)
     return Accepted(after, event)
+
+
+def available_actions(state: State, role: Role) -> tuple[Action, ...]:
+    """The actions `role` may try on an order in `state` (guards such as deadlines may still refuse)."""
+    return tuple(a for a in Action if (state, a) in TRANSITIONS and role in ALLOWED_ROLES[a])

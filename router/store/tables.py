@@ -230,3 +230,53 @@ outbox = Table(
     Column("published_at", _TS),
     Index("ix_outbox_pending", "published_at", "id"),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(64), primary_key=True, comment="login name"),
+    Column("display_name", String(64), nullable=False),
+    Column("role", String(32), nullable=False, comment="a lifecycle Role"),
+    Column("unit_code", String(32), nullable=False, comment="its town code, or the district centre's code"),
+    Column("password_hash", String(255), comment="argon2id; none for integration accounts (tokens only)"),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", _TS),
+    Column("disabled", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", _TS, nullable=False),
+)
+
+login_sessions = Table(
+    "login_sessions",
+    metadata,
+    Column("session_hash", String(64), primary_key=True, comment="SHA-256 of the cookie: a leaked table opens nothing"),
+    Column("user_id", String(64), nullable=False, index=True),
+    Column("created_at", _TS, nullable=False),
+    Column("expires_at", _TS, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True, comment="SHA-256 of the bearer token"),
+    Column("user_id", String(64), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("created_at", _TS, nullable=False),
+    Column("revoked_at", _TS),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("at", _TS, nullable=False),
+    Column("user_id", String(64), comment="none when nobody was authenticated"),
+    Column("role", String(32)),
+    Column("unit_code", String(32)),
+    Column("action", String(48), nullable=False, comment="login, orders.list, orders.acknowledge ..."),
+    Column("order_id", String(32)),
+    Column("outcome", String(16), nullable=False, comment="allowed | denied | rejected | failed"),
+    Column("status", Integer, nullable=False, comment="the HTTP status answered"),
+    Column("detail", Text),
+    Index("ix_access_log_at", "at"),
+    comment="Append-only audit of every API action and every denial (越权 attempts included).",
+)

@@ -35,7 +35,7 @@ CST = timezone(timedelta(hours=8))
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=CST)
 DUE = T0 + timedelta(hours=24)
 XINTANG, GUALI, DISTRICT = "330109004", "330109113", "330109"
-RULES = LifecycleRules(return_reasons=frozenset({"R01", "R02"}), max_returns=2)
+RULES = LifecycleRules(return_reasons={"R01": "非本镇街辖区", "R02": "非本单位职责"}, max_returns=2)
 DOC = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
 
 ADMIN = Actor("admin-1", R.ADMIN, DISTRICT)

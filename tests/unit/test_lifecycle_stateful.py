@@ -31,7 +31,7 @@ CST = timezone(timedelta(hours=8))
 START = datetime(2026, 11, 2, 9, 30, tzinfo=CST)
 TOWNS = ("330109004", "330109113", "330109002")
 DISTRICT = "330109"
-REASONS = frozenset({"R01", "R02"})
+REASONS = {"R01": "非本镇街辖区", "R02": "非本单位职责"}
 MAX_RETURNS = 1  # low, so random sequences reach the cap
 RULES = LifecycleRules(return_reasons=REASONS, max_returns=MAX_RETURNS)
 

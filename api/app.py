@@ -1,0 +1,95 @@
+"""The API application: routes, the access audit, metrics, and the console's static files.
+
+`create_app(services)` is all a server (uvicorn) or a test needs; nothing connects at import.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from api import live, orders, session, supervision
+from api.errors import ApiError, answer, invalid
+from api.metrics import ApiMetrics
+from api.services import Services, principal_of
+from router.store import accounts
+
+CONSOLE = Path(__file__).with_name("console")
+API_VERSION = "1.0.0"
+
+
+def _outcome(request: Request, status: int) -> str:
+    if status < 400:
+        return "allowed"
+    if getattr(request.state, "audit_action", None) == "login":
+        return "failed"
+    if status in (401, 403, 404):
+        return "denied"
+    return "rejected" if status < 500 else "error"
+
+
+def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: float = 1.0) -> FastAPI:
+    app = FastAPI(
+        title="Fengqiao 枫桥 API",
+        version=API_VERSION,
+        description="工单闭环 work orders from the 110 centre to town command centres: list, act, supervise. "
+                    "Sign in with `POST /api/v1/session` (console cookie) or send `Authorization: Bearer fq_...` "
+                    "(integration accounts). Town roles see only their own town: another town's order is a 404.",
+        docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json",
+    )
+    app.state.services = services
+    app.state.metrics = metrics or ApiMetrics.create()
+    app.state.poll_s = poll_s
+    app.add_exception_handler(ApiError, answer)
+    app.add_exception_handler(RequestValidationError, invalid)
+    for module in (session, orders, supervision, live):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def audit_and_measure(request: Request, call_next):
+        """One access-log row per API request (denials included) and the request metrics."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        m = app.state.metrics
+        m.requests.labels(route, request.method, str(response.status_code)).inc()
+        m.request_seconds.labels(route).observe(time.perf_counter() - started)
+        if request.url.path.startswith("/api/v1/") and route != "/api/v1/openapi.json":
+            if response.status_code in (401, 403, 404):
+                m.denials.labels(str(response.status_code)).inc()
+            _audit(request, response.status_code, route)
+        return response
+
+    def _audit(request: Request, status: int, route: str) -> None:
+        who = principal_of(request)
+        with services.transaction() as conn:
+            accounts.audit(conn, at=services.clock(), user_id=who.user_id if who else getattr(
+                request.state, "audit_user", None), role=who.role.value if who else None,
+                unit_code=who.unit_code if who else None,
+                action=getattr(request.state, "audit_action", None) or f"{request.method} {route}"[:48],
+                order_id=(request.scope.get("path_params") or {}).get("order_id", None),
+                outcome=_outcome(request, status), status=status,
+                detail=getattr(request.state, "audit_detail", None))
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/console/")
+
+    if CONSOLE.is_dir():
+        app.mount("/console", StaticFiles(directory=CONSOLE, html=True), name="console")
+    return app

@@ -1,0 +1,56 @@
+"""Demo accounts for `make run`: one per role, operators for each pilot town (试点镇街).
+
+Only the embedded demo creates them; their passwords are printed on start, so never use them
+on a real deployment (`fengqiao users add` creates real accounts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from api.identity import Identity
+from router.domain.jurisdiction import Jurisdiction
+from router.domain.lifecycle import Role
+from router.store import accounts
+
+DEMO_PASSWORD = "fengqiao-demo"
+PILOT_SLUGS = {"新塘": "xintang", "北干": "beigan", "蜀山": "shushan", "盈丰": "yingfeng", "瓜沥": "guali"}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    user_id: str
+    display_name: str
+    role: Role
+    unit_code: str
+    unit_name: str
+
+
+def demo_users(jurisdiction: Jurisdiction) -> list[DemoUser]:
+    district = jurisdiction.district_centre
+    users = []
+    for town in jurisdiction.towns:
+        slug = next((s for name, s in PILOT_SLUGS.items() if town.name.startswith(name)), None)
+        if slug:
+            users.append(DemoUser(f"{slug}-op", f"{town.name}值班员", Role.TOWN_OPERATOR, town.code, town.name))
+            users.append(DemoUser(f"{slug}-leader", f"{town.name}分管领导", Role.TOWN_LEADER, town.code, town.name))
+    users += [
+        DemoUser("district-dispatcher", "区调度员", Role.DISTRICT_DISPATCHER, district.code, district.name),
+        DemoUser("district-supervisor", "区督办员", Role.DISTRICT_SUPERVISOR, district.code, district.name),
+        DemoUser("admin", "系统管理员", Role.ADMIN, district.code, district.name),
+    ]
+    return users
+
+
+def ensure_demo_users(engine: Engine, identity: Identity, jurisdiction: Jurisdiction, now: datetime) -> list[DemoUser]:
+    """Create the demo accounts that do not exist yet; all share DEMO_PASSWORD."""
+    users = demo_users(jurisdiction)
+    with engine.connect() as conn:
+        existing = {u["user_id"] for u in accounts.all_users(conn)}
+    for u in users:
+        if u.user_id not in existing:
+            identity.add_user(u.user_id, u.display_name, u.role, u.unit_code, DEMO_PASSWORD, now)
+    return users

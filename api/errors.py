@@ -1,0 +1,36 @@
+"""The API's one error type and its answer: a `Problem` with a stable code and a Chinese message."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from schemas.api import Problem
+
+
+class ApiError(Exception):
+    """An answer other than success: `status`, a machine `code`, a message for the operator."""
+
+    def __init__(self, status: int, code: str, message: str, detail: str | None = None) -> None:
+        super().__init__(detail or message)
+        self.status = status
+        self.problem = Problem(code=code, message=message, detail=detail)
+
+
+def not_found(what: str = "工单") -> ApiError:
+    """Also the answer for another town's order: a guessed id must not reveal that it exists."""
+    return ApiError(404, "not_found", f"{what}不存在或无权查看")
+
+
+def answer(request: Request, error: ApiError) -> JSONResponse:
+    request.state.audit_detail = error.problem.detail or error.problem.code
+    return JSONResponse(error.problem.model_dump(), status_code=error.status)
+
+
+def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    """422 with the first few problems named field by field."""
+    parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()[:5]]
+    problem = Problem(code="invalid_request", message="请求参数有误", detail="; ".join(parts))
+    request.state.audit_detail = problem.detail
+    return JSONResponse(problem.model_dump(), status_code=422)

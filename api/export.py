@@ -1,0 +1,29 @@
+"""CSV export of any table the console shows (导出): UTF-8 with a BOM, so Excel opens Chinese text."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from urllib.parse import quote
+
+from starlette.responses import Response
+
+
+def _cell(row: Mapping, key: str) -> object:
+    value: object = row
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value.isoformat() if isinstance(value, datetime) else ("" if value is None else value)
+
+
+def csv_response(title: str, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping]) -> Response:
+    """`columns` are (key, Chinese heading); a dotted key reads a nested field (deadlines.report)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([heading for _, heading in columns])
+    for row in rows:
+        writer.writerow([_cell(row, key) for key, _ in columns])
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(title)}.csv"})

@@ -1,0 +1,58 @@
+"""Live updates for the console (实时推送): Server-Sent Events when orders in scope change.
+
+The API and the workers share only the database, so the stream polls a cheap version of the
+caller's scope (orders in it, newest audit row in it) and says `changed` when it moves; the
+console then reloads what it shows. A comment line every 15 s keeps proxies from closing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import StreamingResponse
+
+from api.access import allow
+from api.identity import Principal
+from api.services import Services, services
+from router.store import views
+from schemas.api import Problem
+
+router = APIRouter(prefix="/api/v1", tags=["实时 live"])
+HEARTBEAT_S = 15.0
+
+
+def _version(svc: Services, town: str | None) -> tuple[int, int]:
+    with svc.read() as conn:
+        return views.scope_version(conn, town)
+
+
+async def changes(request: Request, svc: Services, who: Principal, poll_s: float) -> AsyncIterator[str]:
+    """`event: changed` with the scope's order count and newest audit id, whenever either moves."""
+    last: tuple[int, int] | None = None
+    quiet = 0.0
+    yield "retry: 3000\n\n"
+    while not await request.is_disconnected():
+        version = await run_in_threadpool(_version, svc, who.town)
+        if version != last:
+            payload = json.dumps({"orders": version[0], "last_event": version[1], "initial": last is None})
+            yield f"event: changed\ndata: {payload}\n\n"
+            last, quiet = version, 0.0
+        elif quiet >= HEARTBEAT_S:
+            yield ": keep-alive\n\n"
+            quiet = 0.0
+        await asyncio.sleep(poll_s)
+        quiet += poll_s
+
+
+@router.get("/stream", responses={200: {"content": {"text/event-stream": {}}}, 401: {"model": Problem}},
+            summary="实时推送 Server-Sent Events: `changed` whenever orders in scope change")
+async def stream(request: Request, who: Annotated[Principal, Depends(allow("stream"))],
+                 svc: Annotated[Services, Depends(services)]) -> StreamingResponse:
+    poll_s = request.app.state.poll_s
+    return StreamingResponse(changes(request, svc, who, poll_s), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

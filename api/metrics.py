@@ -1,0 +1,36 @@
+"""Prometheus metrics of the API, declared once; `/metrics` on the API serves them.
+
+Labels are bounded: the route template (`/api/v1/orders/{order_id}`), never the order id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+@dataclass(frozen=True)
+class ApiMetrics:
+    registry: CollectorRegistry
+    requests: Counter
+    request_seconds: Histogram
+    denials: Counter
+    logins: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry | None = None) -> ApiMetrics:
+        r = registry or CollectorRegistry()
+        return cls(
+            registry=r,
+            requests=Counter("fengqiao_api_requests_total", "API requests by route template, method and status.",
+                             ["route", "method", "status"], registry=r),
+            request_seconds=Histogram("fengqiao_api_request_seconds", "API request duration by route template.",
+                                      ["route"], buckets=_LATENCY_BUCKETS, registry=r),
+            denials=Counter("fengqiao_api_denials_total",
+                            "Requests refused for identity or scope (401, 403, 404 on an order in scope checks).",
+                            ["status"], registry=r),
+            logins=Counter("fengqiao_api_logins_total", "Password logins by outcome.", ["outcome"], registry=r),
+        )

@@ -1,0 +1,76 @@
+"""Rows into the API's views: Chinese names beside codes, deadlines, and callers masked by role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from api.identity import Principal
+from api.services import Services
+from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, State, available_actions
+from router.domain.privacy import mask_name, mask_phone, mask_phones
+from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, TimelineEntry
+
+STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
+SLA_TERMS = {"breach": "超时", "escalation.remind": "催办", "escalation.supervise": "督办",
+             "escalation.notify": "通报"}
+FACT_TERMS = {"rejected": "指令被拒绝", "report_merged": "重复报警并单", "key_dispute_flagged": "列为重点矛盾纠纷"}
+
+
+def sla_term(kind: str) -> str:
+    """warning_80 → 预警80%, breach → 超时, escalation.supervise → 督办."""
+    if kind.startswith("warning_"):
+        return f"预警{kind.removeprefix('warning_')}%"
+    return SLA_TERMS.get(kind, kind)
+
+
+def kind_term(kind: str) -> str:
+    if kind.startswith("sla."):
+        _, stage, sla_kind = kind.split(".", 2)
+        return f"{STAGE_TERMS.get(stage, stage)}{sla_term(sla_kind)}"
+    if kind in Action.__members__.values():
+        return ACTION_TERMS[Action(kind)]
+    return FACT_TERMS.get(kind, kind)
+
+
+def state_term(state: str) -> str:
+    return STATE_TERMS[State(state)]
+
+
+def text_for(who: Principal, text: str) -> str:
+    """Free text as `who` may read it: phone numbers masked for roles that see no callers."""
+    return text if who.sees_callers else mask_phones(text)
+
+
+def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: Services) -> OrderSummary:
+    return OrderSummary(
+        order_id=row["order_id"], town_code=row["town_code"], town_name=svc.unit_name(row["town_code"]),
+        centre_code=row["centre_code"], matter_type=row["matter_type"], priority=row["priority"],
+        state=row["state"], state_name=state_term(row["state"]), summary=text_for(who, row["summary"]),
+        address=row["address"], opened_at=row["opened_at"],
+        deadlines=Deadlines(acknowledge=deadlines.get("acknowledge"),
+                            report=row["report_due"] or deadlines.get("report"),
+                            resolve=deadlines.get("resolve")),
+        returns=row["returns"], reports=row["reports"], generation=row["generation"],
+    )
+
+
+def detail(row: Mapping, deadlines: Mapping[str, object], timeline: list[Mapping], reports: list[Mapping],
+           who: Principal, svc: Services) -> OrderDetail:
+    return OrderDetail(
+        **summary(row, deadlines, who, svc).model_dump(),
+        timeline=[TimelineEntry(at=e["at"], kind=e["kind"], kind_name=kind_term(e["kind"]), accepted=e["accepted"],
+                                from_state=e["from_state"], to_state=e["to_state"], actor_user=e["actor_user"],
+                                actor_role=e["actor_role"], actor_unit=e["actor_unit"], details=e["details"] or {})
+                  for e in timeline],
+        callers=[caller(r, who) for r in reports],
+        allowed_actions=[a.value for a in available_actions(State(row["state"]), who.role)],
+    )
+
+
+def caller(report: Mapping, who: Principal) -> Caller:
+    person = report["caller"] or {}
+    name, phone = person.get("name"), person.get("phone")
+    if not who.sees_callers:
+        name = mask_name(name) if name else None
+        phone = mask_phone(phone) if phone else None
+    return Caller(incident_id=report["incident_id"], received_at=report["received_at"], name=name, phone=phone)

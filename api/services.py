@@ -1,0 +1,45 @@
+"""What every route needs, built once at start-up and reached through `request.app.state.services`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request
+from sqlalchemy import Connection, Engine
+
+from api.identity import Identity, Principal
+from router.commands import CommandHandler
+from router.domain.jurisdiction import Jurisdiction
+
+
+@dataclass(frozen=True)
+class Services:
+    engine: Engine
+    jurisdiction: Jurisdiction
+    commands: CommandHandler
+    identity: Identity
+    clock: Callable[[], datetime]
+    secure_cookies: bool = False  # True behind HTTPS
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        return self.engine.begin()
+
+    def read(self) -> AbstractContextManager[Connection]:
+        return self.engine.connect()
+
+    def unit_name(self, code: str) -> str:
+        town = self.jurisdiction.town_by_code.get(code)
+        if town:
+            return town.name
+        return self.jurisdiction.district_centre.name if code == self.jurisdiction.district_centre.code else code
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def principal_of(request: Request) -> Principal | None:
+    return getattr(request.state, "principal", None)

@@ -1,0 +1,110 @@
+"""Supervisors' views (监督): SLA warnings, breaches and escalations, figures by town, key disputes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from api import present
+from api.access import allow, scope_town
+from api.export import csv_response
+from api.identity import Principal
+from api.services import Services, services
+from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS
+from router.store import views
+from schemas.api import Alert, Dispute, Problem, Reference, ReturnReason, Town, TownFigures
+
+router = APIRouter(prefix="/api/v1", tags=["监督 supervision"])
+_ERRORS = {401: {"model": Problem}, 404: {"model": Problem}}
+
+ALERT_COLUMNS = [("at", "时间"), ("order_id", "工单编号"), ("town_name", "镇街"), ("kind_name", "类型"),
+                 ("matter_type", "事项类型"), ("summary", "简要情况")]
+FIGURE_COLUMNS = [("town_name", "镇街"), ("orders", "工单总数"), ("open", "在办"), ("awaiting_ack", "待签收"),
+                  ("overdue", "已超时"), ("closed", "办结"), ("breaches", "本月超时次数"),
+                  ("escalations", "本月督办次数")]
+DISPUTE_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matter_type", "事项类型"),
+                   ("reports", "报警次数"), ("responsible_leader", "包案领导"), ("responsible_unit", "责任单位"),
+                   ("responsible_person", "责任人"), ("resolution_due", "化解期限"), ("state_name", "状态")]
+
+
+def month_start(svc: Services, now: datetime) -> datetime:
+    """The first instant of this month in the bundle's time zone."""
+    local = now.astimezone(svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else now.tzinfo)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@router.get("/alerts", response_model=list[Alert], responses=_ERRORS,
+            summary="预警/超时/督办 SLA warnings, breaches and escalations that fired, newest first")
+def list_alerts(
+    who: Annotated[Principal, Depends(allow("alerts.list"))],
+    svc: Annotated[Services, Depends(services)],
+    kind: Annotated[list[Literal["warning", "breach", "escalation"]], Query()] = [],  # noqa: B006
+    town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+    format: Literal["json", "csv"] = "json",
+) -> list[Alert] | Response:
+    now = svc.clock()
+    with svc.read() as conn:
+        rows = views.alerts(conn, scope_town(who, town), kind, now - timedelta(days=days), limit)
+    alerts = []
+    for r in rows:
+        _, stage, sla_kind = r["kind"].split(".", 2)
+        alerts.append(Alert(id=r["id"], order_id=r["order_id"], town_code=r["town_code"],
+                            town_name=svc.unit_name(r["town_code"]), stage=stage, kind=sla_kind,
+                            kind_name=present.kind_term(r["kind"]), at=r["at"], state=r["state"],
+                            matter_type=r["matter_type"], summary=present.text_for(who, r["summary"])))
+    if format == "csv":
+        return csv_response("预警督办", ALERT_COLUMNS, [a.model_dump() for a in alerts])
+    return alerts
+
+
+@router.get("/towns/figures", response_model=list[TownFigures], responses=_ERRORS,
+            summary="分镇街统计 Figures by town: open, awaiting 签收, overdue, this month's breaches")
+def town_figures(
+    who: Annotated[Principal, Depends(allow("towns.figures"))],
+    svc: Annotated[Services, Depends(services)],
+    format: Literal["json", "csv"] = "json",
+) -> list[TownFigures] | Response:
+    now = svc.clock()
+    with svc.read() as conn:
+        rows = views.town_figures(conn, who.town, now, month_start(svc, now))
+    figures = [TownFigures(**{k: int(v or 0) for k, v in r.items() if k != "town_code"}, town_code=r["town_code"],
+                           town_name=svc.unit_name(r["town_code"])) for r in rows]
+    if format == "csv":
+        return csv_response("分镇街统计", FIGURE_COLUMNS, [f.model_dump() for f in figures])
+    return figures
+
+
+@router.get("/disputes", response_model=list[Dispute], responses=_ERRORS,
+            summary="重点矛盾纠纷 Key disputes with their responsible people and deadlines")
+def list_disputes(
+    who: Annotated[Principal, Depends(allow("disputes.list"))],
+    svc: Annotated[Services, Depends(services)],
+    format: Literal["json", "csv"] = "json",
+) -> list[Dispute] | Response:
+    with svc.read() as conn:
+        rows = views.disputes(conn, who.town)
+    disputes = [Dispute(**{**r, "summary": present.text_for(who, r["summary"])},
+                        town_name=svc.unit_name(r["town_code"]), state_name=present.state_term(r["state"]))
+                for r in rows]
+    if format == "csv":
+        return csv_response("重点矛盾纠纷", DISPUTE_COLUMNS, [d.model_dump() for d in disputes])
+    return disputes
+
+
+@router.get("/reference", response_model=Reference, responses=_ERRORS,
+            summary="参考数据 Towns, return reasons, state and action names for forms")
+def reference(who: Annotated[Principal, Depends(allow("reference.read"))],
+              svc: Annotated[Services, Depends(services)]) -> Reference:
+    j = svc.jurisdiction
+    reasons = j.loop.lifecycle.return_reasons if j.loop else {}
+    return Reference(
+        towns=[Town(code=t.code, name=t.name, onboarded=t.onboarded) for t in j.towns],
+        return_reasons=[ReturnReason(code=c, name=n) for c, n in sorted(reasons.items())],
+        states={s.value: n for s, n in STATE_TERMS.items()},
+        actions={a.value: n for a, n in ACTION_TERMS.items()},
+    )

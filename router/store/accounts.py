@@ -1,0 +1,82 @@
+"""Reads and writes of accounts: users, login sessions, bearer tokens and the access audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+
+from router.store.tables import access_log, api_tokens, login_sessions, users
+
+
+def user(conn: Connection, user_id: str) -> RowMapping | None:
+    row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
+    return row._mapping if row else None
+
+
+def all_users(conn: Connection) -> list[RowMapping]:
+    return [r._mapping for r in conn.execute(select(users).order_by(users.c.unit_code, users.c.user_id))]
+
+
+def add_user(conn: Connection, user_id: str, display_name: str, role: str, unit_code: str,
+             password_hash: str | None, at: datetime) -> None:
+    conn.execute(insert(users).values(user_id=user_id, display_name=display_name, role=role, unit_code=unit_code,
+                                      password_hash=password_hash, created_at=at))
+
+
+def set_password(conn: Connection, user_id: str, password_hash: str) -> None:
+    conn.execute(update(users).where(users.c.user_id == user_id)
+                 .values(password_hash=password_hash, failed_logins=0, locked_until=None))
+
+
+def record_failed_login(conn: Connection, user_id: str, locked_until: datetime | None) -> None:
+    conn.execute(update(users).where(users.c.user_id == user_id)
+                 .values(failed_logins=users.c.failed_logins + 1, locked_until=locked_until))
+
+
+def record_login(conn: Connection, user_id: str) -> None:
+    conn.execute(update(users).where(users.c.user_id == user_id).values(failed_logins=0, locked_until=None))
+
+
+def open_session(conn: Connection, session_hash: str, user_id: str, at: datetime, expires_at: datetime) -> None:
+    conn.execute(insert(login_sessions).values(session_hash=session_hash, user_id=user_id, created_at=at,
+                                               expires_at=expires_at))
+
+
+def session_user(conn: Connection, session_hash: str, now: datetime) -> RowMapping | None:
+    """The enabled user behind a live session, or None."""
+    row = conn.execute(
+        select(users).join(login_sessions, login_sessions.c.user_id == users.c.user_id)
+        .where(login_sessions.c.session_hash == session_hash, login_sessions.c.expires_at > now,
+               users.c.disabled.is_(False))
+    ).first()
+    return row._mapping if row else None
+
+
+def close_session(conn: Connection, session_hash: str) -> None:
+    conn.execute(delete(login_sessions).where(login_sessions.c.session_hash == session_hash))
+
+
+def add_token(conn: Connection, token_hash: str, user_id: str, name: str, at: datetime) -> None:
+    conn.execute(insert(api_tokens).values(token_hash=token_hash, user_id=user_id, name=name, created_at=at))
+
+
+def token_user(conn: Connection, token_hash: str) -> RowMapping | None:
+    """The enabled user behind an unrevoked token, or None."""
+    row = conn.execute(
+        select(users).join(api_tokens, api_tokens.c.user_id == users.c.user_id)
+        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None), users.c.disabled.is_(False))
+    ).first()
+    return row._mapping if row else None
+
+
+def audit(conn: Connection, **entry: object) -> None:
+    """Append one access-log entry (at, user_id, role, unit_code, action, order_id, outcome, status, detail)."""
+    conn.execute(insert(access_log).values(**entry))
+
+
+def access_entries(conn: Connection, limit: int = 200, user_id: str | None = None) -> list[RowMapping]:
+    query = select(access_log).order_by(access_log.c.id.desc()).limit(limit)
+    if user_id:
+        query = query.where(access_log.c.user_id == user_id)
+    return [r._mapping for r in conn.execute(query)]

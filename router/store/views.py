@@ -1,0 +1,173 @@
+"""Read models for the API and console: order lists and timelines, deadlines, SLA alerts, town figures.
+
+Every query takes `town`, the caller's scope: a town code for town roles (they see only their
+town's orders, and cannot even count another's), None for district roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, RowMapping, Select, and_, case, func, or_, select
+
+from router.domain.lifecycle import State
+from router.store.tables import key_disputes, order_events, order_reports, sla_timers, work_orders
+
+OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s not in (State.CLOSED, State.MERGED, State.WITHDRAWN))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    """What an order list asks for; every field optional."""
+
+    states: Sequence[str] = ()
+    town: str | None = None
+    matter_type: str | None = None
+    overdue: bool = False
+    text: str | None = None
+    sort: str = "opened"  # opened (newest first) | due (report deadline first)
+
+
+def _scoped(query: Select, town: str | None) -> Select:
+    return query.where(work_orders.c.town_code == town) if town else query
+
+
+def _filtered(query: Select, f: OrderFilter, now: datetime) -> Select:
+    if f.states:
+        query = query.where(work_orders.c.state.in_(list(f.states)))
+    if f.town:
+        query = query.where(work_orders.c.town_code == f.town)
+    if f.matter_type:
+        query = query.where(work_orders.c.matter_type == f.matter_type)
+    if f.overdue:
+        query = query.where(work_orders.c.state.in_(OPEN_STATES), work_orders.c.report_due < now)
+    if f.text:
+        pattern = f"%{f.text}%"
+        query = query.where(or_(work_orders.c.summary.like(pattern), work_orders.c.address.like(pattern),
+                                work_orders.c.order_id == f.text))
+    return query
+
+
+def order_page(conn: Connection, town: str | None, f: OrderFilter, now: datetime, limit: int,
+               offset: int) -> tuple[list[RowMapping], int]:
+    """One page of orders in scope and the total that match."""
+    base = _filtered(_scoped(select(work_orders), town), f, now)
+    total = conn.scalar(select(func.count()).select_from(base.subquery()))
+    order = ((work_orders.c.report_due.is_(None), work_orders.c.report_due, work_orders.c.order_id)
+             if f.sort == "due" else (work_orders.c.opened_at.desc(), work_orders.c.order_id.desc()))
+    rows = conn.execute(base.order_by(*order).limit(limit).offset(offset))
+    return [r._mapping for r in rows], int(total or 0)
+
+
+def order(conn: Connection, town: str | None, order_id: str) -> RowMapping | None:
+    """The order if it exists in scope; an order of another town is as absent as a made-up id."""
+    row = conn.execute(_scoped(select(work_orders).where(work_orders.c.order_id == order_id), town)).first()
+    return row._mapping if row else None
+
+
+def deadlines(conn: Connection, orders: Iterable[RowMapping]) -> dict[str, dict[str, datetime]]:
+    """Each order's current breach deadline per stage (acknowledge, report, resolve) still to come."""
+    by_generation = {o["order_id"]: o["generation"] for o in orders}
+    if not by_generation:
+        return {}
+    rows = conn.execute(
+        select(sla_timers.c.order_id, sla_timers.c.generation, sla_timers.c.stage, sla_timers.c.due_at)
+        .where(sla_timers.c.order_id.in_(list(by_generation)), sla_timers.c.kind == "breach",
+               sla_timers.c.status != "cancelled")
+    )
+    found: dict[str, dict[str, datetime]] = {}
+    for r in rows:
+        if r.generation == by_generation[r.order_id]:
+            found.setdefault(r.order_id, {})[r.stage] = r.due_at
+    return found
+
+
+def timeline(conn: Connection, order_id: str) -> list[RowMapping]:
+    query = select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.at,
+                                                                                      order_events.c.id)
+    return [r._mapping for r in conn.execute(query)]
+
+
+def callers(conn: Connection, order_id: str) -> list[RowMapping]:
+    """Every report behind the order (并单), with its caller: personal data, mask before showing."""
+    query = select(order_reports).where(order_reports.c.order_id == order_id).order_by(order_reports.c.received_at)
+    return [r._mapping for r in conn.execute(query)]
+
+
+def alerts(conn: Connection, town: str | None, kinds: Sequence[str], since: datetime | None,
+           limit: int) -> list[RowMapping]:
+    """SLA effects that fired (预警 warnings, 超时 breaches, 催办/督办/通报 escalations), newest first."""
+    query = (
+        select(order_events.c.id, order_events.c.order_id, order_events.c.kind, order_events.c.at,
+               order_events.c.details, work_orders.c.town_code, work_orders.c.state, work_orders.c.summary,
+               work_orders.c.matter_type)
+        .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
+        .where(order_events.c.kind.like("sla.%"))
+        .order_by(order_events.c.id.desc()).limit(limit)
+    )
+    if kinds:
+        query = query.where(or_(*(order_events.c.kind.like(f"sla.%.{k}%") for k in kinds)))
+    if since:
+        query = query.where(order_events.c.at >= since)
+    return [r._mapping for r in conn.execute(_scoped(query, town))]
+
+
+def town_figures(conn: Connection, town: str | None, now: datetime, since: datetime) -> list[RowMapping]:
+    """Per town: open orders, awaiting 签收, overdue, and SLA breaches and escalations since `since`."""
+    is_open = work_orders.c.state.in_(OPEN_STATES)
+    orders_q = _scoped(
+        select(
+            work_orders.c.town_code,
+            func.count().label("orders"),
+            func.sum(case((is_open, 1), else_=0)).label("open"),
+            func.sum(case((work_orders.c.state == State.DISPATCHED.value, 1), else_=0)).label("awaiting_ack"),
+            func.sum(case((and_(is_open, work_orders.c.report_due < now), 1), else_=0)).label("overdue"),
+            func.sum(case((work_orders.c.state == State.CLOSED.value, 1), else_=0)).label("closed"),
+        ).group_by(work_orders.c.town_code), town)
+    effects_q = _scoped(
+        select(
+            work_orders.c.town_code,
+            func.sum(case((order_events.c.kind.like("sla.%.breach"), 1), else_=0)).label("breaches"),
+            func.sum(case((order_events.c.kind.like("sla.%.escalation%"), 1), else_=0)).label("escalations"),
+        ).join(work_orders, work_orders.c.order_id == order_events.c.order_id)
+        .where(order_events.c.kind.like("sla.%"), order_events.c.at >= since)
+        .group_by(work_orders.c.town_code), town)
+    effects = {r.town_code: r for r in conn.execute(effects_q)}
+    figures = []
+    for r in conn.execute(orders_q.order_by(work_orders.c.town_code)):
+        e = effects.get(r.town_code)
+        figures.append({**r._mapping, "breaches": int(e.breaches) if e else 0,
+                        "escalations": int(e.escalations) if e else 0})
+    return figures
+
+
+def disputes(conn: Connection, town: str | None) -> list[RowMapping]:
+    """重点矛盾纠纷 with the state of their order, soonest resolution deadline first."""
+    query = (select(key_disputes, work_orders.c.state, work_orders.c.summary, work_orders.c.address)
+             .join(work_orders, work_orders.c.order_id == key_disputes.c.order_id)
+             .order_by(key_disputes.c.resolution_due))
+    if town:
+        query = query.where(key_disputes.c.town_code == town)
+    return [r._mapping for r in conn.execute(query)]
+
+
+def changes_after(conn: Connection, town: str | None, after_id: int, limit: int = 200) -> list[RowMapping]:
+    """Audit rows newer than `after_id` on orders in scope: what a live console needs to refresh."""
+    query = (select(order_events.c.id, order_events.c.order_id, order_events.c.kind, order_events.c.to_state,
+                    order_events.c.at, work_orders.c.town_code)
+             .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
+             .where(order_events.c.id > after_id).order_by(order_events.c.id).limit(limit))
+    return [r._mapping for r in conn.execute(_scoped(query, town))]
+
+
+def scope_version(conn: Connection, town: str | None) -> tuple[int, int]:
+    """(orders in scope, newest audit id in scope): it changes whenever a console in scope should refresh.
+
+    Opening an order writes no audit row (the intake's outbox event says it), hence the count.
+    """
+    count = conn.scalar(_scoped(select(func.count()).select_from(work_orders), town))
+    last = conn.scalar(_scoped(select(func.max(order_events.c.id))
+                               .join(work_orders, work_orders.c.order_id == order_events.c.order_id), town))
+    return int(count or 0), int(last or 0)

@@ -1,0 +1,234 @@
+"""The HTTP API's contracts (`/api/v1`): request bodies and responses, served as OpenAPI.
+
+Times are ISO 8601 with zone. Operator-facing names (`*_name`) are Chinese; codes stay stable.
+Errors are a `Problem` with a machine `code` and a Chinese `message` for the console.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.command import RoleName
+
+Text = Annotated[str | None, Field(max_length=4000, description="Notes, report text, review remarks.")]
+TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", description="NBS town code (9 digits).")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Problem(View):
+    code: str = Field(description="Stable machine code: not_found, forbidden, illegal_transition ...")
+    message: str = Field(description="What went wrong, in Chinese, for the operator.")
+    detail: str | None = Field(None, description="The engine's own reason, in English.")
+
+
+class LoginRequest(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class Me(View):
+    user_id: str
+    display_name: str
+    role: RoleName
+    role_name: str
+    unit_code: str
+    unit_name: str
+    district: bool = Field(description="True for district roles, who see every town.")
+    sees_callers: bool = Field(description="False: caller names and phone numbers are masked for this role.")
+
+
+class Deadlines(View):
+    acknowledge: AwareDatetime | None = Field(None, description="签收 deadline.")
+    report: AwareDatetime | None = Field(None, description="反馈 deadline.")
+    resolve: AwareDatetime | None = Field(None, description="办结 deadline.")
+
+
+class OrderSummary(View):
+    order_id: str
+    town_code: str
+    town_name: str
+    centre_code: str
+    matter_type: str
+    priority: str
+    state: str
+    state_name: str
+    summary: str
+    address: str
+    opened_at: AwareDatetime
+    deadlines: Deadlines
+    returns: int
+    reports: int = Field(description="Incidents behind it (并单), itself included.")
+    generation: int
+
+
+class OrderPage(View):
+    total: int
+    limit: int
+    offset: int
+    items: list[OrderSummary]
+
+
+class TimelineEntry(View):
+    at: AwareDatetime
+    kind: str = Field(description="An action, `rejected`, or `sla.<stage>.<kind>`.")
+    kind_name: str
+    accepted: bool
+    from_state: str | None
+    to_state: str | None
+    actor_user: str | None
+    actor_role: str | None
+    actor_unit: str | None
+    details: dict
+
+
+class Caller(View):
+    incident_id: str
+    received_at: AwareDatetime
+    name: str | None = Field(None, json_schema_extra={"x-personal-data": True})
+    phone: str | None = Field(None, json_schema_extra={"x-personal-data": True})
+
+
+class OrderDetail(OrderSummary):
+    timeline: list[TimelineEntry]
+    callers: list[Caller]
+    allowed_actions: list[str] = Field(description="Actions this user's role may try in the current state.")
+
+
+class CommandResult(View):
+    status: Literal["accepted", "duplicate"]
+    order: OrderDetail
+
+
+class Note(Body):
+    text: Text = None
+
+
+class ReportBody(Body):
+    text: Annotated[str, Field(min_length=1, max_length=4000, description="What was done (处置情况).")]
+    attachments: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        [], max_length=20, description="References to stored files (URLs or storage keys), not the files.")
+
+
+class ReviewBody(Body):
+    approved: bool = Field(description="审核通过 (closes the order) or 审核不通过 (重办).")
+    text: Text = None
+
+
+class CallbackBody(Body):
+    satisfied: bool = Field(description="回访: was the citizen satisfied? False reopens the order (重办).")
+    text: Text = None
+
+
+class ReturnBody(Body):
+    reason_code: Annotated[str, Field(min_length=1, max_length=16, description="From the bundle's return reasons.")]
+    text: Text = None
+
+
+class ReturnDecision(Body):
+    approved: bool = Field(description="True: 改派 to `target_town`; False: 退单驳回, back to the same town.")
+    target_town: TownCode | None = None
+    text: Text = None
+
+
+class TransferBody(Body):
+    target_town: TownCode
+    text: Text = None
+
+
+class ExtensionBody(Body):
+    hours: Annotated[float, Field(gt=0, le=24 * 90, description="延期: how much more time.")]
+    text: Text = None
+
+
+class ExtensionDecision(Body):
+    approved: bool
+    text: Text = None
+
+
+class MergeBody(Body):
+    into: Annotated[str, Field(min_length=1, max_length=32, description="The order that absorbs this one (并单).")]
+    text: Text = None
+
+
+class ReturnReason(View):
+    code: str
+    name: str
+
+
+class Town(View):
+    code: str
+    name: str
+    onboarded: bool
+
+
+class Reference(View):
+    """What the console needs to draw forms: towns, return reasons, state and action names."""
+
+    towns: list[Town]
+    return_reasons: list[ReturnReason]
+    states: dict[str, str]
+    actions: dict[str, str]
+
+
+class Alert(View):
+    id: int
+    order_id: str
+    town_code: str
+    town_name: str
+    stage: str
+    kind: str = Field(description="warning_50, breach, escalation.remind ...")
+    kind_name: str
+    at: AwareDatetime
+    state: str
+    matter_type: str
+    summary: str
+
+
+class TownFigures(View):
+    town_code: str
+    town_name: str
+    orders: int
+    open: int
+    awaiting_ack: int = Field(description="待签收.")
+    overdue: int = Field(description="Open and past the 反馈 deadline.")
+    closed: int
+    breaches: int = Field(description="SLA breaches (超时) this month.")
+    escalations: int = Field(description="催办/督办/通报 this month.")
+
+
+class Dispute(View):
+    order_id: str
+    town_code: str
+    town_name: str
+    matter_type: str
+    reports: int
+    flagged_at: AwareDatetime
+    resolution_due: AwareDatetime
+    responsible_leader: str | None
+    responsible_unit: str | None
+    responsible_person: str | None
+    state: str
+    state_name: str
+    summary: str
+    address: str
+
+
+class AccessEntry(View):
+    at: AwareDatetime
+    user_id: str | None
+    role: str | None
+    unit_code: str | None
+    action: str
+    order_id: str | None
+    outcome: str
+    status: int
+    detail: str | None
