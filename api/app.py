@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from api import live, orders, session, supervision
+from api import live, orders, ranking, session, supervision
 from api.errors import ApiError, answer, invalid
 from api.metrics import ApiMetrics
 from api.services import Services, principal_of
@@ -49,7 +49,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     app.state.poll_s = poll_s
     app.add_exception_handler(ApiError, answer)
     app.add_exception_handler(RequestValidationError, invalid)
-    for module in (session, orders, supervision, live):
+    for module in (session, orders, supervision, ranking, live):
         app.include_router(module.router)
 
     @app.middleware("http")

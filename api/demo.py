@@ -37,6 +37,7 @@ def demo_users(jurisdiction: Jurisdiction) -> list[DemoUser]:
         if slug:
             users.append(DemoUser(f"{slug}-op", f"{town.name}值班员", Role.TOWN_OPERATOR, town.code, town.name))
             users.append(DemoUser(f"{slug}-leader", f"{town.name}分管领导", Role.TOWN_LEADER, town.code, town.name))
+            users.append(DemoUser(f"{slug}-system", f"{town.name}四平台对接", Role.INTEGRATION, town.code, town.name))
     users += [
         DemoUser("district-dispatcher", "区调度员", Role.DISTRICT_DISPATCHER, district.code, district.name),
         DemoUser("district-supervisor", "区督办员", Role.DISTRICT_SUPERVISOR, district.code, district.name),
@@ -46,11 +47,12 @@ def demo_users(jurisdiction: Jurisdiction) -> list[DemoUser]:
 
 
 def ensure_demo_users(engine: Engine, identity: Identity, jurisdiction: Jurisdiction, now: datetime) -> list[DemoUser]:
-    """Create the demo accounts that do not exist yet; all share DEMO_PASSWORD."""
+    """Create the demo accounts that do not exist yet; people share DEMO_PASSWORD, integrations use tokens."""
     users = demo_users(jurisdiction)
     with engine.connect() as conn:
         existing = {u["user_id"] for u in accounts.all_users(conn)}
     for u in users:
         if u.user_id not in existing:
-            identity.add_user(u.user_id, u.display_name, u.role, u.unit_code, DEMO_PASSWORD, now)
+            password = None if u.role is Role.INTEGRATION else DEMO_PASSWORD
+            identity.add_user(u.user_id, u.display_name, u.role, u.unit_code, password, now)
     return users

@@ -232,3 +232,33 @@ class AccessEntry(View):
     outcome: str
     status: int
     detail: str | None
+
+
+class RankingLine(View):
+    """One town's line of the monthly 红黄黑榜; rates are fractions (0.95), None when nothing to measure."""
+
+    town_code: str
+    town_name: str
+    rank: int | None = Field(description="1 is best; equal scores share a rank; None when not graded.")
+    grade: Literal["red", "yellow", "black", "ungraded"]
+    grade_name: str = Field(description="红榜, 黄榜, 黑榜 or 不评.")
+    score: float | None
+    dispatched: int
+    acknowledged: int
+    acknowledged_on_time: int
+    reported: int
+    reported_on_time: int
+    closed: int
+    returned: int
+    reopened: int
+    rates: dict[str, float | None] = Field(description="acknowledge_on_time, report_on_time, resolution, returns, "
+                                                       "reopens.")
+    trend_rates: dict[str, float | None] = Field(description="同比: now minus the same month a year earlier.")
+    trend_score: float | None
+
+
+class MonthlyRankingView(View):
+    month: str = Field(description="YYYY-MM")
+    indicators: dict[str, str] = Field(description="Indicator codes and their Chinese names.")
+    weights: dict[str, float]
+    lines: list[RankingLine]

@@ -143,5 +143,37 @@ def status() -> None:
     typer.echo(f"{'outbox':12} {backlog} pending")
 
 
+report_app = typer.Typer(help="Reports from the database.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: Annotated[str, typer.Option(help="The local month, YYYY-MM.")],
+    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default FENGQIAO_DATABASE_URL.")] = None,
+    output: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+) -> None:
+    """The 红黄黑榜 of a month: each town's indicators, score, rank and grade, with 同比 changes."""
+    from router.store.database import make_engine
+    from router.store.statistics import monthly_ranking
+    from workers.monthly_report import render_csv, render_table
+
+    try:
+        first = datetime.strptime(month, "%Y-%m").date()
+    except ValueError:
+        raise typer.BadParameter(f"{month!r} is not YYYY-MM", param_hint="--month") from None
+    if output not in ("table", "csv"):
+        raise typer.BadParameter(f"{output!r} is neither table nor csv", param_hint="--format")
+    settings = _settings(database_url=database)
+    jurisdiction = _jurisdiction(settings.jurisdiction)
+    engine = make_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            report = monthly_ranking(conn, jurisdiction, first)
+    finally:
+        engine.dispose()
+    typer.echo((render_csv if output == "csv" else render_table)(report, jurisdiction), nl=False)
+
+
 def main() -> None:
     app()

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     retry_max_delay_s: Annotated[float, Field(gt=0, le=300)] = 30.0
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
     web_host: str = "127.0.0.1"
+    api_host: str = Field("127.0.0.1", description="Where the API and web console listen.")
+    api_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(12.0, description="Console sessions last this.")
+    lockout_failures: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Wrong passwords in a row that lock.")
+    lockout_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15.0
+    secure_cookies: bool = Field(False, description="Mark the session cookie Secure: set it behind HTTPS.")
     log_level: str = "INFO"
     clock_speed: Annotated[float, Field(ge=1, le=10_000)] = Field(
         1.0, description="Tests and demos only: how much faster than real time the clock runs from clock_epoch."

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from tests.conftest import leaked_phone, record_leak
+from tests.integration.api_support import ApiUnderTest
 from tests.integration.support import REPO
 from workers.broker import EmbeddedBroker, free_port
 
@@ -127,3 +128,11 @@ def make_worker(broker, tmp_path) -> Iterator:
         worker.stop()
         if worker.log_path.exists() and leaked_phone(worker.log_path.read_text(errors="replace")):
             record_leak(f"worker log {worker.log_path}")
+
+
+@pytest.fixture
+def api(pg_url) -> Iterator[ApiUnderTest]:
+    """The API and console on a fresh PostgreSQL database with the demo users, served on a free port."""
+    under_test = ApiUnderTest.start(pg_url)
+    yield under_test
+    under_test.stop()

@@ -1,0 +1,107 @@
+"""Each town's month of loop facts (`TownMonth`) for the 红黄黑榜, counted in SQL from the audit trail.
+
+The unit counted is a dispatch (派单): a holding segment (`holdings`) that gave an order to a
+town, when it was opened for the town or reassigned (改派) or transferred (转派) to it. A
+dispatch belongs to the local month (bundle timezone) in which it began, and it lasts until
+the order's next dispatch to another unit (or for ever): a town keeps answering for an order it
+closed if a callback reopens it. For each dispatch, from the accepted audit rows
+(`order_events`) and the fired SLA timers (`sla_timers`) inside it:
+
+- acknowledged (签收): an `acknowledge`;
+- acknowledged on time: acknowledged, and no acknowledge breach fired for the town;
+- reported (反馈): acknowledged and a `report`;
+- reported on time: reported, and no report breach fired for the town, before or after an
+  approved extension or a reopening (the town never missed a 反馈 deadline for this order);
+- closed (办结): reported and an `approve_report`, even if a callback later reopened it;
+- returned (退单): a `request_return` by the town, whatever the dispatcher then decided;
+- reopened (重办): reported, and a `reject_report` or an unsatisfied `record_callback`.
+
+"A breach fired" is what supervisors saw: the sweep fires a breach within a tick of its
+deadline, and never for a stage already done. Counts are as of the query: run a month's
+report after it ends, since dispatches of its last days may still be settling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy import Connection, and_, case, exists, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from router.domain.jurisdiction import Jurisdiction
+from router.domain.lifecycle import Action, State
+from router.domain.ranking import MonthlyRanking, TownMonth, a_year_earlier, draw
+from router.domain.sla import Stage
+from router.store.tables import holdings, order_events, sla_timers
+
+
+def month_bounds(month: date, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The local month containing `month` as [start, end): midnight of its first day to the next's."""
+    start = datetime(month.year, month.month, 1, tzinfo=zone)
+    following = datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=zone)
+    return start, following
+
+
+def town_months(conn: Connection, month: date, zone: tzinfo, town_codes: Sequence[str]) -> list[TownMonth]:
+    """One `TownMonth` per town in `town_codes` (zeros for a town without dispatches), in that order."""
+    start, end = month_bounds(month, zone)
+    later = holdings.alias("later")
+    until = (select(func.min(later.c.from_at))
+             .where(later.c.order_id == holdings.c.order_id, later.c.from_at > holdings.c.from_at)
+             .scalar_subquery())
+    segment = (select(holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at, until.label("until"))
+               .where(holdings.c.from_at >= start, holdings.c.from_at < end,
+                      holdings.c.unit_code.in_(list(town_codes)))
+               .subquery("segment"))
+
+    def did(*actions: Action, to_state: State | None = None) -> ColumnElement[bool]:
+        e = order_events.c
+        conditions = [e.order_id == segment.c.order_id, e.accepted.is_(True), e.kind.in_([a.value for a in actions]),
+                      e.at >= segment.c.from_at, or_(segment.c.until.is_(None), e.at < segment.c.until)]
+        if to_state is not None:
+            conditions.append(e.to_state == to_state.value)
+        return exists().where(*conditions)
+
+    def breached(stage: Stage) -> ColumnElement[bool]:
+        t = sla_timers.c
+        return exists().where(t.order_id == segment.c.order_id, t.unit_code == segment.c.unit_code,
+                              t.stage == stage.value, t.kind == "breach", t.status == "fired",
+                              t.fired_at >= segment.c.from_at,
+                              or_(segment.c.until.is_(None), t.fired_at < segment.c.until))
+
+    acknowledged = did(Action.ACKNOWLEDGE)
+    reported = and_(acknowledged, did(Action.REPORT))
+    counts = {
+        "dispatched": func.count(),
+        "acknowledged": _count(acknowledged),
+        "acknowledged_on_time": _count(and_(acknowledged, ~breached(Stage.ACKNOWLEDGE))),
+        "reported": _count(reported),
+        "reported_on_time": _count(and_(reported, ~breached(Stage.REPORT))),
+        "closed": _count(and_(reported, did(Action.APPROVE_REPORT))),
+        "returned": _count(did(Action.REQUEST_RETURN)),
+        "reopened": _count(and_(reported, did(Action.REJECT_REPORT, Action.RECORD_CALLBACK, to_state=State.REOPENED))),
+    }
+    query = (select(segment.c.unit_code, *(value.label(name) for name, value in counts.items()))
+             .group_by(segment.c.unit_code))
+    found = {row.unit_code: TownMonth(row.unit_code, **{name: int(row._mapping[name]) for name in counts})
+             for row in conn.execute(query)}
+    return [found.get(code) or TownMonth(code) for code in town_codes]
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def monthly_ranking(conn: Connection, jurisdiction: Jurisdiction, month: date) -> MonthlyRanking:
+    """The 红黄黑榜 of the month containing `month` for every town of the jurisdiction, with 同比 trends.
+
+    Raises ValueError when the jurisdiction has no ranking rules (a hand-built one without a bundle).
+    """
+    if jurisdiction.ranking is None or jurisdiction.loop is None:
+        raise ValueError(f"jurisdiction {jurisdiction.name} has no ranking rules")
+    zone = jurisdiction.loop.calendar.timezone
+    codes = [town.code for town in jurisdiction.towns]
+    current = town_months(conn, month, zone, codes)
+    earlier = town_months(conn, a_year_earlier(month), zone, codes)
+    return draw(month, current, earlier, jurisdiction.ranking)

@@ -1,0 +1,171 @@
+"""Monthly figures from the store: orders played through intake, commands and the SLA sweep with a
+fake clock on SQLite (the same scenario runs on PostgreSQL in tests/integration)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from router.commands import CommandHandler
+from router.domain.jurisdiction import Jurisdiction
+from router.domain.ranking import Grade, Indicator, TownMonth
+from router.domain.routing import Router
+from router.intake import FeedRecord, Intake
+from router.store.database import make_engine
+from router.store.migrate import upgrade
+from router.store.statistics import month_bounds, monthly_ranking, town_months
+from router.sweep import Sweep
+from schemas.command import WorkOrderCommandV1
+from schemas.topics import Topics
+
+CST = ZoneInfo("Asia/Shanghai")
+XINTANG, BEIGAN, CHENGXIANG = "330109004", "330109002", "330109001"
+DISTRICT = "330109"
+NOVEMBER = date(2026, 11, 1)
+
+# 新塘's November: 4 dispatches; O2 acknowledged late, O3 returned (then 北干's), O4 reported late,
+# O2 rejected once (重办) and closed on its second report, O1 closed first time.
+XINTANG_NOVEMBER = TownMonth(XINTANG, dispatched=4, acknowledged=4, acknowledged_on_time=3, reported=3,
+                             reported_on_time=2, closed=2, returned=1, reopened=1)
+BEIGAN_NOVEMBER = TownMonth(BEIGAN, dispatched=1, acknowledged=1, acknowledged_on_time=1)
+XINTANG_A_YEAR_EARLIER = TownMonth(XINTANG, dispatched=1, acknowledged=1, acknowledged_on_time=1, reported=1,
+                                   reported_on_time=1, closed=1)
+
+
+class Loop:
+    """Intake, commands and the sweep on one database, driven by a clock the test moves."""
+
+    def __init__(self, engine: Engine, jurisdiction: Jurisdiction) -> None:
+        topics = Topics()
+        self.intake = Intake(Router(jurisdiction), engine.begin, topics, 65_536)
+        self.commands = CommandHandler(jurisdiction, engine.begin, topics)
+        self.sweep = Sweep(engine, topics)
+        self.now = datetime(2025, 1, 1, tzinfo=CST)
+        self._keys = 0
+
+    def at(self, moment: datetime) -> Loop:
+        """Move the clock forward to `moment`, letting the sweep fire whatever fell due."""
+        assert moment >= self.now
+        self.now = moment
+        while self.sweep.tick(moment).claimed:
+            pass
+        return self
+
+    def later(self, **delta: float) -> Loop:
+        return self.at(self.now + timedelta(**delta))
+
+    def open(self, incident_id: str, street: str = "新塘街道") -> str:
+        incident = {"source_id": incident_id, "received_at": self.now.isoformat(), "channel": "phone",
+                    "summary": "楼上装修噪音扰民", "address": f"萧山区{street}{incident_id}号楼"}
+        result = self.intake.handle([FeedRecord(json.dumps(incident, ensure_ascii=False).encode())], self.now)
+        [routed] = result.routed
+        return routed.order_id
+
+    def do(self, order_id: str, action: str, unit: str = XINTANG, role: str = "town_operator", **extra) -> None:
+        self._keys += 1
+        wire = WorkOrderCommandV1.model_validate({
+            "idempotency_key": f"key-{self._keys:06d}", "order_id": order_id, "action": action,
+            "actor": {"user_id": "u-1", "role": role, "unit_code": unit}, **extra})
+        outcome = self.commands.handle(wire, self.now)
+        assert outcome.status == "accepted", (action, outcome)
+
+    def district(self, order_id: str, action: str, **extra) -> None:
+        self.do(order_id, action, DISTRICT, "district_dispatcher", **extra)
+
+
+def play(engine: Engine, jurisdiction: Jurisdiction) -> None:
+    """A year-earlier month, a November with every kind of outcome, and dispatches just outside it."""
+    loop = Loop(engine, jurisdiction)
+
+    old = loop.at(datetime(2025, 11, 3, 9, tzinfo=CST)).open("Y1")
+    loop.later(minutes=5).do(old, "acknowledge")
+    loop.later(hours=1).do(old, "report")
+    loop.later(minutes=5).district(old, "approve_report")
+
+    loop.at(datetime(2026, 10, 31, 23, 50, tzinfo=CST)).open("OCT")  # October, however late
+
+    loop.at(datetime(2026, 11, 2, 9, tzinfo=CST))  # a Monday; 签收 due in 30 min, 反馈 in 24 h
+    o1, o2, o3, o4 = (loop.open(name) for name in ("N1", "N2", "N3", "N4"))
+    loop.later(minutes=10)
+    for order in (o1, o3, o4):
+        loop.do(order, "acknowledge")
+    loop.later(minutes=25).do(o2, "acknowledge")  # after the acknowledge breach fired
+    loop.later(hours=1)
+    loop.do(o1, "report")
+    loop.do(o2, "report")
+    loop.do(o3, "request_return", reason_code="R01")
+    loop.later(minutes=5)
+    loop.district(o1, "approve_report")
+    loop.district(o2, "reject_report")
+    loop.district(o3, "approve_return", target_town=BEIGAN)
+    loop.later(minutes=5)
+    loop.do(o2, "report")
+    loop.do(o3, "acknowledge", unit=BEIGAN)
+    loop.later(minutes=5).district(o2, "approve_report")
+    loop.at(datetime(2026, 11, 3, 10, tzinfo=CST)).do(o4, "report")  # after the report breach fired
+
+    # 00:10 on 1 December in Hangzhou is still 30 November in UTC: December's all the same.
+    loop.at(datetime(2026, 12, 1, 0, 10, tzinfo=CST)).open("DEC")
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory, xiaoshan) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('statistics') / 'loop.db'}")
+    upgrade(engine)
+    play(engine, xiaoshan)
+    yield engine
+    engine.dispose()
+
+
+def test_each_towns_month_counts_its_dispatches_and_what_became_of_them(played):
+    with played.connect() as conn:
+        months = town_months(conn, NOVEMBER, CST, [XINTANG, BEIGAN, CHENGXIANG])
+    assert months == [XINTANG_NOVEMBER, BEIGAN_NOVEMBER, TownMonth(CHENGXIANG)]
+
+
+@pytest.mark.parametrize(
+    ("month", "expected"),
+    [
+        pytest.param(date(2025, 11, 1), XINTANG_A_YEAR_EARLIER, id="a-year-earlier"),
+        pytest.param(date(2026, 10, 1), TownMonth(XINTANG, dispatched=1), id="october-by-local-time"),
+        pytest.param(date(2026, 12, 1), TownMonth(XINTANG, dispatched=1), id="december-by-local-time"),
+        pytest.param(date(2026, 9, 1), TownMonth(XINTANG), id="a-month-without-orders"),
+    ],
+)
+def test_months_are_local_months(played, month: date, expected: TownMonth):
+    with played.connect() as conn:
+        assert town_months(conn, month, CST, [XINTANG]) == [expected]
+
+
+def test_monthly_ranking_lists_every_town_with_its_trend(played, xiaoshan):
+    graded_from_one = dataclasses.replace(xiaoshan, ranking=dataclasses.replace(xiaoshan.ranking, min_orders=1))
+    with played.connect() as conn:
+        report = monthly_ranking(conn, graded_from_one, date(2026, 11, 20))
+    assert report.month == NOVEMBER
+    assert len(report.lines) == len(xiaoshan.towns)
+    # 新塘: 20 × .75 + 25 × .5 + 30 × .5 + 10 × (1 − .25) + 15 × (1 − 1/3) = 60 of 100.
+    # 北干: acknowledged its one order on time, returned nothing, reported nothing yet: 30.
+    assert [(line.town_code, line.score, line.rank, line.grade) for line in report.lines[:3]] == [
+        (XINTANG, 60.0, 1, Grade.BLACK), (BEIGAN, 30.0, 2, Grade.BLACK), (CHENGXIANG, None, None, Grade.UNGRADED)]
+    trend = report.trends[XINTANG]
+    assert trend.rates[Indicator.ACKNOWLEDGE_ON_TIME] == pytest.approx(0.75 - 1)
+    assert trend.rates[Indicator.REOPENS] == pytest.approx(1 / 3)
+    assert trend.score == pytest.approx(60 - 100)
+    assert report.trends[BEIGAN].score is None  # nothing a year earlier
+
+
+def test_the_shipped_minimum_leaves_small_towns_ungraded(played, xiaoshan):
+    with played.connect() as conn:
+        report = monthly_ranking(conn, xiaoshan, NOVEMBER)
+    assert {line.grade for line in report.lines} == {Grade.UNGRADED}
+    assert next(line for line in report.lines if line.town_code == XINTANG).score == 60.0
+
+
+def test_month_bounds_are_local_midnights():
+    assert month_bounds(date(2026, 12, 15), CST) == (datetime(2026, 12, 1, tzinfo=CST),
+                                                     datetime(2027, 1, 1, tzinfo=CST))

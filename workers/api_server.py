@@ -1,0 +1,61 @@
+"""The API process: the HTTP API and web console (`fengqiao api`, and inside `make run`)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from api.app import create_app
+from api.identity import Identity, LoginPolicy
+from api.services import Services
+from router.commands import CommandHandler
+from router.domain.jurisdiction import Jurisdiction
+from workers.clock import make_clock
+from workers.settings import Settings
+
+
+def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> Services:
+    policy = LoginPolicy(session_ttl=timedelta(hours=settings.session_hours), max_failures=settings.lockout_failures,
+                         lockout=timedelta(minutes=settings.lockout_minutes))
+    return Services(engine=engine, jurisdiction=jurisdiction,
+                    commands=CommandHandler(jurisdiction, engine.begin, settings.topics),
+                    identity=Identity(engine.begin, policy),
+                    clock=make_clock(settings.clock_speed, settings.clock_epoch),
+                    secure_cookies=settings.secure_cookies)
+
+
+def server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
+    """A uvicorn server for `app` that leaves logging and signals to the caller."""
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+    return uvicorn.Server(config)
+
+
+class BackgroundServer:
+    """The API in a thread beside the Faust worker (the embedded default) or a test."""
+
+    def __init__(self, app: FastAPI, host: str, port: int) -> None:
+        self._server = server(app, host, port)
+        self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
+
+    def start(self, timeout_s: float = 15) -> BackgroundServer:
+        self._thread.start()
+        for _ in range(int(timeout_s * 20)):
+            if self._server.started:
+                return self
+            if not self._thread.is_alive():
+                break
+            threading.Event().wait(0.05)
+        raise RuntimeError(f"the API did not start on {self._server.config.host}:{self._server.config.port}")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def run_api(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn's own handlers)."""
+    server(create_app(build_services(settings, jurisdiction, engine)), settings.api_host, settings.api_port).run()

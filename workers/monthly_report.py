@@ -1,0 +1,102 @@
+"""The monthly 红黄黑榜 for people: an aligned table for the terminal, or CSV for a spreadsheet.
+
+Rates show as percentages with one decimal; a 同比 change (against the same month a year
+earlier) as percentage points; "—" where there is nothing to measure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+
+from router.domain.jurisdiction import Jurisdiction
+from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS, Indicator, MonthlyRanking, TownRanking, Trend
+
+_NOTHING = "—"
+
+
+def render_table(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
+    """The list as an aligned table, 同比 changes in brackets after each rate and the score."""
+    month = report.month
+    title = (f"{jurisdiction.district_name} {month.year}年{month.month}月 红黄黑榜"
+             f"（括号内为与 {month.year - 1}年{month.month}月 同比的变化：比率为百分点，得分为分）")
+    header = ["排名", "镇街", "派单", *(INDICATOR_TERMS[i] for i in Indicator), "得分", "榜单"]
+    rows = [header]
+    for line in report.lines:
+        trend = report.trends.get(line.town_code)
+        rows.append([
+            str(line.rank) if line.rank is not None else _NOTHING,
+            _town_name(jurisdiction, line.town_code),
+            str(line.month.dispatched),
+            *(_with_change(_percent(line.rates[i]), _points(trend.rates[i]) if trend else None) for i in Indicator),
+            _with_change(_number(line.score), _number(trend.score, signed=True) if trend else None),
+            GRADE_TERMS[line.grade],
+        ])
+    widths = [max(_width(row[column]) for row in rows) for column in range(len(header))]
+    text = [title, *("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)]
+    return "\n".join(text) + "\n"
+
+
+def render_csv(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
+    """One row per town: the counts, rates and 同比 changes in percent (points), score, rank, grade."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    counts = ["派单", "签收", "及时签收", "反馈", "及时反馈", "办结", "退单", "重办"]
+    writer.writerow(["月份", "镇街代码", "镇街", *counts, *(f"{INDICATOR_TERMS[i]}%" for i in Indicator), "得分",
+                     "排名", "榜单", *(f"同比{INDICATOR_TERMS[i]}" for i in Indicator), "同比得分"])
+    for line in report.lines:
+        trend = report.trends.get(line.town_code)
+        writer.writerow([f"{report.month:%Y-%m}", line.town_code, _town_name(jurisdiction, line.town_code),
+                         *_counts(line), *(_plain(line.rates[i], 100) for i in Indicator), _plain(line.score),
+                         "" if line.rank is None else line.rank, GRADE_TERMS[line.grade], *_changes(trend)])
+    return out.getvalue()
+
+
+def _counts(line: TownRanking) -> list[int]:
+    m = line.month
+    return [m.dispatched, m.acknowledged, m.acknowledged_on_time, m.reported, m.reported_on_time, m.closed,
+            m.returned, m.reopened]
+
+
+def _changes(trend: Trend | None) -> list[str]:
+    if trend is None:
+        return [""] * (len(Indicator) + 1)
+    return [*(_plain(trend.rates[i], 100) for i in Indicator), _plain(trend.score)]
+
+
+def _town_name(jurisdiction: Jurisdiction, code: str) -> str:
+    town = jurisdiction.town_by_code.get(code)
+    return town.name if town else code
+
+
+def _percent(rate: float | None) -> str:
+    return _NOTHING if rate is None else f"{rate * 100:.1f}%"
+
+
+def _points(delta: float | None) -> str | None:
+    return None if delta is None else f"{delta * 100:+.1f}"
+
+
+def _number(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return _NOTHING
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def _with_change(value: str, change: str | None) -> str:
+    return value if change is None or change == _NOTHING else f"{value} ({change})"
+
+
+def _plain(value: float | None, scale: float = 1) -> str:
+    return "" if value is None else f"{value * scale:.2f}"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
