@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from router.bundle import BundleError, check_bundle, load_bundle
+from workers.orders_cli import orders_app
 
 app = typer.Typer(help="Fengqiao (枫桥): routes non-police incidents to town command centres.", no_args_is_help=True)
 schema_app = typer.Typer(help="Wire contracts.", no_args_is_help=True)
@@ -17,7 +18,10 @@ config_app = typer.Typer(help="Jurisdiction bundles.", no_args_is_help=True)
 db_app = typer.Typer(help="Database.", no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(config_app, name="config")
+users_app = typer.Typer(help="Accounts of the API and console.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(orders_app, name="orders")
 
 
 def _settings(**overrides: object):
@@ -127,6 +131,87 @@ def run(
     from workers.run import run_embedded
 
     run_embedded(_settings(), demo=demo)
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API and web console on FENGQIAO_API_HOST:FENGQIAO_API_PORT against the database."""
+    from router.store.database import make_engine
+    from router.store.migrate import upgrade
+    from workers import logs
+    from workers.api_server import run_api
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    run_api(settings, _jurisdiction(settings.jurisdiction), engine)
+
+
+def _identity(settings):
+    from api.identity import Identity, LoginPolicy
+    from router.store.database import make_engine
+    from router.store.migrate import upgrade
+
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
+    return engine, Identity(engine.begin, LoginPolicy())
+
+
+@users_app.command("add")
+def users_add(
+    user_id: str,
+    role: Annotated[str, typer.Option(help="town_operator, town_leader, district_dispatcher, district_supervisor, "
+                                           "admin or integration.")],
+    unit: Annotated[str, typer.Option(help="Town code, or the district centre's code for district roles.")],
+    name: Annotated[str, typer.Option(help="Display name (姓名/岗位).")],
+) -> None:
+    """Create an account; people are asked for a password, integration accounts get tokens instead."""
+    from router.domain.lifecycle import TOWN_ROLES, Role
+
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}", param_hint="--role") from None
+    settings = _settings()
+    jurisdiction = _jurisdiction(settings.jurisdiction)
+    towns = jurisdiction.town_by_code
+    if role_ in TOWN_ROLES and unit not in towns:
+        raise typer.BadParameter(f"{role} needs a town code of {jurisdiction.name}, not {unit!r}", param_hint="--unit")
+    if role_ not in TOWN_ROLES and unit != jurisdiction.district_centre.code:
+        raise typer.BadParameter(f"{role} belongs to the district centre {jurisdiction.district_centre.code}",
+                                 param_hint="--unit")
+    password = None
+    if role_ is not Role.INTEGRATION:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    engine, identity = _identity(settings)
+    identity.add_user(user_id, name, role_, unit, password, datetime.now(UTC))
+    typer.echo(f"created {user_id} ({role}, {unit})")
+
+
+@users_app.command("token")
+def users_token(user_id: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
+    """Issue a bearer token for USER_ID; printed once, stored only as a hash."""
+    engine, identity = _identity(_settings())
+    try:
+        typer.echo(identity.issue_token(user_id, name, datetime.now(UTC)))
+    except KeyError:
+        typer.echo(f"no user {user_id}", err=True)
+        raise typer.Exit(1) from None
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every account with its role, unit and lock state."""
+    from router.store import accounts
+    from workers.text_table import aligned
+
+    engine, _ = _identity(_settings())
+    with engine.connect() as conn:
+        rows = [["user", "name", "role", "unit", "locked until"]]
+        rows += [[u["user_id"], u["display_name"], u["role"], u["unit_code"],
+                  u["locked_until"].isoformat() if u["locked_until"] else ""] for u in accounts.all_users(conn)]
+    typer.echo("\n".join(aligned(rows)))
 
 
 @app.command()

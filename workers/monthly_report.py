@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS, Indicator, MonthlyRanking, TownRanking, Trend
+from workers.text_table import aligned
 
 _NOTHING = "—"
 
@@ -33,10 +33,7 @@ def render_table(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
             _with_change(_number(line.score), _number(trend.score, signed=True) if trend else None),
             GRADE_TERMS[line.grade],
         ])
-    widths = [max(_width(row[column]) for row in rows) for column in range(len(header))]
-    text = [title, *("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)]
-    return "\n".join(text) + "\n"
+    return "\n".join([title, *aligned(rows)]) + "\n"
 
 
 def render_csv(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
@@ -92,11 +89,3 @@ def _with_change(value: str, change: str | None) -> str:
 def _plain(value: float | None, scale: float = 1) -> str:
     return "" if value is None else f"{value * scale:.2f}"
 
-
-def _width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))

@@ -8,11 +8,16 @@ import threading
 import faust
 import structlog
 
+from api.app import create_app as create_api
+from api.demo import DEMO_PASSWORD, ensure_demo_users
+from api.services import Services
 from router.bundle import BundleError, load_bundle
+from router.domain.lifecycle import Role
 from router.domain.routing import Router
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from workers import logs
+from workers.api_server import BackgroundServer, build_services
 from workers.app import Wiring, create_app
 from workers.broker import EmbeddedBroker
 from workers.clock import make_clock
@@ -59,7 +64,11 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
         settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap})
     wiring = prepare(settings)
     feed = DemoFeed(settings, wiring.router.jurisdiction, wiring.engine) if demo else None
+    services = build_services(settings, wiring.router.jurisdiction, wiring.engine)
+    api = BackgroundServer(create_api(services), settings.api_host, settings.api_port).start()
     _banner(settings, broker is not None, demo)
+    if demo:
+        _demo_accounts(services)
     stop = threading.Event()
     threads = [threading.Thread(target=feed.run, args=(stop,), name="demo-feed", daemon=True)] if feed else []
     for thread in threads:
@@ -70,9 +79,22 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
         stop.set()
         for thread in threads:
             thread.join(timeout=5)
+        api.stop()
         if broker:
             broker.stop()
         print("Fengqiao stopped.", file=sys.stderr)
+
+
+def _demo_accounts(services: Services) -> None:
+    """Create the demo accounts and print them: one per role, and one per pilot town's roles."""
+    now = services.clock()
+    users = ensure_demo_users(services.engine, services.identity, services.jurisdiction, now)
+    lines = [f"Demo accounts (password {DEMO_PASSWORD}; integration accounts use the bearer token shown):"]
+    for user in users:
+        credential = (services.identity.issue_token(user.user_id, "make run", now) if user.role is Role.INTEGRATION
+                      else "")
+        lines.append(f"  {user.user_id:22} {user.role.value:20} {user.unit_name} {credential}".rstrip())
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def _faust_worker(app: faust.App) -> faust.Worker:
@@ -89,7 +111,9 @@ def _banner(settings: Settings, embedded_broker: bool, demo: bool) -> None:
         f"  bundle     {settings.jurisdiction}",
         f"  feed       {t.incidents}" + (f"  (demo feed, {settings.demo_rate:g} records/s)" if demo else ""),
         f"  outputs    {t.police}, {t.workorder_events}, {t.centre_orders('<centre>')}, {t.review}, {t.dead_letters}",
-        f"  metrics    http://{settings.web_host}:{settings.web_port}/metrics",
+        f"  console    http://{settings.api_host}:{settings.api_port}/  (指挥中心工作台; API docs at /api/docs)",
+        f"  metrics    http://{settings.web_host}:{settings.web_port}/metrics (worker), "
+        f"http://{settings.api_host}:{settings.api_port}/metrics (API)",
         "  status     a line every 5 s below; `fengqiao status` for totals",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)

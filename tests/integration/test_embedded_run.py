@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
+from api.demo import DEMO_PASSWORD
 from router.store.database import make_engine
 from router.store.tables import work_orders
 from tests.integration.support import REPO, wait_for
@@ -30,10 +32,12 @@ def _orders(url: str) -> int:
         engine.dispose()
 
 
-def test_make_run_opens_work_orders_within_30_s_and_stops_cleanly(tmp_path):
+def test_make_run_opens_work_orders_within_30_s_serves_the_console_and_stops_cleanly(tmp_path):
     data = tmp_path / "var"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
-    env.update(FENGQIAO_DATA_DIR=str(data), FENGQIAO_WEB_PORT=str(free_port()), FENGQIAO_DEMO_RATE="10")
+    api = f"http://127.0.0.1:{free_port()}"
+    env.update(FENGQIAO_DATA_DIR=str(data), FENGQIAO_WEB_PORT=str(free_port()), FENGQIAO_DEMO_RATE="10",
+               FENGQIAO_API_PORT=api.rsplit(":", 1)[1])
     log = tmp_path / "run.log"
     started = time.monotonic()
     with log.open("wb") as out:
@@ -47,6 +51,19 @@ def test_make_run_opens_work_orders_within_30_s_and_stops_cleanly(tmp_path):
         assert "Fengqiao (枫桥) is running" in text and "embedded Tansu" in text
         broker_port = int(re.search(r"broker +127\.0\.0\.1:(\d+)", text).group(1))
         wait_for(lambda: "[demo] sent" in log.read_text(errors="replace"), 15, "a status line")
+        text = log.read_text(errors="replace")
+        assert f"console    {api}/" in text
+        for role in ("town_operator", "town_leader", "district_dispatcher", "district_supervisor", "admin",
+                     "integration"):
+            assert re.search(rf"^  \S+ +{role} ", text, re.MULTILINE), f"no demo account for {role}"
+        token = re.search(r"xintang-system +integration +\S+ (fq_\S+)", text).group(1)
+        with httpx.Client(base_url=api, timeout=10) as client:
+            assert "<html" in client.get("/", follow_redirects=True).text.lower()
+            signed_in = client.post("/api/v1/session", json={"username": "xintang-op", "password": DEMO_PASSWORD})
+            assert signed_in.json()["unit_name"] == "新塘街道"
+            assert client.get("/api/v1/orders").status_code == 200
+        mine = httpx.get(f"{api}/api/v1/orders", headers={"Authorization": f"Bearer {token}"}).json()
+        assert all(o["town_code"] == signed_in.json()["unit_code"] for o in mine["items"])
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
