@@ -58,7 +58,7 @@ class LoginPolicy:
 
 
 class LoginFailed(Exception):
-    """Wrong user name or password, or a locked or disabled account; `locked` says which for the audit."""
+    """Wrong user name or password, or a locked or disabled account; `why` says which, for the audit only."""
 
     def __init__(self, user_id: str, why: str) -> None:
         super().__init__(why)
@@ -90,23 +90,31 @@ class Identity:
         return self._policy.session_ttl
 
     def login(self, user_id: str, password: str, now: datetime) -> tuple[Principal, str]:
-        """A new session cookie value for a correct password; raises LoginFailed otherwise."""
+        """A new session cookie value for a correct password; raises LoginFailed otherwise.
+
+        The failure count is committed before the refusal is raised: a rolled-back count would
+        never lock anyone out.
+        """
+        failure = None
         with self._transaction() as conn:
             row = accounts.user(conn, user_id)
             if row is None or row["password_hash"] is None or row["disabled"]:
                 self._verify(_DUMMY_HASH, password)
-                raise LoginFailed(user_id, "unknown user, token-only or disabled account")
-            if row["locked_until"] is not None and row["locked_until"] > now:
-                raise LoginFailed(user_id, f"locked until {row['locked_until'].isoformat()}")
-            if not self._verify(row["password_hash"], password):
+                failure = "unknown user, token-only or disabled account"
+            elif row["locked_until"] is not None and row["locked_until"] > now:
+                failure = f"locked until {row['locked_until'].isoformat()}"
+            elif not self._verify(row["password_hash"], password):
                 failures = row["failed_logins"] + 1
                 locked = now + self._policy.lockout if failures >= self._policy.max_failures else None
                 accounts.record_failed_login(conn, user_id, locked)
-                raise LoginFailed(user_id, f"wrong password ({failures} in a row)" + (", locked" if locked else ""))
-            accounts.record_login(conn, user_id)
-            session = secrets.token_urlsafe(32)
-            accounts.open_session(conn, _digest(session), user_id, now, now + self._policy.session_ttl)
-            return _principal(row), session
+                failure = f"wrong password ({failures} in a row)" + (", locked" if locked else "")
+            else:
+                accounts.record_login(conn, user_id)
+                session = secrets.token_urlsafe(32)
+                accounts.open_session(conn, _digest(session), user_id, now, now + self._policy.session_ttl)
+        if failure:
+            raise LoginFailed(user_id, failure)
+        return _principal(row), session
 
     def logout(self, session: str) -> None:
         with self._transaction() as conn:
