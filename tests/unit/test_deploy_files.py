@@ -13,6 +13,7 @@ import pytest
 import yaml
 from typer.main import get_command
 
+from api.metrics import ApiMetrics
 from workers.cli import app as cli_app
 from workers.metrics import RouterMetrics
 from workers.settings import Settings
@@ -102,7 +103,8 @@ def test_rules_and_panels_name_only_metrics_the_worker_declares():
 
 def test_every_metric_is_documented():
     doc = (REPO / "docs" / "metrics.md").read_text()
-    missing = [f.name for f in RouterMetrics.create().registry.collect() if f"`{f.name}" not in doc]
+    families = [*RouterMetrics.create().registry.collect(), *ApiMetrics.create().registry.collect()]
+    missing = [f.name for f in families if f"`{f.name}" not in doc]
     assert not missing, f"not in docs/metrics.md: {missing}"
 
 
@@ -148,7 +150,7 @@ def test_dockerfile_is_slim_non_root_and_sets_only_real_settings():
 def test_compose_has_the_whole_deployment_and_real_settings_and_commands():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     services = compose["services"]
-    assert {"kafka", "postgres", "worker-1", "worker-2", "prometheus", "alertmanager", "grafana"} <= set(services)
+    assert {"kafka", "postgres", "worker-1", "worker-2", "api", "prometheus", "alertmanager", "grafana"} <= set(services)
     assert "controller" in services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"]  # KRaft, no ZooKeeper
     assert not any("zookeeper" in name for name in services)
     fengqiao = {name: s for name, s in services.items() if str(s.get("image", "")).startswith("fengqiao")}
@@ -169,6 +171,8 @@ def test_prometheus_config_scrapes_both_workers_and_loads_the_rules():
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     job = next(j for j in config["scrape_configs"] if j["job_name"] == "fengqiao-worker")
     assert job["static_configs"][0]["targets"] == ["worker-1:6066", "worker-2:6066"]
+    api = next(j for j in config["scrape_configs"] if j["job_name"] == "fengqiao-api")
+    assert api["static_configs"][0]["targets"] == ["api:8080"]
     assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
 
 
