@@ -1,4 +1,5 @@
-"""Accounts for the API and console: users, login sessions, bearer tokens, the access audit log.
+"""Accounts for the API and console: users, login sessions, bearer tokens, the access audit log;
+audit tables made append-only on PostgreSQL; column comments 0001 declared but never wrote.
 
 Revision ID: 0003
 Revises: 0002
@@ -14,6 +15,18 @@ depends_on = None
 
 _SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _TS = sa.DateTime(timezone=True)
+_AUDIT_TABLES = ("access_log", "order_events")
+# (table, column, type, nullable, comment): declared in tables.py since 0001, missing on PostgreSQL.
+_COMMENTS = (
+    ("dead_letters", "fingerprint", sa.String(length=64), False, "SHA-256 of the original bytes"),
+    ("incidents", "incident_id", sa.String(length=64), False, "The feed's source_id (警情编号)."),
+    ("incidents", "outcome", sa.String(length=16), False, "police | work_order | review"),
+    ("incidents", "record", sa.JSON(), False, "The incident as received; holds personal data."),
+    ("outbox", "claimed_until", _TS, True, "Lease of the relay that is publishing it."),
+    ("review_items", "state", sa.String(length=16), False, "open until a dispatcher decides"),
+    ("work_orders", "order_id", sa.String(length=32), False, "工单编号"),
+    ("work_orders", "state", sa.String(length=24), False, "lifecycle state; dispatched (待签收) on opening"),
+)
 
 
 def upgrade() -> None:
@@ -69,9 +82,27 @@ def upgrade() -> None:
         comment="Append-only audit of every API action and every denial (越权 attempts included).",
     )
     op.create_index("ix_access_log_at", "access_log", ["at"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        for table, column, type_, nullable, comment in _COMMENTS:
+            op.alter_column(table, column, existing_type=type_, existing_nullable=nullable, comment=comment)
+        # Append-only in the database itself, not just by convention: a rogue UPDATE or DELETE
+        # on an audit table fails, whoever sends it.
+        op.execute("""
+            CREATE FUNCTION fengqiao_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '% is append-only (审计日志只增不改)', TG_TABLE_NAME;
+            END $$
+        """)
+        for table in _AUDIT_TABLES:
+            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION fengqiao_append_only()")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table in _AUDIT_TABLES:
+            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+        op.execute("DROP FUNCTION fengqiao_append_only()")
     op.drop_index("ix_access_log_at", table_name="access_log")
     op.drop_table("access_log")
     op.drop_index(op.f("ix_api_tokens_user_id"), table_name="api_tokens")

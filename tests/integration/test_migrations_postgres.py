@@ -1,0 +1,45 @@
+"""The migrations on PostgreSQL: exactly the declared schema, and audit tables that refuse to change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import DBAPIError
+
+from router.store.database import make_engine
+from router.store.migrate import upgrade
+from router.store.tables import access_log, metadata, order_events
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 30, 1, tzinfo=UTC)
+
+
+def test_migrations_build_the_declared_schema_on_postgresql(pg_url):
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("table", "row"), [
+    (access_log, {"at": NOW, "action": "orders.read", "outcome": "denied", "status": 404, "user_id": "beigan-op"}),
+    (order_events, {"event_id": "e-1", "order_id": "WO1", "kind": "acknowledge", "accepted": True, "generation": 0,
+                    "at": NOW, "details": {}}),
+], ids=["access_log", "order_events"])
+def test_audit_rows_can_be_added_but_never_changed_or_removed(pg_url, table, row):
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(table).values(**row))
+    for statement in (update(table).values(at=NOW.replace(year=2020)), delete(table)):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(statement)
+    with engine.connect() as conn:
+        assert conn.execute(table.select()).one().at == NOW
+    engine.dispose()
