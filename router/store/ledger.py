@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Table, func, insert, select, update
 
 from router.store.tables import (
     dead_letters,
@@ -36,12 +36,46 @@ def known_fingerprints(conn: Connection, fingerprints: Iterable[str]) -> set[str
     return set(conn.scalars(query))
 
 
+_PARENTS_FIRST = (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, order_events,
+                  review_items, dead_letters, outbox)
+
+
 def add_rows(conn: Connection, rows: dict[str, list[dict]]) -> None:
     """Insert rows per table name, parents before children, in the caller's transaction."""
-    for table in (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, order_events,
-                  review_items, dead_letters, outbox):
-        if rows.get(table.name):
-            conn.execute(insert(table), rows[table.name])
+    copy = conn.dialect.name == "postgresql"
+    for table in _PARENTS_FIRST:
+        batch = rows.get(table.name)
+        if not batch:
+            continue
+        if copy:
+            _copy_rows(conn, table, batch)
+        else:
+            conn.execute(insert(table), batch)
+
+
+_processors: dict[tuple[str, tuple[str, ...]], list] = {}
+
+
+def _copy_rows(conn: Connection, table: Table, batch: list[dict]) -> None:
+    """COPY instead of an INSERT per row: a batch is ~12 rows per feed record (timers, outbox, audit),
+    and PostgreSQL parses, plans and executes each INSERT of an executemany on its own.
+
+    Values go through the same SQLAlchemy bind processing as an INSERT would (UTC times, JSON), and
+    a column a row leaves out gets its server default, as it would; every row of a table must name
+    the same columns, which the staging code does.
+    """
+    names = tuple(batch[0])
+    key = (table.name, names)
+    processors = _processors.get(key)
+    if processors is None:
+        processors = [table.c[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for n in names]
+        _processors[key] = processors
+    columns = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+        for row in batch:
+            copy.write_row([v if p is None else p(v)
+                            for p, v in zip(processors, (row[n] for n in names), strict=True)])
 
 
 def claim_outbox(conn: Connection, now: datetime, lease_until: datetime, limit: int) -> list[dict]:
