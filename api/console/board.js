@@ -1,0 +1,97 @@
+// 监督看板: 红黄黑榜, SLA alerts, figures by town and key disputes, each with its CSV export.
+
+import { get, url } from "./api.js";
+import { $, emptyRow, fill, flash, h } from "./dom.js";
+import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
+
+const ALERT_KINDS = { warning: "预警", breach: "超时", escalation: "督办" };
+const COUNTS = [["dispatched", "派单"], ["acknowledged", "签收"], ["reported", "反馈"], ["closed", "办结"],
+  ["returned", "退单"], ["reopened", "重办"]];
+
+export function createBoard() {
+  function setup() {
+    // A select, not <input type="month">: Safari and Firefox lack it, Chromium labels it in the OS locale.
+    fill($("ranking-month"), recentMonths(25).map((m) => h("option", { value: m.value }, m.label)));
+    $("ranking-month").addEventListener("change", () => ranking());
+    $("alert-kind").addEventListener("change", () => alerts());
+  }
+
+  async function load() {
+    await Promise.all([ranking(), alerts(), figures(), disputes()]);
+  }
+
+  async function guarded(work) {
+    try {
+      await work();
+    } catch (error) {
+      if (error.status !== 401) flash(error.message);
+    }
+  }
+
+  const ranking = () => guarded(async () => {
+    const month = $("ranking-month").value || thisMonth();
+    $("ranking-csv").href = url("/api/v1/rankings/monthly", { month, format: "csv" });
+    const view = await get("/api/v1/rankings/monthly", { month });
+    const indicators = Object.entries(view.indicators);
+    $("ranking-weights").textContent = `${view.month} 月度考评，权重：` +
+      indicators.map(([code, name]) => `${name} ${view.weights[code]}`).join("，") + "。括号内为同比（百分点）。";
+    fill($("ranking-head"), [h("tr", {},
+      ["名次", "镇街", "榜单", "得分", "得分同比", ...COUNTS.map(([, n]) => n), ...indicators.map(([, n]) => n)]
+        .map((t) => h("th", { scope: "col" }, t)))]);
+    const columns = 5 + COUNTS.length + indicators.length;
+    // Best first; towns not graded (too few orders) after them, in the bundle's order.
+    const lines = [...view.lines].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity));
+    fill($("ranking-rows"), lines.length ? lines.map((line) => h("tr", {
+      "data-testid": "ranking-row", "data-town": line.town_code, "data-grade": line.grade },
+    h("td", {}, line.rank ?? "—"),
+    h("th", { scope: "row" }, line.town_name),
+    h("td", {}, h("span", { class: `grade grade-${line.grade}`, "data-testid": "ranking-grade" }, line.grade_name)),
+    h("td", { "data-testid": "ranking-score" }, line.score === null ? "—" : line.score.toFixed(1)),
+    h("td", { class: trendClass(line.trend_score) }, scoreDelta(line.trend_score)),
+    COUNTS.map(([key]) => h("td", { "data-count": key }, line[key])),
+    indicators.map(([code]) => h("td", { "data-rate": code }, percent(line.rates[code]),
+      line.trend_rates[code] !== null && line.trend_rates[code] !== undefined
+        ? h("span", { class: "muted small" }, `（${pointsDelta(line.trend_rates[code])}）`) : null))))
+      : [emptyRow(columns, "本月暂无数据")]);
+  });
+
+  const alerts = () => guarded(async () => {
+    const kind = $("alert-kind").value;
+    $("alerts-csv").href = url("/api/v1/alerts", { kind, format: "csv" });
+    const rows = await get("/api/v1/alerts", { kind });
+    fill($("alert-rows"), rows.length ? rows.map((a) => h("tr", { "data-testid": "alert-row", "data-kind": a.kind },
+      h("td", {}, when(a.at)),
+      h("td", {}, h("span", { class: `alert alert-${a.kind.split(".")[0].replace(/_\d+$/, "")}` }, a.kind_name)),
+      h("td", {}, a.town_name), h("td", {}, a.order_id), h("td", {}, a.matter_type),
+      h("td", { class: "summary" }, a.summary)))
+      : [emptyRow(6, kind ? `近30天无${ALERT_KINDS[kind]}` : "近30天无预警、超时或督办")]);
+  });
+
+  const figures = () => guarded(async () => {
+    $("figures-csv").href = url("/api/v1/towns/figures", { format: "csv" });
+    const rows = await get("/api/v1/towns/figures");
+    fill($("figure-rows"), rows.length ? rows.map((f) => h("tr", { "data-testid": "figure-row", "data-town": f.town_code },
+      h("th", { scope: "row" }, f.town_name),
+      ["orders", "open", "awaiting_ack", "overdue", "closed", "breaches", "escalations"].map((k) =>
+        h("td", { "data-figure": k, class: k === "overdue" && f[k] ? "bad" : null }, f[k]))))
+      : [emptyRow(8, "暂无工单")]);
+  });
+
+  const disputes = () => guarded(async () => {
+    $("disputes-csv").href = url("/api/v1/disputes", { format: "csv" });
+    const rows = await get("/api/v1/disputes");
+    fill($("dispute-rows"), rows.length ? rows.map((d) => h("tr", { "data-testid": "dispute-row" },
+      h("td", {}, d.order_id), h("td", {}, d.town_name), h("td", {}, d.matter_type), h("td", {}, d.reports),
+      h("td", {}, d.responsible_leader || "待指定"), h("td", {}, d.responsible_unit || "待指定"),
+      h("td", {}, d.responsible_person || "待指定"), h("td", {}, when(d.resolution_due)),
+      h("td", {}, d.state_name)))
+      : [emptyRow(9, "暂无重点矛盾纠纷")]);
+  });
+
+  return { setup, load };
+}
+
+function trendClass(delta) {
+  if (delta === null || delta === undefined || delta === 0) return null;
+  return delta > 0 ? "up" : "down";
+}

@@ -1,0 +1,89 @@
+// Dates, durations, rates and the countdown rule, in zh-CN and Beijing time.
+
+const ZONE = "Asia/Shanghai";
+const stamp = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  hour12: false,
+});
+
+export function when(iso) {
+  return iso ? stamp.format(new Date(iso)) : "—";
+}
+
+/** 3725 s → "01:02:05", 90061 s → "1天 01:01:01". */
+export function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const days = Math.floor(s / 86400);
+  const hms = [Math.floor((s % 86400) / 3600), Math.floor((s % 3600) / 60), s % 60]
+    .map((n) => String(n).padStart(2, "0")).join(":");
+  return days ? `${days}天 ${hms}` : hms;
+}
+
+export const TERMINAL = new Set(["closed", "merged", "withdrawn"]);
+
+/** The deadline an order is racing now: 签收 while dispatched (待签收), else 反馈; none when done or parked. */
+export function nextDeadline(order) {
+  if (TERMINAL.has(order.state) || order.state === "parked") return null;
+  if (order.state === "dispatched" && order.deadlines.acknowledge) {
+    return { stage: "签收", due: order.deadlines.acknowledge };
+  }
+  return order.deadlines.report ? { stage: "反馈", due: order.deadlines.report } : null;
+}
+
+/**
+ * The countdown's colour:
+ *   red    ("over") — the deadline has passed;
+ *   yellow ("warn") — less than 20% of the stage's window is left (the bundle's last SLA warning,
+ *                     warn_at 0.8), or less than 30 minutes — but the 30 minutes never cover more
+ *                     than the second half of a short window (a 30-minute 签收 turns yellow after 15);
+ *   green  ("ok")   — otherwise.
+ * The window runs from the order's dispatch (opened_at) to the deadline; a stage whose clock
+ * started later (low priority: at 签收) is measured from dispatch all the same, a little early.
+ */
+export function countdown(order, now = Date.now()) {
+  const next = nextDeadline(order);
+  if (!next) return null;
+  const due = Date.parse(next.due);
+  const left = (due - now) / 1000;
+  const window = Math.max(0, (due - Date.parse(order.opened_at)) / 1000);
+  const warnBelow = Math.max(0.2 * window, Math.min(30 * 60, 0.5 * window));
+  let level = "ok";
+  if (left <= 0) level = "over";
+  else if (left < warnBelow) level = "warn";
+  const text = left <= 0 ? `${next.stage}已超时 ${duration(-left)}` : `${next.stage}剩余 ${duration(left)}`;
+  return { level, text, stage: next.stage };
+}
+
+export function percent(rate) {
+  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`;
+}
+
+/** 同比 of a rate, in percentage points: 0.021 → "+2.1"; null → "". */
+export function pointsDelta(delta) {
+  if (delta === null || delta === undefined) return "";
+  const points = delta * 100;
+  return `${points > 0 ? "+" : ""}${points.toFixed(1)}`;
+}
+
+export function scoreDelta(delta) {
+  if (delta === null || delta === undefined) return "—";
+  return `${delta > 0 ? "+" : ""}${delta.toFixed(1)}`;
+}
+
+/** The `count` months up to this one, newest first: [{value: "2024-05", label: "2024年5月"}, ...]. */
+export function recentMonths(count, now = new Date()) {
+  let [year, month] = thisMonth(now).split("-").map(Number);
+  const months = [];
+  for (let i = 0; i < count; i += 1) {
+    months.push({ value: `${year}-${String(month).padStart(2, "0")}`, label: `${year}年${month}月` });
+    [year, month] = month === 1 ? [year - 1, 12] : [year, month - 1];
+  }
+  return months;
+}
+
+export function thisMonth(now = new Date()) {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: ZONE, year: "numeric", month: "2-digit" })
+    .formatToParts(now);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get("year")}-${get("month")}`;
+}

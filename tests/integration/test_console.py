@@ -1,0 +1,207 @@
+"""The web console (指挥中心工作台) in real headless Chromium against the real API on PostgreSQL.
+
+One story, as people use it: a 新塘 operator watches the queue, a new order arrives without a
+reload, one click 签收, the 反馈 form; a district supervisor reads the 红黄黑榜, the alerts and
+the figures; a 北干 operator never sees 新塘's order. Screenshots of each step are kept under
+var/test-artifacts/console/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from api.demo import DEMO_PASSWORD
+from router.sweep import Sweep
+from schemas.topics import Topics
+from tests.integration.api_support import ApiUnderTest
+from tests.integration.support import REPO
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "var" / "test-artifacts" / "console"
+GRADES = {"red": "红榜", "yellow": "黄榜", "black": "黑榜", "ungraded": "不评"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make deb)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the console's scripts: {errors}"
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS
+
+
+def shot(page: Page, shots: Path, name: str) -> None:
+    path = shots / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    print(f"screenshot: {path}")
+
+
+def sign_in(page: Page, user: str, password: str = DEMO_PASSWORD) -> None:
+    page.locator("#login-username").fill(user)
+    page.locator("#login-password").fill(password)
+    page.locator("#login-submit").click()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_test_id("logout").click()
+    expect(page.locator("#login-form")).to_be_visible()
+
+
+def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnderTest, page: Page,
+                                                                    shots: Path) -> None:
+    xintang = api.town_of("xintang-op")
+    page.goto(api.url + "/")
+    expect(page).to_have_title("枫桥 · 指挥中心工作台")
+
+    # 登录: a wrong password shows the API's Chinese message and signs nobody in.
+    sign_in(page, "xintang-op", "wrong-password")
+    expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码错误")
+    shot(page, shots, "01-login-failed")
+    sign_in(page, "xintang-op")
+    expect(page.get_by_test_id("me-unit")).to_have_text("新塘街道")
+    expect(page.locator("#order-empty")).to_be_visible()
+    expect(page.get_by_test_id("tab-board")).to_be_hidden()  # operators have no supervisor board
+    expect(page.get_by_test_id("live-status")).to_have_attribute("data-state", "open")
+    shot(page, shots, "02-operator-queue-empty")
+
+    # The countdown's colours (format.js countdown): minutes left on a 30-minute 签收 and a 24-hour 反馈.
+    levels = page.evaluate("""async () => {
+        const { countdown } = await import("/console/format.js");
+        const at = (minutesLeft, windowMinutes, state) => countdown({ state, opened_at: new Date(
+            Date.now() - (windowMinutes - minutesLeft) * 60000).toISOString(), deadlines: {
+            acknowledge: new Date(Date.now() + minutesLeft * 60000).toISOString(),
+            report: new Date(Date.now() + minutesLeft * 60000).toISOString() } }).level;
+        return [at(20, 30, "dispatched"), at(10, 30, "dispatched"), at(-1, 30, "dispatched"),
+                at(300, 1440, "acknowledged"), at(280, 1440, "acknowledged"), at(-5, 1440, "reopened")];
+    }""")
+    assert levels == ["ok", "warn", "over", "ok", "warn", "over"]
+
+    # A new order reaches the open page over SSE: no reload (the marker set now survives).
+    page.evaluate("window.__sameDocument = 'kept'")
+    order_id = api.open_order()
+    row = page.locator(f'tr[data-order-id="{order_id}"]')
+    expect(row).to_be_visible()
+    expect(row.get_by_test_id("order-state")).to_have_text("待签收")
+    expect(page.get_by_test_id("new-orders-notice")).to_contain_text("新工单 1 条")
+    expect(row.get_by_test_id("countdown")).to_have_attribute("data-level", "ok")
+    expect(row.get_by_test_id("countdown")).to_contain_text("签收剩余")
+    assert page.evaluate("window.__sameDocument") == "kept"
+    shot(page, shots, "03-new-order-arrived-live")
+
+    # 签收 with one click; a double click still acknowledges once (the button waits for the answer).
+    row.get_by_test_id("ack-button").dblclick()
+    expect(row.get_by_test_id("order-state")).to_have_text("已签收/处置中")
+    expect(row.get_by_test_id("countdown")).to_contain_text("反馈剩余")
+    row.get_by_test_id("order-open").click()
+    detail = page.get_by_test_id("order-detail")
+    expect(detail.get_by_test_id("detail-state")).to_have_text("已签收/处置中")
+    expect(detail.locator('.timeline li[data-kind="acknowledge"]')).to_have_count(1)
+    expect(detail.locator('.timeline li[data-kind="rejected"]')).to_have_count(0)
+    shot(page, shots, "04-acknowledged-detail")
+
+    # 反馈 through the form; the detail and the list both say 已反馈/待审核.
+    detail.get_by_test_id("report-submit").click()
+    expect(detail.locator("#report-form .form-error")).to_have_text("请填写处置情况")
+    detail.get_by_test_id("report-text").fill("已到场协调，施工方承诺晚上十点后停工，居民表示认可")
+    detail.get_by_test_id("report-attachments").fill("oss://fengqiao/test/现场照片.jpg")
+    detail.get_by_test_id("report-submit").click()
+    expect(detail.get_by_test_id("detail-state")).to_have_text("已反馈/待审核")
+    expect(row.get_by_test_id("order-state")).to_have_text("已反馈/待审核")
+    expect(detail.locator('.timeline li[data-kind="report"]')).to_contain_text("现场照片.jpg")
+    expect(detail.locator("#report-form")).to_have_count(0)  # no longer an allowed action
+    assert page.evaluate("window.__sameDocument") == "kept"
+    shot(page, shots, "05-reported")
+    client = api.client("xintang-op")
+    assert client.get(f"/api/v1/orders/{order_id}").json()["state"] == "reported"
+    client.close()
+
+    # CSV export is the same list as a download.
+    csv = page.request.get(api.url + page.get_by_test_id("orders-csv").get_attribute("href"))
+    assert csv.ok and "工单编号" in csv.text() and order_id in csv.text()
+
+    # Four more orders left unacknowledged past their 签收 deadline: 新塘 has the five dispatches the
+    # 红黄黑榜 needs to grade a town (min_orders), and the supervisor gets alerts.
+    late = [api.open_order(summary=summary, address=address) for summary, address in [
+        ("厂里拖欠工资三个月，工人在厂门口讨薪", "萧山区新塘街道"),
+        ("小区路灯坏了好几天，晚上一片漆黑", "萧山区新塘街道新塘村"),
+        ("邻居在楼道堆放杂物，双方发生口角", "萧山区新塘街道霞江村"),
+        ("楼下饭店油烟太大，熏得没法开窗", "萧山区新塘街道东瑞社区"),
+    ]]
+    assert len({order_id, *late}) == 5, "each report opens its own order (no merging)"
+    expect(page.locator(f'tr[data-order-id="{late[-1]}"]')).to_be_visible()
+    api.clock.advance(timedelta(hours=2))
+    assert Sweep(api.engine, Topics()).tick(api.clock()).fired > 0
+
+    # The district supervisor: 红黄黑榜 with 新塘's line and counts, alerts, figures by town.
+    sign_out(page)
+    sign_in(page, "district-supervisor")
+    expect(page.get_by_test_id("me-name")).to_contain_text("区督办员")
+    page.get_by_test_id("tab-board").click()
+    line = page.locator(f'[data-testid="ranking-row"][data-town="{xintang}"]')
+    expect(line).to_contain_text("新塘街道")
+    expect(line.locator('[data-count="dispatched"]')).to_have_text("5")
+    expect(line.locator('[data-count="acknowledged"]')).to_have_text("1")
+    expect(line.locator('[data-count="reported"]')).to_have_text("1")
+    expect(line.locator('[data-rate="acknowledge_on_time"]')).to_contain_text("%")
+    grade = line.get_attribute("data-grade")
+    assert grade in ("red", "yellow", "black"), f"新塘 has enough orders to be graded, got {grade}"
+    expect(line.get_by_test_id("ranking-grade")).to_have_text(GRADES[grade])
+    expect(line.locator("td").first).to_have_text("1")  # the only town graded, so first
+    expect(page.get_by_test_id("ranking-row").first).to_have_attribute("data-town", xintang)
+    expect(page.get_by_test_id("ranking-row")).to_have_count(len(api.jurisdiction.towns))
+    alert = page.get_by_test_id("alert-row").filter(has_text=late[0])
+    expect(alert.first).to_be_visible()
+    expect(page.get_by_test_id("alerts-table")).to_contain_text("签收超时")
+    figures = page.locator(f'[data-testid="figure-row"][data-town="{xintang}"]')
+    expect(figures.locator('[data-figure="orders"]')).to_have_text("5")
+    expect(figures.locator('[data-figure="awaiting_ack"]')).to_have_text("4")
+    expect(page.get_by_test_id("disputes-table")).to_contain_text("暂无重点矛盾纠纷")
+    ranking_csv = page.request.get(api.url + page.get_by_test_id("ranking-csv").get_attribute("href"))
+    assert ranking_csv.ok and "新塘街道" in ranking_csv.text()
+    shot(page, shots, "06-supervisor-board")
+
+    # The district queue shows every town, with a town filter.
+    page.get_by_test_id("tab-queue").click()
+    expect(page.locator(f'tr[data-order-id="{order_id}"]')).to_be_visible()
+    expect(page.get_by_test_id("filter-town")).to_be_visible()
+    shot(page, shots, "07-district-queue")
+
+    # Another town's operator does not see the order, not even by searching its id.
+    sign_out(page)
+    sign_in(page, "beigan-op")
+    expect(page.get_by_test_id("me-unit")).to_have_text("北干街道")
+    expect(page.locator("#order-empty")).to_be_visible()
+    page.get_by_test_id("filter-state").select_option("*")
+    page.get_by_test_id("filter-q").fill(order_id)
+    expect(page.get_by_test_id("order-total")).to_have_text("共 0 条")
+    expect(page.get_by_test_id("order-row")).to_have_count(0)
+    shot(page, shots, "08-other-town-sees-nothing")
