@@ -4,7 +4,7 @@
 
 import { get, request } from "./api.js";
 import { createBoard } from "./board.js";
-import { $, flash } from "./dom.js";
+import { $ } from "./dom.js";
 import { createQueue } from "./queue.js";
 
 // Roles that see the supervisor board (a town leader sees only their own town's lines).
@@ -29,6 +29,11 @@ async function boot() {
 function showLogin() {
   $("app-view").hidden = true;
   $("login-view").hidden = false;
+  if (new URLSearchParams(window.location.search).has("expired")) {
+    $("login-error").textContent = "登录已过期，请重新登录";
+    $("login-error").hidden = false;
+    window.history.replaceState(null, "", "/console/");
+  }
   $("login-username").focus();
 }
 
@@ -141,10 +146,7 @@ function listen() {
 
 window.addEventListener("fengqiao:signed-out", () => {
   stream?.close();
-  if (!$("app-view").hidden) {
-    flash("登录已过期，请重新登录");
-    window.location.replace("/console/");
-  }
+  if (!$("app-view").hidden) window.location.replace("/console/?expired");
 });
 
 $("login-form").addEventListener("submit", signIn);

@@ -205,3 +205,88 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     expect(page.get_by_test_id("order-total")).to_have_text("共 0 条")
     expect(page.get_by_test_id("order-row")).to_have_count(0)
     shot(page, shots, "08-other-town-sees-nothing")
+
+
+def test_return_reassignment_review_callback_and_api_errors(api: ApiUnderTest, page: Page, shots: Path) -> None:
+    beigan = api.town_of("beigan-op")
+    reported = api.open_order()
+    returned = api.open_order(summary="厂里拖欠工资三个月，工人在厂门口讨薪", address="萧山区新塘街道")
+    late = api.open_order(summary="小区路灯坏了好几天，晚上一片漆黑", address="萧山区新塘街道新塘村")
+    town = api.client("xintang-op")
+    for order_id in (reported, late):
+        assert town.post(f"/api/v1/orders/{order_id}/acknowledge", json={}).status_code == 200
+    assert town.post(f"/api/v1/orders/{reported}/report", json={"text": "已调解"}).status_code == 200
+    town.close()
+
+    # 退单 with a reason from the bundle's list.
+    page.goto(api.url + "/console/")
+    sign_in(page, "xintang-op")
+    page.locator(f'tr[data-order-id="{returned}"]').get_by_test_id("order-open").click()
+    detail = page.get_by_test_id("order-detail")
+    detail.get_by_test_id("return-submit").click()
+    expect(detail.locator("#return-form .form-error")).to_have_text("请选择退单原因")
+    detail.get_by_test_id("return-reason").select_option(label="非本镇街辖区")
+    detail.locator("#return-text").fill("企业实际位于北干街道")
+    detail.get_by_test_id("return-submit").click()
+    expect(detail.get_by_test_id("detail-state")).to_have_text("退单待审")
+    expect(detail.locator('.timeline li[data-kind="request_return"]')).to_contain_text("原因：非本镇街辖区")
+
+    # A day later the session has expired (12 h): the next click leads back to the login page.
+    api.clock.advance(timedelta(hours=25))
+    page.locator(f'tr[data-order-id="{late}"]').get_by_test_id("order-open").click()
+    expect(page.get_by_test_id("login-error")).to_have_text("登录已过期，请重新登录")
+    sign_in(page, "xintang-op")
+
+    # The API's own refusal reaches the operator in Chinese: too late to ask for more time.
+    page.locator(f'tr[data-order-id="{late}"]').get_by_test_id("order-open").click()
+    expect(detail.locator("#detail-title")).to_contain_text(late)
+    detail.locator("#extension-text").fill("需协调供电公司")
+    detail.get_by_test_id("extension-submit").click()
+    expect(page.get_by_test_id("flash")).to_have_text("已超过反馈时限，不能再申请延期")
+    expect(detail.locator("#extension-form .form-error")).to_have_text("已超过反馈时限，不能再申请延期")
+    expect(detail.get_by_test_id("detail-state")).to_have_text("已签收/处置中")
+    shot(page, shots, "11-operator-api-error")
+    sign_out(page)
+
+    # The dispatcher approves the return and reassigns (改派) it to 北干.
+    sign_in(page, "district-dispatcher")
+    page.get_by_test_id("filter-state").select_option("return_requested")
+    rows = page.get_by_test_id("order-row")
+    expect(rows).to_have_count(1)
+    rows.first.get_by_test_id("order-open").click()
+    detail.get_by_test_id("return-approve").click()
+    expect(detail.locator("#return-decision-form .form-error")).to_have_text("请选择改派的镇街")
+    detail.locator("#return-target").select_option(beigan)
+    detail.get_by_test_id("return-approve").click()
+    expect(detail.get_by_test_id("detail-state")).to_have_text("待签收")
+    expect(detail.locator(".facts")).to_contain_text("北干街道")
+    expect(detail.get_by_test_id("callers")).to_contain_text("13912345678")  # dispatchers call back
+    shot(page, shots, "12-dispatcher-reassigned")
+    sign_out(page)
+
+    # The supervisor reviews the report (审核通过 → 办结) and records the callback; callers are masked.
+    sign_in(page, "district-supervisor")
+    page.get_by_test_id("filter-state").select_option("reported")
+    page.locator(f'tr[data-order-id="{reported}"]').get_by_test_id("order-open").click()
+    expect(detail.get_by_test_id("callers")).to_contain_text("王** ****5678")
+    expect(detail.get_by_test_id("callers")).not_to_contain_text("13912345678")
+    detail.locator("#review-text").fill("处置到位")
+    detail.get_by_test_id("review-approve").click()
+    expect(detail.get_by_test_id("detail-state")).to_have_text("办结")
+    detail.get_by_test_id("callback-yes").click()
+    expect(detail.locator('.timeline li[data-kind="record_callback"]')).to_contain_text("群众满意")
+    expect(detail.get_by_test_id("detail-state")).to_have_text("办结")
+    shot(page, shots, "13-supervisor-review-callback")
+    sign_out(page)
+
+    # 北干 now holds the reassigned order, waiting for its 签收.
+    sign_in(page, "beigan-op")
+    row = page.locator(f'tr[data-order-id="{returned}"]')
+    expect(row.get_by_test_id("order-state")).to_have_text("待签收")
+    expect(row.get_by_test_id("ack-button")).to_be_visible()
+    shot(page, shots, "14-beigan-receives-reassigned")
+
+    # The same queue on a phone-sized screen (the tables scroll sideways, nothing overlaps).
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(row).to_be_visible()
+    shot(page, shots, "15-beigan-on-a-phone")
