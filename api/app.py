@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -20,6 +20,7 @@ from api.errors import ApiError, answer, invalid
 from api.metrics import ApiMetrics
 from api.services import Services, principal_of
 from router.store import accounts
+from schemas.api import Problem
 
 CONSOLE = Path(__file__).with_name("console")
 API_VERSION = "1.0.0"
@@ -35,6 +36,16 @@ def _outcome(request: Request, status: int) -> str:
     return "rejected" if status < 500 else "error"
 
 
+def _refuse_nul(request: Request) -> Response | None:
+    """422 for a NUL character in the path or query: PostgreSQL cannot compare or store one (it was a 500)."""
+    query = request.query_params.multi_items()
+    if "\x00" in request.scope["path"] or any("\x00" in k or "\x00" in v for k, v in query):
+        problem = Problem(code="invalid_request", message="请求参数有误", detail="NUL character in the path or query")
+        request.state.audit_detail = problem.detail
+        return JSONResponse(problem.model_dump(), status_code=422)
+    return None
+
+
 def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: float = 1.0) -> FastAPI:
     app = FastAPI(
         title="Fengqiao 枫桥 API",
@@ -43,6 +54,8 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
                     "Sign in with `POST /api/v1/session` (console cookie) or send `Authorization: Bearer fq_...` "
                     "(integration accounts). Town roles see only their own town: another town's order is a 404.",
         docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json",
+        # Every 422 is our Problem (api.errors.invalid), not FastAPI's default shape.
+        responses={422: {"model": Problem}},
     )
     app.state.services = services
     app.state.metrics = metrics or ApiMetrics.create()
@@ -56,7 +69,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     async def audit_and_measure(request: Request, call_next):
         """One access-log row per API request (denials included) and the request metrics."""
         started = time.perf_counter()
-        response = await call_next(request)
+        response = _refuse_nul(request) or await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         m = app.state.metrics
         m.requests.labels(route, request.method, str(response.status_code)).inc()
@@ -69,12 +82,13 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
 
     def _audit(request: Request, status: int, route: str) -> None:
         who = principal_of(request)
+        asked = (request.scope.get("path_params") or {}).get("order_id", None)
         with services.transaction() as conn:
             accounts.audit(conn, at=services.clock(), user_id=who.user_id if who else getattr(
                 request.state, "audit_user", None), role=who.role.value if who else None,
                 unit_code=who.unit_code if who else None,
                 action=getattr(request.state, "audit_action", None) or f"{request.method} {route}"[:48],
-                order_id=(request.scope.get("path_params") or {}).get("order_id", None),
+                order_id=asked[:32] if asked else None,  # the column's width: a longer id is no order's
                 outcome=_outcome(request, status), status=status,
                 detail=getattr(request.state, "audit_detail", None))
 

@@ -10,6 +10,10 @@ from urllib.parse import quote
 
 from starlette.responses import Response
 
+# For the OpenAPI document: routes with `format=csv` also answer 200 as text/csv.
+CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                      "description": "JSON, or CSV with Chinese headings when `format=csv`."}}
+
 
 def _cell(row: Mapping, key: str) -> object:
     value: object = row

@@ -16,10 +16,11 @@ from starlette.responses import Response
 from api import present
 from api.access import allow, scope_town
 from api.errors import ApiError, not_found
-from api.export import csv_response
+from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.commands import CommandOutcome
+from router.domain.lifecycle import ALLOWED_ROLES, Action
 from router.store import views
 from schemas.api import (
     CallbackBody,
@@ -49,7 +50,8 @@ ORDER_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matter
                  ("reports", "报警次数")]
 
 
-@router.get("/orders", response_model=OrderPage, responses=_ERRORS, summary="工单列表 List work orders in scope")
+@router.get("/orders", response_model=OrderPage, responses={**_ERRORS, **CSV_RESPONSE},
+            summary="工单列表 List work orders in scope")
 def list_orders(
     who: Annotated[Principal, Depends(allow("orders.list"))],
     svc: Annotated[Services, Depends(services)],
@@ -81,10 +83,10 @@ def order_detail(svc: Services, who: Principal, order_id: str) -> OrderDetail:
     with svc.read() as conn:
         row = views.order(conn, who.town, order_id)
         if row is None:
+            # Which of the two it was goes to the access log only: the answer must not tell.
             exists = views.order(conn, None, order_id) is not None
             error = not_found()
-            error.problem = error.problem.model_copy(
-                update={"detail": "order of another town" if exists else "no such order"})
+            error.audit = "order of another town" if exists else "no such order"
             raise error
         return present.detail(row, views.deadlines(conn, [row]).get(order_id, {}), views.timeline(conn, order_id),
                               views.callers(conn, order_id), who, svc)
@@ -121,6 +123,10 @@ _REJECTION_TERMS = {
 def run_command(svc: Services, who: Principal, order_id: str, key: str | None, fields: dict) -> CommandResult:
     """Apply one command as `who`, answering 404 for orders out of scope and 4xx for rejections."""
     before = order_detail(svc, who, order_id)
+    if who.role not in ALLOWED_ROLES[Action(fields["action"])]:
+        # The handler looks the target up before the state machine checks the role; a town role
+        # must hear role_not_allowed, not whether the order id it named to merge into exists.
+        fields = {**fields, "merge_into": None, "target_town": None}
     wire = WorkOrderCommandV1(
         idempotency_key=key or f"api:{uuid.uuid4()}", order_id=order_id,
         actor=ActorV1(user_id=who.user_id, role=who.role.value, unit_code=who.unit_code), **fields)

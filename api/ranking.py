@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import MAXYEAR, MINYEAR, date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from api.access import allow
 from api.errors import ApiError
-from api.export import csv_response
+from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS
@@ -31,13 +31,16 @@ def _month(text: str | None, svc: Services) -> date:
         return date(now.year, now.month, 1)
     try:
         year, month = (int(p) for p in text.split("-"))
+        # The 同比 month a year earlier and the month's end must exist too (no year 0 or 10000).
+        if not MINYEAR < year < MAXYEAR:
+            raise ValueError(year)
         return date(year, month, 1)
     except ValueError:
         raise ApiError(422, "invalid_request", "月份格式应为 YYYY-MM", f"month {text!r}") from None
 
 
 @router.get("/rankings/monthly", response_model=MonthlyRankingView, responses={401: {"model": Problem},
-            422: {"model": Problem}}, summary="红黄黑榜 The monthly ranking of towns, with 同比 trends")
+            422: {"model": Problem}, **CSV_RESPONSE}, summary="红黄黑榜 The monthly ranking of towns, with 同比 trends")
 def monthly(who: Annotated[Principal, Depends(allow("rankings.monthly"))],
             svc: Annotated[Services, Depends(services)],
             month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")] = None,

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from api import present
 from api.access import allow, scope_town
-from api.export import csv_response
+from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS
@@ -36,7 +36,7 @@ def month_start(svc: Services, now: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-@router.get("/alerts", response_model=list[Alert], responses=_ERRORS,
+@router.get("/alerts", response_model=list[Alert], responses={**_ERRORS, **CSV_RESPONSE},
             summary="预警/超时/督办 SLA warnings, breaches and escalations that fired, newest first")
 def list_alerts(
     who: Annotated[Principal, Depends(allow("alerts.list"))],
@@ -62,7 +62,7 @@ def list_alerts(
     return alerts
 
 
-@router.get("/towns/figures", response_model=list[TownFigures], responses=_ERRORS,
+@router.get("/towns/figures", response_model=list[TownFigures], responses={**_ERRORS, **CSV_RESPONSE},
             summary="分镇街统计 Figures by town: open, awaiting 签收, overdue, this month's breaches")
 def town_figures(
     who: Annotated[Principal, Depends(allow("towns.figures"))],
@@ -79,7 +79,7 @@ def town_figures(
     return figures
 
 
-@router.get("/disputes", response_model=list[Dispute], responses=_ERRORS,
+@router.get("/disputes", response_model=list[Dispute], responses={**_ERRORS, **CSV_RESPONSE},
             summary="重点矛盾纠纷 Key disputes with their responsible people and deadlines")
 def list_disputes(
     who: Annotated[Principal, Depends(allow("disputes.list"))],

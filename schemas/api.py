@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from schemas.command import RoleName
 
@@ -18,6 +18,14 @@ TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", description="NBS town cod
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """PostgreSQL cannot store a NUL character: refuse it here (422), not in the database (500)."""
+        if any(isinstance(v, str) and "\x00" in v for v in (value if isinstance(value, list) else [value])):
+            raise ValueError("text must not contain NUL characters")
+        return value
 
 
 class View(BaseModel):

@@ -144,13 +144,16 @@ def town_figures(conn: Connection, town: str | None, now: datetime, since: datet
 
 
 def disputes(conn: Connection, town: str | None) -> list[RowMapping]:
-    """重点矛盾纠纷 with the state of their order, soonest resolution deadline first."""
-    query = (select(key_disputes, work_orders.c.state, work_orders.c.summary, work_orders.c.address)
+    """重点矛盾纠纷 with the state of their order, soonest resolution deadline first.
+
+    The town is the order's current one: `key_disputes.town_code` is where it was flagged, and a
+    dispute reassigned (改派/转派) since belongs to the town that holds the order now.
+    """
+    query = (select(*(c for c in key_disputes.c if c.name != "town_code"), work_orders.c.town_code,
+                    work_orders.c.state, work_orders.c.summary, work_orders.c.address)
              .join(work_orders, work_orders.c.order_id == key_disputes.c.order_id)
              .order_by(key_disputes.c.resolution_due))
-    if town:
-        query = query.where(key_disputes.c.town_code == town)
-    return [r._mapping for r in conn.execute(query)]
+    return [r._mapping for r in conn.execute(_scoped(query, town))]
 
 
 def changes_after(conn: Connection, town: str | None, after_id: int, limit: int = 200) -> list[RowMapping]:
