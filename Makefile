@@ -45,10 +45,11 @@ schemas: $(STAMP)
 	$(BIN)/fengqiao schema export docs/schemas
 
 ## From Debian's packages (CI runs as root): Prometheus and promtool for the alert-rule and scrape
-## tests, Chromium for the console's browser tests (Playwright drives /usr/bin/chromium).
+## tests, Chromium and a CJK font for the console's browser tests (Playwright drives /usr/bin/chromium).
 deb:
-	@command -v promtool >/dev/null && test -x /usr/bin/prometheus && test -x /usr/bin/chromium || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus chromium >/dev/null; }
+	@command -v promtool >/dev/null && test -x /usr/bin/prometheus && test -x /usr/bin/chromium \
+	  && test -d /usr/share/fonts/opentype/noto || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq prometheus chromium fonts-noto-cjk >/dev/null; }
 
 ## Start the local PostgreSQL cluster when it is not accepting connections (CI machines, restarts).
 postgres:
