@@ -17,7 +17,7 @@ from sqlalchemy import Connection, update
 
 from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
 from router.domain.jurisdiction import Jurisdiction
-from router.domain.lifecycle import Accepted, Action, Actor, Command, Order, Role, State, decide
+from router.domain.lifecycle import Accepted, Action, Actor, Command, Order, RejectionCode, Role, State, decide
 from router.domain.sla import clocks_after
 from router.ids import fact_id
 from router.loop_events import record_fact
@@ -28,6 +28,7 @@ from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.topics import Topics
 
 _DONE = (State.CLOSED, State.WITHDRAWN, State.MERGED)
+_MISSING_TARGET = (RejectionCode.MISSING_TARGET, RejectionCode.MISSING_MERGE_TARGET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,37 +88,43 @@ class CommandHandler:
             if row is None:
                 return self._reject_unknown(conn, wire, actor, at)
             order = orders.to_order(row)
-            command = self._command(conn, wire, actor, at)
-            if isinstance(command, str):
-                return self._reject(conn, wire, order, actor, at, command, "unknown_target")
+            command, unknown_target = self._command(conn, wire, actor, at)
             result = decide(order, command, self._loop.lifecycle)
             if not isinstance(result, Accepted):
                 r = result.rejection
+                if unknown_target and r.code in _MISSING_TARGET:
+                    return self._reject(conn, wire, order, actor, at, unknown_target, "unknown_target")
                 return self._reject(conn, wire, order, actor, at, r.reason, r.code.value)
             self._apply(conn, wire, row, order, result, at)
             return CommandOutcome("accepted", wire.order_id, state=result.order.state.value)
 
-    def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor, at: datetime) -> Command | str:
-        """The core's command, or why its target (town, order to merge into) does not exist."""
-        if wire.merge_into and wire.merge_into != wire.order_id and not orders.orders_by_id(conn, [wire.merge_into]):
-            return f"no work order {wire.merge_into} to merge into"
-        centre = None
-        if wire.target_town:
-            if wire.target_town not in self._j.town_by_code:
-                return f"unknown town {wire.target_town}"
-            centre = self._j.centre_for(wire.target_town).code
-        return Command(
+    def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor,
+                 at: datetime) -> tuple[Command, str | None]:
+        """The core's command, and why a target it names (town, order to merge into) does not exist.
+
+        An unknown target is left out, so the state machine checks role, town and state first
+        (a town role learns nothing about other orders) and only then misses the target.
+        """
+        unknown = None
+        merge_into = wire.merge_into
+        if merge_into and merge_into != wire.order_id and not orders.orders_by_id(conn, [merge_into]):
+            unknown, merge_into = f"no work order {merge_into} to merge into", None
+        town = wire.target_town
+        if town and town not in self._j.town_by_code:
+            unknown, town = f"unknown town {town}", None
+        command = Command(
             action=Action(wire.action),
             actor=actor,
             at=at,
             reason_code=wire.reason_code,
             text=wire.text,
-            target_town=wire.target_town,
-            target_centre=centre,
+            target_town=town,
+            target_centre=self._j.centre_for(town).code if town else None,
             extension=timedelta(hours=wire.extension_hours) if wire.extension_hours else None,
-            merge_into=wire.merge_into,
+            merge_into=merge_into,
             satisfied=wire.satisfied,
         )
+        return command, unknown
 
     def _apply(self, conn: Connection, wire: WorkOrderCommandV1, row, before: Order, result: Accepted,
                at: datetime) -> None:

@@ -41,7 +41,12 @@ def remember_command(conn: Connection, key: str, order_id: str, accepted: bool, 
 
 
 def replace_timers(conn: Connection, order_id: str, stages: Iterable[str], timers: Sequence[dict]) -> None:
-    """Cancel the order's pending timers of `stages`, then add `timers` (a re-planned clock)."""
+    """Cancel the order's pending timers of `stages`, then plan `timers` (a re-planned clock).
+
+    A planned timer whose effect already has a row keeps that row: a cancelled one comes back
+    to pending (挂账 then 解除挂账 re-plans the same deadline), a fired one stays fired, so
+    every (order, generation, stage, kind, due) effect still happens exactly once.
+    """
     stages = list(stages)
     if stages:
         conn.execute(
@@ -49,8 +54,23 @@ def replace_timers(conn: Connection, order_id: str, stages: Iterable[str], timer
             .where(sla_timers.c.order_id == order_id, sla_timers.c.status == "pending", sla_timers.c.stage.in_(stages))
             .values(status="cancelled")
         )
-    if timers:
-        conn.execute(insert(sla_timers), [{**t, "status": "pending"} for t in timers])
+    if not timers:
+        return
+    key = (sla_timers.c.generation, sla_timers.c.stage, sla_timers.c.kind, sla_timers.c.due_at)
+    existing = {(r.generation, r.stage, r.kind, r.due_at): (r.id, r.status)
+                for r in conn.execute(select(sla_timers.c.id, sla_timers.c.status, *key)
+                                      .where(sla_timers.c.order_id == order_id))}
+    fresh, revived = [], []
+    for t in timers:
+        found = existing.get((t["generation"], t["stage"], t["kind"], t["due_at"]))
+        if found is None:
+            fresh.append({**t, "status": "pending"})
+        elif found[1] == "cancelled":
+            revived.append(found[0])
+    if revived:
+        conn.execute(update(sla_timers).where(sla_timers.c.id.in_(revived)).values(status="pending"))
+    if fresh:
+        conn.execute(insert(sla_timers), fresh)
 
 
 # A literal, not a bound parameter: only then can PostgreSQL prove that the partial index

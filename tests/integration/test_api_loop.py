@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from router.store.tables import access_log, order_events, work_orders
+from router.store.tables import access_log, order_events, sla_timers, work_orders
 from router.sweep import Sweep
 from schemas.topics import Topics
 
@@ -277,12 +277,18 @@ def test_callers_are_masked_except_for_those_who_call_them_back(api):
     assert "13812345678" not in supervisor_csv and "138****5678" in supervisor_csv
 
 
-@pytest.mark.xfail(strict=True, reason="router bug (not api/): unpark re-plans the 办结 clock at the same "
-                   "working-day deadline, and sla_timers' unique key (order, generation, stage, kind, due_at) "
-                   "counts the cancelled rows too: UniqueViolation, HTTP 500")
-def test_park_then_unpark_restarts_the_clocks(api):
+def test_park_stops_the_clocks_and_unpark_restarts_them(api):
     order_id = api.open_order()
     op, supervisor = api.client("xintang-op"), api.client("district-supervisor")
-    _post(op, order_id, "acknowledge")
-    assert _post(supervisor, order_id, "park", {"text": "长期矛盾"})["state"] == "parked"
-    assert _post(supervisor, order_id, "unpark")["state"] == "acknowledged"
+    acknowledged = _post(op, order_id, "acknowledge")
+    parked = _post(supervisor, order_id, "park", {"text": "长期矛盾"})
+    assert parked["state"] == "parked" and parked["deadlines"]["resolve"] is None
+    unparked = _post(supervisor, order_id, "unpark")
+    assert unparked["state"] == "acknowledged"
+    before, after = acknowledged["deadlines"], unparked["deadlines"]
+    assert after["resolve"] == before["resolve"]  # the same working-day deadline, planned again
+    assert after["report"] >= before["report"]  # the 反馈 clock restarts when the order comes back
+    with api.engine.connect() as conn:
+        pending = conn.execute(select(sla_timers.c.stage, sla_timers.c.kind, sla_timers.c.due_at).where(
+            sla_timers.c.order_id == order_id, sla_timers.c.status == "pending")).all()
+    assert pending and len(pending) == len(set(pending))

@@ -71,6 +71,13 @@ def test_an_accepted_command_changes_the_order_once_however_often_it_arrives(set
                      "R99", id="unknown-return-reason"),
         pytest.param("transfer", "district_dispatcher", "330109", {"target_town": "330109999"}, "unknown_target",
                      "330109999", id="unknown-town"),
+        pytest.param("merge", "district_dispatcher", "330109", {"merge_into": "WO-NOPE"}, "unknown_target",
+                     "WO-NOPE", id="unknown-merge-target"),
+        # The role is checked before the target is looked up: a town role learns nothing of other orders.
+        pytest.param("merge", "town_operator", XINTANG, {"merge_into": "WO-NOPE"}, "role_not_allowed", "merge",
+                     id="operator-cannot-merge-whatever-the-target"),
+        pytest.param("transfer", "town_operator", XINTANG, {"target_town": "330109999"}, "role_not_allowed",
+                     "transfer", id="operator-cannot-transfer-whatever-the-town"),
     ],
 )
 def test_a_rejected_command_changes_nothing_and_says_why(setup, action, role, unit, extra, code, says):
