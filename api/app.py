@@ -74,6 +74,8 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
         m = app.state.metrics
         m.requests.labels(route, request.method, str(response.status_code)).inc()
         m.request_seconds.labels(route).observe(time.perf_counter() - started)
+        # The engine's clock, which deadlines are measured by: the console's countdowns follow it.
+        response.headers["X-Fengqiao-Time"] = services.clock().isoformat(timespec="milliseconds")
         if request.url.path.startswith("/api/v1/") and route != "/api/v1/openapi.json":
             if response.status_code in (401, 403, 404):
                 m.denials.labels(str(response.status_code)).inc()

@@ -1,8 +1,9 @@
 // The console's one door to /api/v1: JSON in and out, the API's Chinese `message` on failure.
 // The session is an HttpOnly cookie, so nothing here ever sees or stores a secret.
 
-// The server's clock minus ours, from each answer's Date header (1 s resolution): countdowns stay
-// right on a town PC whose clock is off by minutes; under 2 s is the header's rounding, ignored.
+// The server's clock minus ours, from each answer's X-Fengqiao-Time header (the engine's own clock,
+// in milliseconds): countdowns stay right on a town PC whose clock is off by minutes. Under 2 s is
+// the request's own latency, ignored.
 let skewMs = 0;
 
 /** Now, by the server's clock as far as we know it. */
@@ -50,7 +51,7 @@ export async function request(method, path, { body, key } = {}) {
   } catch {
     throw new ApiError(0, { code: "network", message: "无法连接服务器，请检查网络后重试" });
   }
-  const date = Date.parse(response.headers.get("date") || "");
+  const date = Date.parse(response.headers.get("x-fengqiao-time") || "");
   if (!Number.isNaN(date)) skewMs = Math.abs(date - Date.now()) > 2000 ? date - Date.now() : 0;
   if (response.status === 204) return null;
   const data = await response.json().catch(() => null);

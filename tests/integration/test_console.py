@@ -193,6 +193,10 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     page.get_by_test_id("tab-queue").click()
     expect(page.locator(f'tr[data-order-id="{order_id}"]')).to_be_visible()
     expect(page.get_by_test_id("filter-town")).to_be_visible()
+    # Countdowns follow the engine's clock (moved 2 h on), not the PC's: 签收 is 30 min, so red.
+    late_clock = page.locator(f'tr[data-order-id="{late[0]}"] [data-testid="countdown"]')
+    expect(late_clock).to_have_attribute("data-level", "over")
+    expect(late_clock).to_contain_text("签收已超时")
     shot(page, shots, "07-district-queue")
 
     # Another town's operator does not see the order, not even by searching its id.
