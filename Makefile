@@ -40,9 +40,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check router schemas workers api tests bench
 	$(BIN)/lint-imports --no-cache
 
-## JSON Schemas of the wire contracts, for integrators.
+## JSON Schemas of the wire contracts and the HTTP API's OpenAPI document, for integrators.
 schemas: $(STAMP)
 	$(BIN)/fengqiao schema export docs/schemas
+	$(BIN)/fengqiao schema openapi docs/openapi.json
 
 ## From Debian's packages (CI runs as root): Prometheus and promtool for the alert-rule and scrape
 ## tests, Chromium and a CJK font for the console's browser tests (Playwright drives /usr/bin/chromium).

@@ -47,6 +47,14 @@ def schema_export(directory: Path) -> None:
         typer.echo(path)
 
 
+@schema_app.command("openapi")
+def schema_openapi(path: Path) -> None:
+    """Write the HTTP API's OpenAPI document to PATH (docs/openapi.json in the repository)."""
+    from api.openapi import export
+
+    typer.echo(export(path))
+
+
 @config_app.command("check")
 def config_check(directory: Path) -> None:
     """Validate a jurisdiction bundle; prints file:line: field: message per problem."""
