@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -238,20 +239,32 @@ def _observe_lag(app: faust.App, metrics: RouterMetrics) -> None:
 
 
 def _observe(result: BatchResult, metrics: RouterMetrics, now: datetime) -> None:
+    # Counted per batch, then one inc per label set: a labels() lookup per record and per rule was a
+    # visible share of the event loop's time at a few hundred records a second.
+    outcomes: Counter[str] = Counter()
+    decisions: Counter[tuple[str, str]] = Counter()
+    rules: Counter[tuple[str, str]] = Counter()
     for routed in result.routed:
-        metrics.incidents.labels("feed", routed.outcome).inc()
+        outcomes[routed.outcome] += 1
         if routed.outcome == DEAD_LETTER:
             metrics.dead_letters.labels(routed.reason or "unknown").inc()
             log.warning("dead_lettered", reason=routed.reason, topic=routed.record.topic,
                         partition=routed.record.partition, offset=routed.record.offset)
         elif routed.incident_id is not None and routed.outcome != "duplicate":
             town = routed.town_code or "none"
-            metrics.decisions.labels(routed.outcome, town).inc()
+            decisions[routed.outcome, town] += 1
             for rule in routed.rule_ids:
-                metrics.rules.labels(town, rule).inc()
+                rules[town, rule] += 1
             if routed.order_id is not None and not routed.merged and routed.received_at is not None:
                 # The feed's clock is not ours, so skew shows up here too.
                 metrics.end_to_end_seconds.observe(max(0.0, (now - routed.received_at).total_seconds()))
             log.info("routed", incident_id=routed.incident_id, outcome=routed.outcome, order_id=routed.order_id,
                      town_code=routed.town_code, rule_ids=list(routed.rule_ids), topic=routed.record.topic,
                      partition=routed.record.partition, offset=routed.record.offset)
+    for labels, n in decisions.items():
+        metrics.decisions.labels(*labels).inc(n)
+    for labels, n in rules.items():
+        metrics.rules.labels(*labels).inc(n)
+    # Last: the feed counter is what says a batch is done (tests and the bench wait on it).
+    for outcome, n in outcomes.items():
+        metrics.incidents.labels("feed", outcome).inc(n)

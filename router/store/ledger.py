@@ -87,14 +87,19 @@ def claim_outbox(conn: Connection, now: datetime, lease_until: datetime, limit: 
         .order_by(outbox.c.id)
         .limit(limit)
     )
+    columns = (outbox.c.id, outbox.c.event_id, outbox.c.topic, outbox.c.copy_topic, outbox.c.key, outbox.c.value,
+               outbox.c.headers)
     if conn.dialect.name == "postgresql":
-        pending = pending.with_for_update(skip_locked=True)
+        # One round trip instead of three (select, lease, read back): the relay claims once per batch
+        # while the intake is committing, and its waits were a third of the worker's on the database.
+        picked = pending.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        leased = conn.execute(update(outbox).where(outbox.c.id == picked.c.id).values(claimed_until=lease_until)
+                              .returning(*columns))
+        return sorted((dict(r._mapping) for r in leased), key=lambda r: r["id"])
     ids = list(conn.scalars(pending))
     if not ids:
         return []
     conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(claimed_until=lease_until))
-    columns = (outbox.c.id, outbox.c.event_id, outbox.c.topic, outbox.c.copy_topic, outbox.c.key, outbox.c.value,
-               outbox.c.headers)
     return [dict(r._mapping) for r in conn.execute(select(*columns).where(outbox.c.id.in_(ids)).order_by(outbox.c.id))]
 
 
