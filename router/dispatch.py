@@ -9,9 +9,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, false, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Float,
+    String,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from router.domain.geo import to_wgs84
 from router.domain.incident import Datum, Point
@@ -69,21 +83,28 @@ class Dispatch:
         if self._j.loop is None or not places:
             return
         window = self._j.loop.merge.window
-        keys = {(p.town_code, p.matter_type) for p in places}
         flagged = select(key_disputes.c.order_id).where(key_disputes.c.order_id == work_orders.c.order_id).exists()
         query = (
             select(work_orders.c.order_id, work_orders.c.town_code, work_orders.c.matter_type,
                    work_orders.c.received_at, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
                    work_orders.c.lat, work_orders.c.state, work_orders.c.centre_code, work_orders.c.report_due,
                    work_orders.c.generation, work_orders.c.reports, flagged.label("flagged"))
-            .where(tuple_(work_orders.c.town_code, work_orders.c.matter_type).in_(sorted(keys)),
-                   work_orders.c.state.in_(_OPEN),
+            .where(work_orders.c.state.in_(_OPEN),
                    work_orders.c.received_at >= min(p.at for p in places) - window,
-                   work_orders.c.received_at <= max(p.at for p in places) + window,
-                   or_(*_could_match(places, self._j.loop.merge.radius_m)))
-            .order_by(work_orders.c.received_at)
+                   work_orders.c.received_at <= max(p.at for p in places) + window)
+            .order_by(work_orders.c.received_at, work_orders.c.order_id)
         )
-        for row in conn.execute(query):
+        if conn.dialect.name == "postgresql":
+            # The statement's text is constant, so psycopg prepares it and PostgreSQL would soon settle
+            # on a generic plan, which knows neither the window nor the places and was 50 times slower.
+            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            query, params = query.where(_could_match_any()), _place_arrays(places, window,
+                                                                           self._j.loop.merge.radius_m)
+        else:
+            keys = {(p.town_code, p.matter_type) for p in places}
+            query, params = query.where(tuple_(work_orders.c.town_code, work_orders.c.matter_type).in_(sorted(keys)),
+                                        or_(*_could_match(places, self._j.loop.merge.radius_m))), {}
+        for row in conn.execute(query, params):
             place = Place(row.town_code, row.matter_type, row.received_at, row.village_code, row.address, row.lon,
                           row.lat)
             batch.open.setdefault((row.town_code, row.matter_type), []).append(
@@ -241,6 +262,49 @@ def _could_match(places: list[Place], radius_m: float) -> list:
             conditions.append(and_(work_orders.c.lon.between(p.lon - dlon, p.lon + dlon),
                                    work_orders.c.lat.between(p.lat - dlat, p.lat + dlat)))
     return conditions or [false()]
+
+
+_PLACES = func.unnest(
+    bindparam("p_town", type_=ARRAY(String)), bindparam("p_matter", type_=ARRAY(String)),
+    bindparam("p_village", type_=ARRAY(String)), bindparam("p_address", type_=ARRAY(String)),
+    bindparam("p_from", type_=ARRAY(DateTime(timezone=True))), bindparam("p_to", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("p_west", type_=ARRAY(Float)), bindparam("p_east", type_=ARRAY(Float)),
+    bindparam("p_south", type_=ARRAY(Float)), bindparam("p_north", type_=ARRAY(Float)),
+).table_valued("town", "matter", "village", "address", "from_at", "to_at", "west", "east", "south", "north") \
+    .render_derived(name="p")
+
+
+def _could_match_any():
+    """PostgreSQL: the same candidates as `_could_match`, each place only against its own town and
+    matter type and its own window, as one statement over arrays (`_place_arrays`).
+
+    The OR of a box per report grew with the batch and was checked against every open order of
+    the window; its text changed with every batch, so it was compiled and parsed anew each time.
+    Here the text is constant and PostgreSQL probes each order (a hash semi-join on town and
+    matter type) against the places of its own (town, matter type) only.
+    """
+    p = _PLACES
+    return select(p.c.town).where(
+        p.c.town == work_orders.c.town_code, p.c.matter == work_orders.c.matter_type,
+        work_orders.c.received_at.between(p.c.from_at, p.c.to_at),
+        or_(work_orders.c.village_code == p.c.village, work_orders.c.address == p.c.address,
+            and_(work_orders.c.lon.between(p.c.west, p.c.east), work_orders.c.lat.between(p.c.south, p.c.north))),
+    ).exists()
+
+
+def _place_arrays(places: list[Place], window: timedelta, radius_m: float) -> dict[str, list]:
+    columns: dict[str, list] = {k: [] for k in ("p_town", "p_matter", "p_village", "p_address", "p_from", "p_to",
+                                                 "p_west", "p_east", "p_south", "p_north")}
+    for p in places:
+        box: tuple[float | None, ...] = (None, None, None, None)
+        if p.lon is not None and p.lat is not None:
+            dlat = radius_m / 111_000 * 1.01  # as in _could_match
+            dlon = dlat / max(math.cos(math.radians(p.lat)), 0.01)
+            box = (p.lon - dlon, p.lon + dlon, p.lat - dlat, p.lat + dlat)
+        for key, value in zip(columns, (p.town_code, p.matter_type, p.village_code or None, p.address or None,
+                                        p.at - window, p.at + window, *box), strict=True):
+            columns[key].append(value)
+    return columns
 
 
 def _report_row(incident: IncidentV1, order_id: str, now: datetime) -> dict:

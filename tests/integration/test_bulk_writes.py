@@ -1,10 +1,13 @@
-"""PostgreSQL takes the intake's rows by COPY: what it stores must be what row-by-row INSERTs store."""
+"""PostgreSQL-only paths of the intake against their portable twins: rows go in by COPY, and the
+open orders a batch could repeat are found by one query over arrays of places."""
 
 from __future__ import annotations
 
+import json
+import random
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -17,7 +20,7 @@ from router.intake import Intake
 from router.store import ledger
 from router.store.database import make_engine
 from router.store.migrate import upgrade
-from router.store.tables import metadata
+from router.store.tables import metadata, order_reports, work_orders
 from tests.integration.conftest import PG_URL
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -80,3 +83,41 @@ def test_copy_stores_what_inserts_store(two_databases, monkeypatch):
     assert by_copy["sla_timers"] and by_copy["outbox"] and by_copy["dead_letters"] and by_copy["order_reports"]
     assert any("null" in r for r in by_copy["order_reports"]), "a report without a caller is covered"
     assert by_copy == by_insert
+
+
+def test_the_postgresql_candidate_query_merges_as_the_portable_one_does(pg_url, tmp_path):
+    jurisdiction = load_bundle(Settings().jurisdiction)
+    samples = FeedGenerator(jurisdiction, seed=11, invalid_share=0, id_prefix="MQ").batch(3000, NOW)
+    records = [FeedRecord(s.value, s.key, "incidents.v1", 0, i) for i, s in enumerate(samples)]
+    # The generator's repeats share a village; these share only an address, or only a neighbourhood
+    # (coordinates within the radius or just beyond it), across batches and across the window's edge.
+    rng = random.Random(5)
+    for i in range(1500):
+        body = {"source_id": f"MQX{i}", "received_at": (NOW + timedelta(minutes=7 * i + rng.randrange(-3000, 3000)))
+                .isoformat(), "channel": "app", "summary": rng.choice(("路边井盖丢失，很危险", "楼上邻居深夜装修，噪音扰民")),
+                "address": rng.choice((f"萧山区北干街道金城路{rng.randrange(6)}号", f"萧山区北干街道{i}附近", "")),
+                "town_code": rng.choice(("330109002", "330109004"))}
+        if rng.random() < 0.7:
+            body["location"] = {"lon": 120.27 + rng.randrange(40) * 0.0009, "lat": 30.18 + rng.randrange(3) * 0.0009,
+                                "datum": "WGS-84"}
+        records.append(FeedRecord(json.dumps(body, ensure_ascii=False).encode(), None, "incidents.v1", 1, i))
+    random.Random(6).shuffle(records)
+
+    def merged(url: str) -> dict[str, tuple]:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            intake = Intake(Router(jurisdiction), engine.begin, Settings().topics, 65_536)
+            for start in range(0, len(records), 250):
+                intake.handle(records[start:start + 250], NOW)
+            with engine.connect() as conn:
+                reports = dict(conn.execute(select(order_reports.c.incident_id, order_reports.c.order_id)).all())
+                counts = dict(conn.execute(select(work_orders.c.order_id, work_orders.c.reports)).all())
+            return {incident: (order, counts[order]) for incident, order in reports.items()}
+        finally:
+            engine.dispose()
+
+    on_postgres, on_sqlite = merged(pg_url), merged(f"sqlite:///{tmp_path / 'portable.db'}")
+    repeats = sum(1 for incident, (order, count) in on_postgres.items() if count > 1 and incident.startswith("MQX"))
+    assert repeats > 300, "the feed must repeat open orders often enough to compare"
+    assert on_postgres == on_sqlite
