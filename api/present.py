@@ -51,6 +51,7 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
                             report=row["report_due"] or deadlines.get("report"),
                             resolve=deadlines.get("resolve")),
         returns=row["returns"], reports=row["reports"], generation=row["generation"],
+        allowed_actions=[a.value for a in available_actions(State(row["state"]), who.role)],
     )
 
 
@@ -63,7 +64,6 @@ def detail(row: Mapping, deadlines: Mapping[str, object], timeline: list[Mapping
                                 actor_role=e["actor_role"], actor_unit=e["actor_unit"], details=e["details"] or {})
                   for e in timeline],
         callers=[caller(r, who) for r in reports],
-        allowed_actions=[a.value for a in available_actions(State(row["state"]), who.role)],
     )
 
 

@@ -76,6 +76,7 @@ class OrderSummary(View):
     returns: int
     reports: int = Field(description="Incidents behind it (并单), itself included.")
     generation: int
+    allowed_actions: list[str] = Field(description="Actions this user's role may try in the current state.")
 
 
 class OrderPage(View):
@@ -108,7 +109,6 @@ class Caller(View):
 class OrderDetail(OrderSummary):
     timeline: list[TimelineEntry]
     callers: list[Caller]
-    allowed_actions: list[str] = Field(description="Actions this user's role may try in the current state.")
 
 
 class CommandResult(View):
