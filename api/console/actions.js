@@ -1,6 +1,8 @@
 // The action forms of one order: only those its `allowed_actions` permit for this user.
-// Each form keeps one Idempotency-Key per intended action: a double click or a retry after a
-// network failure resends the same key, so the server applies the command at most once.
+// Each form keeps one Idempotency-Key per intended action (the command and the button chosen):
+// a double click or a retry after a network failure resends the same key, so the server applies
+// the command at most once; choosing the other button of a two-way decision, or editing the form,
+// is a different command and gets a new key.
 
 import { newKey, request } from "./api.js";
 import { flash, h } from "./dom.js";
@@ -35,9 +37,9 @@ export function actionForms(order, ctx) {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const intent = toPayload(form, event.submitter);
-      if (intent) send(form, order.order_id, intent, ctx);
+      if (intent) send(form, order.order_id, { ...intent, choice: event.submitter?.value || "" }, ctx);
     });
-    form.addEventListener("input", () => { delete form.dataset.key; });
+    form.addEventListener("input", () => { forgetKey(form); });
     forms.push(form);
   };
 
@@ -162,24 +164,36 @@ function invalid(form, message) {
   return null;
 }
 
-/** Run one command; while it is in flight the form's buttons are disabled and its key is kept. */
-export async function send(form, orderId, { path, body, label }, ctx) {
+function forgetKey(form) {
+  delete form.dataset.key;
+  delete form.dataset.keyFor;
+}
+
+/**
+ * Run one command; while it is in flight the form's buttons are disabled. Its key is kept for
+ * a retry of the same `path` and `choice` (the submit button's value) and renewed for another.
+ */
+export async function send(form, orderId, { path, body, label, choice = "" }, ctx) {
   if (form.dataset.busy) return;
   form.dataset.busy = "1";
   const buttons = [...form.querySelectorAll("button")];
   buttons.forEach((b) => { b.disabled = true; });
   const box = form.querySelector(".form-error");
   if (box) box.hidden = true;
-  form.dataset.key ||= newKey();
+  const keyFor = `${path}|${choice}`;
+  if (!form.dataset.key || form.dataset.keyFor !== keyFor) {
+    form.dataset.key = newKey();
+    form.dataset.keyFor = keyFor;
+  }
   try {
     const result = await request("POST", `/api/v1/orders/${encodeURIComponent(orderId)}/${path}`,
       { body, key: form.dataset.key });
-    delete form.dataset.key;
+    forgetKey(form);
     flash(result.status === "duplicate" ? `${label}已提交过，未重复执行` : `${label}成功`, "ok");
     await ctx.done(result.order);
   } catch (error) {
     // A network failure keeps the key: pressing again retries the same command, not a second one.
-    if (error.status !== 0) delete form.dataset.key;
+    if (error.status !== 0) forgetKey(form);
     if (box) { box.textContent = error.message; box.hidden = false; }
     flash(error.message);
   } finally {

@@ -9,7 +9,6 @@ const PAGE = 50;
 // "在办": every state still in the loop (挂账 included, it is still the town's).
 const OPEN_STATES = ["dispatched", "acknowledged", "return_requested", "extension_requested", "reported", "reopened",
   "parked"];
-const ACK_ROLES = new Set(["town_operator", "town_leader", "admin"]);
 
 export function createQueue(session) {
   let offset = 0;
@@ -80,7 +79,7 @@ export function createQueue(session) {
   }
 
   function row(order) {
-    const canAck = order.state === "dispatched" && ACK_ROLES.has(session.me.role);
+    const canAck = order.allowed_actions.includes("acknowledge");
     const ackForm = canAck ? h("form", { class: "inline", novalidate: true }, h("button", {
       type: "submit", class: "primary small", "data-testid": "ack-button",
       "aria-label": `签收工单 ${order.order_id}` }, "签收")) : null;

@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from api.demo import DEMO_PASSWORD
 from router.sweep import Sweep
@@ -197,6 +197,8 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     late_clock = page.locator(f'tr[data-order-id="{late[0]}"] [data-testid="countdown"]')
     expect(late_clock).to_have_attribute("data-level", "over")
     expect(late_clock).to_contain_text("签收已超时")
+    # 签收 is offered as the order's allowed_actions say: a supervisor may not sign for a town.
+    expect(page.locator(f'tr[data-order-id="{late[0]}"]').get_by_test_id("ack-button")).to_have_count(0)
     shot(page, shots, "07-district-queue")
 
     # Another town's operator does not see the order, not even by searching its id.
@@ -275,8 +277,30 @@ def test_return_reassignment_review_callback_and_api_errors(api: ApiUnderTest, p
     expect(detail.get_by_test_id("callers")).to_contain_text("王** ****5678")
     expect(detail.get_by_test_id("callers")).not_to_contain_text("13912345678")
     detail.locator("#review-text").fill("处置到位")
+    # 审核不通过 lost to the network twice keeps one key (a retry of the same command); 审核通过
+    # afterwards is another command with its own key, applied, not answered as a duplicate.
+    reviews: list[tuple[bool, str]] = []
+
+    def review(route: Route) -> None:
+        approved = route.request.post_data_json["approved"]
+        reviews.append((approved, route.request.headers["idempotency-key"]))
+        if approved:
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/api/v1/orders/*/review", review)
+    for _ in range(2):
+        with page.expect_event("requestfailed"):
+            detail.get_by_test_id("review-reject").click()
+        expect(detail.locator("#review-form .form-error")).to_have_text("无法连接服务器，请检查网络后重试")
+    expect(detail.get_by_test_id("review-approve")).to_be_enabled()
     detail.get_by_test_id("review-approve").click()
     expect(detail.get_by_test_id("detail-state")).to_have_text("办结")
+    expect(page.get_by_test_id("flash")).to_have_text("审核通过成功")
+    page.unroute("**/api/v1/orders/*/review")
+    assert [approved for approved, _ in reviews] == [False, False, True]
+    assert reviews[0][1] == reviews[1][1] != reviews[2][1]
     detail.get_by_test_id("callback-yes").click()
     expect(detail.locator('.timeline li[data-kind="record_callback"]')).to_contain_text("群众满意")
     expect(detail.get_by_test_id("detail-state")).to_have_text("办结")
