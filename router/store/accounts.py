@@ -80,3 +80,18 @@ def access_entries(conn: Connection, limit: int = 200, user_id: str | None = Non
     if user_id:
         query = query.where(access_log.c.user_id == user_id)
     return [r._mapping for r in conn.execute(query)]
+
+
+def set_disabled(conn: Connection, user_id: str, disabled: bool) -> None:
+    conn.execute(update(users).where(users.c.user_id == user_id).values(disabled=disabled))
+
+
+def close_user_sessions(conn: Connection, user_id: str) -> int:
+    """Sign `user_id` out everywhere; the number of sessions closed."""
+    return conn.execute(delete(login_sessions).where(login_sessions.c.user_id == user_id)).rowcount
+
+
+def revoke_tokens(conn: Connection, user_id: str, at: datetime) -> int:
+    """Revoke every live token of `user_id` as of `at`; the number revoked."""
+    return conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+                        .values(revoked_at=at)).rowcount
