@@ -210,16 +210,85 @@ def users_token(user_id: str, name: Annotated[str, typer.Option(help="What the t
 
 @users_app.command("list")
 def users_list() -> None:
-    """Every account with its role, unit and lock state."""
+    """Every account with its role, unit, lock state and whether it is disabled."""
     from router.store import accounts
     from workers.text_table import aligned
 
     engine, _ = _identity(_settings())
     with engine.connect() as conn:
-        rows = [["user", "name", "role", "unit", "locked until"]]
+        rows = [["user", "name", "role", "unit", "locked until", "disabled"]]
         rows += [[u["user_id"], u["display_name"], u["role"], u["unit_code"],
-                  u["locked_until"].isoformat() if u["locked_until"] else ""] for u in accounts.all_users(conn)]
+                  u["locked_until"].isoformat() if u["locked_until"] else "", "yes" if u["disabled"] else ""]
+                 for u in accounts.all_users(conn)]
     typer.echo("\n".join(aligned(rows)))
+
+
+def _existing_user(conn, user_id: str):
+    """The account row of `user_id`; unknown → a message and exit 1."""
+    from router.store import accounts
+
+    row = accounts.user(conn, user_id)
+    if row is None:
+        typer.echo(f"no user {user_id}", err=True)
+        raise typer.Exit(1)
+    return row
+
+
+@users_app.command("disable")
+def users_disable(user_id: str) -> None:
+    """Disable USER_ID: no more logins, its open sessions closed; its tokens stop working while disabled."""
+    from router.store import accounts
+
+    engine, _ = _identity(_settings())
+    with engine.begin() as conn:
+        _existing_user(conn, user_id)
+        accounts.set_disabled(conn, user_id, True)
+        closed = accounts.close_user_sessions(conn, user_id)
+    typer.echo(f"disabled {user_id}; closed {closed} session(s)")
+
+
+@users_app.command("enable")
+def users_enable(user_id: str) -> None:
+    """Enable USER_ID again (its password and unrevoked tokens work again)."""
+    from router.store import accounts
+
+    engine, _ = _identity(_settings())
+    with engine.begin() as conn:
+        _existing_user(conn, user_id)
+        accounts.set_disabled(conn, user_id, False)
+    typer.echo(f"enabled {user_id}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(user_id: str) -> None:
+    """Set a new password for USER_ID (asked twice) and lift any lockout."""
+    from api.identity import hash_password
+    from router.domain.lifecycle import Role
+    from router.store import accounts
+
+    engine, _ = _identity(_settings())
+    with engine.connect() as conn:
+        row = _existing_user(conn, user_id)
+    if row["role"] == Role.INTEGRATION.value:
+        typer.echo(f"{user_id} is an integration account: it signs in with tokens, never a password", err=True)
+        raise typer.Exit(1)
+    password_hash = hash_password(typer.prompt("new password", hide_input=True, confirmation_prompt=True))
+    with engine.begin() as conn:
+        _existing_user(conn, user_id)
+        accounts.set_password(conn, user_id, password_hash)
+    typer.echo(f"password of {user_id} reset; failed logins and lockout cleared")
+
+
+@users_app.command("revoke-tokens")
+def users_revoke_tokens(user_id: str) -> None:
+    """Revoke every bearer token of USER_ID."""
+    from router.store import accounts
+
+    engine, _ = _identity(_settings())
+    with engine.begin() as conn:
+        _existing_user(conn, user_id)
+        revoked = accounts.revoke_tokens(conn, user_id, datetime.now(UTC))
+    typer.echo(f"revoked {revoked} token(s) of {user_id}")
 
 
 @app.command()

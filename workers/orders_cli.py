@@ -10,13 +10,19 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import httpx
 import typer
 
 from workers.text_table import aligned
+
+# Deadlines are the jurisdiction's wall-clock times, whatever zone the server's clock is set to.
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 orders_app = typer.Typer(help="Work orders (工单) through the API.", no_args_is_help=True)
 
@@ -27,22 +33,40 @@ User = Annotated[str | None, typer.Option("--user", "-u", help="Sign in with a p
 Text = Annotated[str | None, typer.Option("--text", "-t", help="Notes / report text.")]
 
 
-def _client(api: str | None, token: str | None, user: str | None) -> httpx.Client:
+@contextmanager
+def _client(api: str | None, token: str | None, user: str | None,
+            transport: httpx.BaseTransport | None = None) -> Iterator[httpx.Client]:
+    """A client signed in for one command; a password session is signed out again when it ends."""
     if api is None:
         from workers.settings import Settings
 
         settings = Settings()
         api = f"http://{settings.api_host}:{settings.api_port}"
-    client = httpx.Client(base_url=api, timeout=30)
-    if user:
-        password = os.environ.get("FENGQIAO_PASSWORD") or typer.prompt(f"{user} 的密码", hide_input=True)
-        _check(client.post("/api/v1/session", json={"username": user, "password": password}))
-    elif token:
-        client.headers["Authorization"] = f"Bearer {token}"
-    else:
+    if not user and not token:
         typer.echo("需要 --token（或 FENGQIAO_API_TOKEN）或 --user", err=True)
         raise typer.Exit(2)
-    return client
+    with httpx.Client(base_url=api, timeout=30, transport=transport) as client:
+        if not user:
+            client.headers["Authorization"] = f"Bearer {token}"
+            yield client
+            return
+        password = os.environ.get("FENGQIAO_PASSWORD") or typer.prompt(f"{user} 的密码", hide_input=True)
+        _check(client.post("/api/v1/session", json={"username": user, "password": password}))
+        try:
+            yield client
+        finally:
+            _sign_out(client)
+
+
+def _sign_out(client: httpx.Client) -> None:
+    """Close the session rather than leave it open for 12 h; a failure is reported, not raised."""
+    try:
+        response = client.delete("/api/v1/session")
+    except httpx.HTTPError as error:
+        typer.echo(f"警告: 退出登录失败（{error}），会话将在到期后失效", err=True)
+        return
+    if not response.is_success:
+        typer.echo(f"警告: 退出登录失败（{response.status_code}），会话将在到期后失效", err=True)
 
 
 def _check(response: httpx.Response) -> dict | list:
@@ -59,7 +83,7 @@ def _check(response: httpx.Response) -> dict | list:
 
 
 def _local(value: str | None) -> str:
-    return datetime.fromisoformat(value).astimezone().strftime("%m-%d %H:%M") if value else "—"
+    return datetime.fromisoformat(value).astimezone(LOCAL_ZONE).strftime("%m-%d %H:%M") if value else "—"
 
 
 @orders_app.command("list")
@@ -74,7 +98,8 @@ def list_orders(
     params: dict = {"sort": "due", "limit": limit, "overdue": overdue, "state": state or []}
     if town:
         params["town"] = town
-    page = _check(_client(api, token, user).get("/api/v1/orders", params=params))
+    with _client(api, token, user) as client:
+        page = _check(client.get("/api/v1/orders", params=params))
     rows = [["工单编号", "镇街", "事项", "状态", "签收时限", "反馈时限", "简要情况"]]
     for o in page["items"]:
         d = o["deadlines"]
@@ -87,7 +112,8 @@ def list_orders(
 @orders_app.command("show")
 def show(order_id: str, api: Api = None, token: Token = None, user: User = None) -> None:
     """One order: its deadlines, callers (masked by role) and timeline."""
-    o = _check(_client(api, token, user).get(f"/api/v1/orders/{order_id}"))
+    with _client(api, token, user) as client:
+        o = _check(client.get(f"/api/v1/orders/{order_id}"))
     d = o["deadlines"]
     typer.echo(f"{o['order_id']}  {o['town_name']}  {o['matter_type']}  {o['state_name']}")
     typer.echo(f"  {o['summary']}\n  地址 {o['address'] or '—'}")
@@ -107,9 +133,10 @@ def show(order_id: str, api: Api = None, token: Token = None, user: User = None)
 def _command(order_id: str, path: str, body: dict, api: str | None, token: str | None, user: str | None,
              key: str | None) -> None:
     headers = {"Idempotency-Key": key or f"cli:{uuid.uuid4()}"}
-    result = _check(_client(api, token, user).post(f"/api/v1/orders/{order_id}/{path}",
-                                                   content=json.dumps({k: v for k, v in body.items() if v is not None}),
-                                                   headers={**headers, "Content-Type": "application/json"}))
+    with _client(api, token, user) as client:
+        result = _check(client.post(f"/api/v1/orders/{order_id}/{path}",
+                                    content=json.dumps({k: v for k, v in body.items() if v is not None}),
+                                    headers={**headers, "Content-Type": "application/json"}))
     order = result["order"]
     typer.echo(f"{'已受理' if result['status'] == 'accepted' else '重复指令，未重复执行'}: "
                f"{order['order_id']} 现为「{order['state_name']}」")

@@ -6,11 +6,20 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import pytest
+import typer
 from typer.testing import CliRunner
 
+from api.identity import Identity, LoginFailed, LoginPolicy
+from router.domain.lifecycle import Role
+from router.store.database import make_engine
+from router.store.migrate import upgrade
 from workers.cli import app
+from workers.orders_cli import _check, _client, _local
 from workers.settings import Settings
 
 BUNDLE = Settings().jurisdiction
@@ -84,3 +93,117 @@ def test_route_offline_writes_one_decision_per_line(tmp_path: Path):
     assert out[0]["town_code"] == "330109002" and out[0]["rule_ids"] == ["non_police.municipal"]
     assert out[2] == {"line": 3, "outcome": "dead_letter", "reason": "not_json",
                       "detail": out[2]["detail"]} and out[2]["detail"].startswith("not JSON")
+
+
+def test_order_times_print_in_the_jurisdictions_zone_whatever_the_servers():
+    assert _local("2026-11-28T02:30:00+00:00") == "11-28 10:30"
+    assert _local("2026-11-28T23:59:00+08:00") == "11-28 23:59"
+    assert _local(None) == "—"
+
+
+def _fake_api(calls: list[tuple[str, str]]) -> httpx.MockTransport:
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append((request.method, request.url.path))
+        if request.url.path == "/api/v1/session":
+            return httpx.Response(200 if request.method == "POST" else 204, json={} if request.method == "POST"
+                                  else None, headers={"set-cookie": "fengqiao_session=s1; Path=/"})
+        if request.url.path == "/api/v1/orders/WO1":
+            return httpx.Response(404, json={"code": "not_found", "message": "不存在", "detail": None})
+        return httpx.Response(200, json={"items": []})
+
+    return httpx.MockTransport(answer)
+
+
+def test_a_password_session_is_signed_out_after_the_command_even_a_failed_one(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("FENGQIAO_PASSWORD", "pw")
+    calls: list[tuple[str, str]] = []
+    with _client("http://api", None, "xintang-op", _fake_api(calls)) as client:
+        client.get("/api/v1/orders")
+    assert calls == [("POST", "/api/v1/session"), ("GET", "/api/v1/orders"), ("DELETE", "/api/v1/session")]
+
+    calls.clear()
+    with pytest.raises(typer.Exit), _client("http://api", None, "xintang-op", _fake_api(calls)) as client:
+        _check(client.get("/api/v1/orders/WO1"))
+    assert calls[-1] == ("DELETE", "/api/v1/session")
+
+
+def test_a_token_client_has_no_session_to_close():
+    calls: list[tuple[str, str]] = []
+    with _client("http://api", "fq_x", None, _fake_api(calls)) as client:
+        client.get("/api/v1/orders")
+    assert calls == [("GET", "/api/v1/orders")]
+
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def accounts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Identity:
+    """A SQLite database the CLI reaches through FENGQIAO_DATABASE_URL, with one operator signed in."""
+    url = f"sqlite:///{tmp_path / 'fengqiao.db'}"
+    monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
+    monkeypatch.setenv("FENGQIAO_DATA_DIR", str(tmp_path / "data"))
+    engine = make_engine(url)
+    upgrade(engine)
+    identity = Identity(engine.begin, LoginPolicy(max_failures=2))
+    identity.add_user("xintang-op", "新塘值班员", Role.TOWN_OPERATOR, "330109004", "old-password", NOW)
+    return identity
+
+
+def test_users_disable_refuses_logins_and_ends_open_sessions_and_enable_restores(accounts_db: Identity):
+    _, session = accounts_db.login("xintang-op", "old-password", NOW)
+    assert accounts_db.from_session(session, NOW) is not None
+
+    result = runner.invoke(app, ["users", "disable", "xintang-op"])
+
+    assert result.exit_code == 0, result.output
+    assert "closed 1 session" in result.output
+    assert accounts_db.from_session(session, NOW) is None
+    with pytest.raises(LoginFailed):
+        accounts_db.login("xintang-op", "old-password", NOW)
+    assert "yes" in runner.invoke(app, ["users", "list"]).output.splitlines()[1].split()
+
+    assert runner.invoke(app, ["users", "enable", "xintang-op"]).exit_code == 0
+    assert accounts_db.from_session(session, NOW) is None, "enabling does not bring a closed session back"
+    assert accounts_db.login("xintang-op", "old-password", NOW)[0].user_id == "xintang-op"
+
+
+def test_users_reset_password_lets_the_new_one_in_and_unlocks(accounts_db: Identity):
+    for _ in range(2):
+        with pytest.raises(LoginFailed):
+            accounts_db.login("xintang-op", "guess", NOW)
+    with pytest.raises(LoginFailed):
+        accounts_db.login("xintang-op", "old-password", NOW)  # locked
+
+    # Typed twice; entries that differ are asked for again.
+    result = runner.invoke(app, ["users", "reset-password", "xintang-op"], input="new-one\nother\nnew-one\nnew-one\n")
+    assert result.exit_code == 0, result.output
+    assert "do not match" in result.output
+
+    later = NOW + timedelta(minutes=1)  # well inside the 15-minute lock
+    with pytest.raises(LoginFailed):
+        accounts_db.login("xintang-op", "old-password", later)
+    # The count starts again from zero: one more wrong guess does not lock (max_failures=2).
+    assert accounts_db.login("xintang-op", "new-one", later)[0].user_id == "xintang-op"
+
+
+def test_users_revoke_tokens_revokes_every_live_token_of_that_user_only(accounts_db: Identity):
+    accounts_db.add_user("xintang-system", "新塘对接", Role.INTEGRATION, "330109004", None, NOW)
+    mine = [accounts_db.issue_token("xintang-op", name, NOW) for name in ("a", "b")]
+    other = accounts_db.issue_token("xintang-system", "c", NOW)
+
+    result = runner.invoke(app, ["users", "revoke-tokens", "xintang-op"])
+
+    assert result.exit_code == 0, result.output
+    assert "revoked 2 token(s)" in result.output
+    assert [accounts_db.from_token(t) for t in mine] == [None, None]
+    assert accounts_db.from_token(other).user_id == "xintang-system"
+    assert "revoked 0 token(s)" in runner.invoke(app, ["users", "revoke-tokens", "xintang-op"]).output
+
+
+@pytest.mark.parametrize("command", ["disable", "enable", "reset-password", "revoke-tokens"])
+def test_account_commands_refuse_an_unknown_user(accounts_db: Identity, command: str):
+    result = runner.invoke(app, ["users", command, "nobody"], input="x\nx\n")
+    assert result.exit_code == 1
+    assert "no user nobody" in result.output
+    assert "password" not in result.output  # not asked for a password first
