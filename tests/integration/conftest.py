@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,17 +33,26 @@ def broker(tmp_path_factory) -> Iterator[EmbeddedBroker]:
         yield running
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A new empty PostgreSQL database, dropped afterwards."""
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """The URL of a new empty PostgreSQL database, dropped when the block ends, however it ends."""
     name = f"fengqiao_{uuid.uuid4().hex[:10]}"
     admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = PG_URL.rpartition("/")
-    yield f"{base}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A new empty PostgreSQL database, dropped afterwards."""
+    with fresh_database() as url:
+        yield url
 
 
 @dataclass
@@ -136,3 +146,14 @@ def api(pg_url) -> Iterator[ApiUnderTest]:
     under_test = ApiUnderTest.start(pg_url)
     yield under_test
     under_test.stop()
+
+
+@pytest.fixture(scope="module")
+def module_api() -> Iterator[ApiUnderTest]:
+    """One API server and database shared by a module whose tests each open the orders they need."""
+    with fresh_database() as url:
+        under_test = ApiUnderTest.start(url)
+        try:
+            yield under_test
+        finally:
+            under_test.stop()

@@ -9,10 +9,6 @@ covers it signed in).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
@@ -27,29 +23,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.conftest import PG_URL
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES = 25
 STREAM = "/api/v1/stream"
 CONFORMANCE = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[ApiUnderTest]:
-    """One server and database for the module: the fuzzing only needs orders to exist, not a clean slate."""
-    name = f"fengqiao_{uuid.uuid4().hex[:10]}"
-    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    under_test = ApiUnderTest.start(f"{PG_URL.rpartition('/')[0]}/{name}")
-    try:
-        yield under_test
-    finally:
-        under_test.stop()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _fuzz(api: ApiUnderTest, headers: dict[str, str], checks: list, skip: set[str],
@@ -85,21 +64,21 @@ def _fuzz(api: ApiUnderTest, headers: dict[str, str], checks: list, skip: set[st
     return failures
 
 
-def test_signed_in_requests_never_get_a_server_error_and_match_the_document(api):
-    orders = [api.open_order(summary="楼上装修噪音扰民，电话13912345678"),
-              api.open_order(summary="小区路灯坏了一个多星期", address="萧山区北干街道")]
-    token = api.services.identity.issue_token("admin", "fuzz", api.clock())
-    failures = _fuzz(api, {"Authorization": f"Bearer {token}"}, CONFORMANCE, {STREAM}, orders)
+def test_signed_in_requests_never_get_a_server_error_and_match_the_document(module_api):
+    orders = [module_api.open_order(summary="楼上装修噪音扰民，电话13912345678"),
+              module_api.open_order(summary="小区路灯坏了一个多星期", address="萧山区北干街道")]
+    token = module_api.services.identity.issue_token("admin", "fuzz", module_api.clock())
+    failures = _fuzz(module_api, {"Authorization": f"Bearer {token}"}, CONFORMANCE, {STREAM}, orders)
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 
-def test_a_town_operator_fuzzing_gets_no_server_error_either(api):
-    orders = [api.open_order(), api.open_order(address="萧山区北干街道")]
-    token = api.services.identity.issue_token("xintang-system", "fuzz", api.clock())
-    failures = _fuzz(api, {"Authorization": f"Bearer {token}"}, CONFORMANCE, {STREAM}, orders)
+def test_a_town_operator_fuzzing_gets_no_server_error_either(module_api):
+    orders = [module_api.open_order(), module_api.open_order(address="萧山区北干街道")]
+    token = module_api.services.identity.issue_token("xintang-system", "fuzz", module_api.clock())
+    failures = _fuzz(module_api, {"Authorization": f"Bearer {token}"}, CONFORMANCE, {STREAM}, orders)
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 
-def test_anonymous_requests_never_get_a_server_error_and_match_the_document(api):
-    failures = _fuzz(api, {}, CONFORMANCE, set(), [api.open_order()])
+def test_anonymous_requests_never_get_a_server_error_and_match_the_document(module_api):
+    failures = _fuzz(module_api, {}, CONFORMANCE, set(), [module_api.open_order()])
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())

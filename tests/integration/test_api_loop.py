@@ -286,8 +286,9 @@ def test_park_stops_the_clocks_and_unpark_restarts_them(api):
     unparked = _post(supervisor, order_id, "unpark")
     assert unparked["state"] == "acknowledged"
     before, after = acknowledged["deadlines"], unparked["deadlines"]
-    assert after["resolve"] == before["resolve"]  # the same working-day deadline, planned again
-    assert after["report"] >= before["report"]  # the 反馈 clock restarts when the order comes back
+    # Compared as instants: the texts may differ in offset or precision for the same moment.
+    assert _when(after["resolve"]) == _when(before["resolve"])  # the same working-day deadline, planned again
+    assert _when(after["report"]) >= _when(before["report"])  # the 反馈 clock restarts when the order comes back
     with api.engine.connect() as conn:
         pending = conn.execute(select(sla_timers.c.stage, sla_timers.c.kind, sla_timers.c.due_at).where(
             sla_timers.c.order_id == order_id, sla_timers.c.status == "pending")).all()
