@@ -19,7 +19,8 @@ from router.domain.lifecycle import Role
 DISTRICT_ROLES = frozenset({Role.DISTRICT_DISPATCHER, Role.DISTRICT_SUPERVISOR, Role.ADMIN})
 
 
-def _authenticate(request: Request, svc: Services) -> Principal:
+def authenticate(request: Request, svc: Services) -> Principal:
+    """The caller behind the bearer token or the session cookie; 401 when there is none or it is no longer valid."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         who = svc.identity.from_token(header[7:].strip())
@@ -38,7 +39,7 @@ def allow(action: str, roles: Iterable[Role] | None = None) -> Callable[..., Pri
 
     def guard(request: Request, svc: Annotated[Services, Depends(services)]) -> Principal:
         request.state.audit_action = action
-        who = _authenticate(request, svc)
+        who = authenticate(request, svc)
         request.state.principal = who
         if permitted is not None and who.role not in permitted:
             raise ApiError(403, "forbidden", "当前角色无权执行此操作", f"role {who.role} may not {action}")

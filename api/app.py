@@ -8,11 +8,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api import live, orders, ranking, session, supervision
@@ -22,6 +24,7 @@ from api.services import Services, principal_of
 from router.store import accounts
 from schemas.api import Problem
 
+log = structlog.get_logger("fengqiao.api")
 CONSOLE = Path(__file__).with_name("console")
 # The console loads only its own files and is never framed: no injected script, no click-jacking.
 SECURITY_HEADERS = {
@@ -75,7 +78,14 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     async def audit_and_measure(request: Request, call_next):
         """One access-log row per API request (denials included) and the request metrics."""
         started = time.perf_counter()
-        response = _refuse_nul(request) or await call_next(request)
+        try:
+            response = _refuse_nul(request) or await call_next(request)
+        except Exception:
+            # A bug: answered, counted and audited like any request, and logged with its trace.
+            log.exception("unhandled API error", path=request.url.path, method=request.method)
+            request.state.audit_detail = "internal error"
+            response = JSONResponse(Problem(code="internal", message="服务器内部错误，请稍后重试").model_dump(),
+                                    status_code=500)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         m = app.state.metrics
         m.requests.labels(route, request.method, str(response.status_code)).inc()
@@ -87,7 +97,8 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
         if request.url.path.startswith("/api/v1/") and route != "/api/v1/openapi.json":
             if response.status_code in (401, 403, 404):
                 m.denials.labels(str(response.status_code)).inc()
-            _audit(request, response.status_code, route)
+            # The insert is blocking I/O: off the event loop, or one slow write stalls every request.
+            await run_in_threadpool(_audit, request, response.status_code, route)
         return response
 
     def _audit(request: Request, status: int, route: str) -> None:

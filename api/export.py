@@ -15,11 +15,19 @@ CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                       "description": "JSON, or CSV with Chinese headings when `format=csv`."}}
 
 
+# A cell starting with one of these is a formula to Excel: citizens' text could run one (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(row: Mapping, key: str) -> object:
     value: object = row
     for part in key.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
-    return value.isoformat() if isinstance(value, datetime) else ("" if value is None else value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return "" if value is None else value
 
 
 def csv_response(title: str, columns: Sequence[tuple[str, str]], rows: Iterable[Mapping]) -> Response:

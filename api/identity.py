@@ -58,12 +58,17 @@ class LoginPolicy:
 
 
 class LoginFailed(Exception):
-    """Wrong user name or password, or a locked or disabled account; `why` says which, for the audit only."""
+    """Wrong user name or password, or a locked or disabled account; `why` says which, for the audit only.
 
-    def __init__(self, user_id: str, why: str) -> None:
+    `known` is False for a user name that names no account: often a password typed in the wrong
+    box, so it is not written to the access log.
+    """
+
+    def __init__(self, user_id: str, why: str, known: bool = True) -> None:
         super().__init__(why)
         self.user_id = user_id
         self.why = why
+        self.known = known
 
 
 def hash_password(password: str) -> str:
@@ -72,6 +77,17 @@ def hash_password(password: str) -> str:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _refused(claimed: RowMapping | None, current: RowMapping | None) -> tuple[str, bool]:
+    """Why an account that could not even try a password was refused, and whether it exists (audit only)."""
+    if claimed is not None:
+        return "token-only account", True
+    if current is None:
+        return "unknown user", False
+    if current["disabled"]:
+        return "disabled account", True
+    return f"locked until {current['locked_until'].isoformat()}", True
 
 
 def _principal(row: RowMapping) -> Principal:
@@ -92,28 +108,32 @@ class Identity:
     def login(self, user_id: str, password: str, now: datetime) -> tuple[Principal, str]:
         """A new session cookie value for a correct password; raises LoginFailed otherwise.
 
-        The failure count is committed before the refusal is raised: a rolled-back count would
-        never lock anyone out.
+        The attempt is counted and committed before the password is checked, and every refusal
+        costs one argon2 verification, so neither the answer nor its timing tells a locked or
+        unknown account from a wrong password.
         """
-        failure = None
         with self._transaction() as conn:
-            row = accounts.user(conn, user_id)
-            if row is None or row["password_hash"] is None or row["disabled"]:
-                self._verify(_DUMMY_HASH, password)
-                failure = "unknown user, token-only or disabled account"
-            elif row["locked_until"] is not None and row["locked_until"] > now:
-                failure = f"locked until {row['locked_until'].isoformat()}"
-            elif not self._verify(row["password_hash"], password):
-                failures = row["failed_logins"] + 1
-                locked = now + self._policy.lockout if failures >= self._policy.max_failures else None
-                accounts.record_failed_login(conn, user_id, locked)
-                failure = f"wrong password ({failures} in a row)" + (", locked" if locked else "")
-            else:
-                accounts.record_login(conn, user_id)
-                session = secrets.token_urlsafe(32)
-                accounts.open_session(conn, _digest(session), user_id, now, now + self._policy.session_ttl)
-        if failure:
-            raise LoginFailed(user_id, failure)
+            row = accounts.claim_login_attempt(conn, user_id, now)
+            current = None if row else accounts.user(conn, user_id)
+        if row is None or row["password_hash"] is None:
+            self._verify(_DUMMY_HASH, password)
+            raise LoginFailed(user_id, *_refused(row, current))
+        if row["failed_logins"] > self._policy.max_failures:
+            self._verify(_DUMMY_HASH, password)
+            with self._transaction() as conn:
+                accounts.lock(conn, user_id, now + self._policy.lockout)
+            raise LoginFailed(user_id, f"attempt {row['failed_logins']} beyond the limit, locked")
+        if not self._verify(row["password_hash"], password):
+            locked = row["failed_logins"] >= self._policy.max_failures
+            if locked:
+                with self._transaction() as conn:
+                    accounts.lock(conn, user_id, now + self._policy.lockout)
+            suffix = ", locked" if locked else ""
+            raise LoginFailed(user_id, f"wrong password ({row['failed_logins']} in a row{suffix})")
+        session = secrets.token_urlsafe(32)
+        with self._transaction() as conn:
+            accounts.record_login(conn, user_id)
+            accounts.open_session(conn, _digest(session), user_id, now, now + self._policy.session_ttl)
         return _principal(row), session
 
     def logout(self, session: str) -> None:

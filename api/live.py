@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
-from api.access import allow
+from api.access import allow, authenticate
+from api.errors import ApiError
 from api.identity import Principal
 from api.services import Services, services
 from router.store import views
@@ -24,22 +25,40 @@ from schemas.api import Problem
 
 router = APIRouter(prefix="/api/v1", tags=["实时 live"])
 HEARTBEAT_S = 15.0
+RECHECK_S = 5.0
 
 
-def _version(svc: Services, town: str | None) -> tuple[int, int]:
+def _version(svc: Services, town: str | None) -> tuple[int, str]:
     with svc.read() as conn:
         return views.scope_version(conn, town)
 
 
+def _still_signed_in(request: Request, svc: Services) -> bool:
+    try:
+        authenticate(request, svc)
+    except ApiError:
+        return False
+    return True
+
+
 async def changes(request: Request, svc: Services, who: Principal, poll_s: float) -> AsyncIterator[str]:
-    """`event: changed` with the scope's order count and newest audit id, whenever either moves."""
-    last: tuple[int, int] | None = None
-    quiet = 0.0
+    """`event: changed` with the scope's order count and an opaque version, whenever either moves.
+
+    The caller's session or token is checked again every RECHECK_S: a stream ends with the sign-out,
+    the session's expiry, a disabled account or a revoked token, not when the browser closes.
+    """
+    last: tuple[int, str] | None = None
+    quiet = since_check = 0.0
     yield "retry: 3000\n\n"
     while not await request.is_disconnected():
+        if since_check >= RECHECK_S:
+            if not await run_in_threadpool(_still_signed_in, request, svc):
+                yield "event: signed_out\ndata: {}\n\n"
+                return
+            since_check = 0.0
         version = await run_in_threadpool(_version, svc, who.town)
         if version != last:
-            payload = json.dumps({"orders": version[0], "last_event": version[1], "initial": last is None})
+            payload = json.dumps({"orders": version[0], "version": version[1], "initial": last is None})
             yield f"event: changed\ndata: {payload}\n\n"
             last, quiet = version, 0.0
         elif quiet >= HEARTBEAT_S:
@@ -47,6 +66,7 @@ async def changes(request: Request, svc: Services, who: Principal, poll_s: float
             quiet = 0.0
         await asyncio.sleep(poll_s)
         quiet += poll_s
+        since_check += poll_s
 
 
 @router.get("/stream", responses={200: {"content": {"text/event-stream": {}}}, 401: {"model": Problem}},

@@ -58,20 +58,20 @@ def list_orders(
     town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None,
     matter_type: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool = False,
-    q: Annotated[str | None, Query(max_length=100, description="Text in summary or address, or an order id.")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Text in the address or an order id; also in the "
+                                   "summary for roles that see callers.")] = None,
     sort: Literal["opened", "due"] = "opened",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     format: Literal["json", "csv"] = "json",
 ) -> OrderPage | Response:
     wanted = views.OrderFilter(states=tuple(state), town=scope_town(who, town), matter_type=matter_type,
-                               overdue=overdue, text=q, sort=sort)
-    if format == "csv":
-        limit, offset = 100_000, 0
+                               overdue=overdue, text=q, text_in_summary=who.sees_callers, sort=sort)
     with svc.read() as conn:
-        rows, total = views.order_page(conn, who.town, wanted, svc.clock(), limit, offset)
+        rows, total = views.order_page(conn, wanted, svc.clock(), None if format == "csv" else limit, offset)
         due = views.deadlines(conn, rows)
-    items = [present.summary(r, due.get(r["order_id"], {}), who, svc) for r in rows]
+        names = {} if who.sees_callers else views.caller_names(conn, (r["order_id"] for r in rows))
+    items = [present.summary(r, due.get(r["order_id"], {}), who, svc, names.get(r["order_id"], ())) for r in rows]
     if format == "csv":
         return csv_response("工单列表", ORDER_COLUMNS, [i.model_dump() for i in items])
     return OrderPage(total=total, limit=limit, offset=offset, items=items)
@@ -99,9 +99,11 @@ def read_order(order_id: str, who: Annotated[Principal, Depends(allow("orders.re
 
 
 # A rejection the state machine names gets the status that says why; the rest are conflicts.
-_REJECTION_STATUS = {"role_not_allowed": 403, "unknown_target": 422, "invalid_extension": 422,
-                     "missing_target": 422, "missing_merge_target": 422, "missing_satisfaction": 422,
-                     "unknown_reason_code": 422, "merge_into_itself": 422, "same_town": 422}
+_REJECTION_STATUS = {"role_not_allowed": 403, "unknown_target": 422, "idempotency_key_reused": 422,
+                     "invalid_merge_target": 422,
+                     "invalid_extension": 422, "missing_target": 422, "missing_merge_target": 422,
+                     "missing_satisfaction": 422, "unknown_reason_code": 422, "merge_into_itself": 422,
+                     "same_town": 422}
 _REJECTION_TERMS = {
     "role_not_allowed": "当前角色无权执行「{action}」",
     "illegal_transition": "工单当前状态为「{state}」，不能执行「{action}」",
@@ -115,15 +117,18 @@ _REJECTION_TERMS = {
     "missing_merge_target": "请填写并入的工单编号",
     "merge_into_itself": "不能并入工单自身",
     "unknown_target": "目标镇街或目标工单不存在",
+    "invalid_merge_target": "目标工单已办结、撤单或被并单，不能并入",
     "missing_satisfaction": "请填写回访是否满意",
+    "idempotency_key_reused": "该请求编号（Idempotency-Key）已用于另一操作，请勿重复使用",
 }
 
 
 def run_command(svc: Services, who: Principal, order_id: str, key: str | None, fields: dict) -> CommandResult:
     """Apply one command as `who`, answering 404 for orders out of scope and 4xx for rejections."""
     before = order_detail(svc, who, order_id)
+    # Keys are the caller's unit's own: another town can neither see nor pre-empt them.
     wire = WorkOrderCommandV1(
-        idempotency_key=key or f"api:{uuid.uuid4()}", order_id=order_id,
+        idempotency_key=f"api:{who.unit_code}:{key or uuid.uuid4()}", order_id=order_id,
         actor=ActorV1(user_id=who.user_id, role=who.role.value, unit_code=who.unit_code), **fields)
     outcome: CommandOutcome = svc.commands.handle(wire, svc.clock())
     if outcome.status == "rejected":
@@ -141,8 +146,9 @@ def _command_route(path: str, action: str, body_type: type[BaseModel], fields: C
         body: body_type,  # type: ignore[valid-type]
         who: Annotated[Principal, Depends(allow(f"orders.{action}"))],
         svc: Annotated[Services, Depends(services)],
-        idempotency_key: Annotated[str | None, Header(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$",
-                                                      description="Repeat it to retry safely.")] = None,
+        idempotency_key: Annotated[str | None, Header(min_length=8, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$",
+                                                      description="Repeat it to retry safely; a key reused for "
+                                                                  "another command is refused (422).")] = None,
     ) -> CommandResult:
         return run_command(svc, who, order_id, idempotency_key, fields(body))
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from api.identity import Principal
 from api.services import Services
 from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, State, available_actions
-from router.domain.privacy import mask_name, mask_phone, mask_phones
+from router.domain.privacy import mask_name, mask_phone, mask_text
 from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, TimelineEntry
 
 STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
@@ -36,16 +36,23 @@ def state_term(state: str) -> str:
     return STATE_TERMS[State(state)]
 
 
-def text_for(who: Principal, text: str) -> str:
-    """Free text as `who` may read it: phone numbers masked for roles that see no callers."""
-    return text if who.sees_callers else mask_phones(text)
+def text_for(who: Principal, text: str, names: Iterable[str] = ()) -> str:
+    """Free text as `who` may read it: for roles that see no callers, numbers and the callers' names masked."""
+    return text if who.sees_callers else mask_text(text, names)
 
 
-def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: Services) -> OrderSummary:
+def _details_for(who: Principal, details: Mapping, names: Iterable[str]) -> dict:
+    """An audit row's details: the notes people typed (text, reason) are free text like the summary."""
+    return {k: text_for(who, v, names) if k in ("text", "reason") and isinstance(v, str) else v
+            for k, v in details.items()}
+
+
+def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: Services,
+            names: Iterable[str] = ()) -> OrderSummary:
     return OrderSummary(
         order_id=row["order_id"], town_code=row["town_code"], town_name=svc.unit_name(row["town_code"]),
         centre_code=row["centre_code"], matter_type=row["matter_type"], priority=row["priority"],
-        state=row["state"], state_name=state_term(row["state"]), summary=text_for(who, row["summary"]),
+        state=row["state"], state_name=state_term(row["state"]), summary=text_for(who, row["summary"], names),
         address=row["address"], opened_at=row["opened_at"],
         deadlines=Deadlines(acknowledge=deadlines.get("acknowledge"),
                             report=row["report_due"] or deadlines.get("report"),
@@ -57,11 +64,13 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
 
 def detail(row: Mapping, deadlines: Mapping[str, object], timeline: list[Mapping], reports: list[Mapping],
            who: Principal, svc: Services) -> OrderDetail:
+    names = [r["caller"]["name"] for r in reports if r["caller"] and r["caller"].get("name")]
     return OrderDetail(
-        **summary(row, deadlines, who, svc).model_dump(),
+        **summary(row, deadlines, who, svc, names).model_dump(),
         timeline=[TimelineEntry(at=e["at"], kind=e["kind"], kind_name=kind_term(e["kind"]), accepted=e["accepted"],
                                 from_state=e["from_state"], to_state=e["to_state"], actor_user=e["actor_user"],
-                                actor_role=e["actor_role"], actor_unit=e["actor_unit"], details=e["details"] or {})
+                                actor_role=e["actor_role"], actor_unit=e["actor_unit"],
+                                details=_details_for(who, e["details"] or {}, names))
                   for e in timeline],
         callers=[caller(r, who) for r in reports],
     )

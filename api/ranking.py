@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import MAXYEAR, MINYEAR, date
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -31,8 +31,9 @@ def _month(text: str | None, svc: Services) -> date:
         return date(now.year, now.month, 1)
     try:
         year, month = (int(p) for p in text.split("-"))
-        # The 同比 month a year earlier and the month's end must exist too (no year 0 or 10000).
-        if not MINYEAR < year < MAXYEAR:
+        # Fengqiao's own era: the 同比 month a year earlier must exist in every time zone, and nothing
+        # was routed before 2000 (a year-2 month overflowed converting local midnight to UTC).
+        if not 2000 <= year <= 2100:
             raise ValueError(year)
         return date(year, month, 1)
     except ValueError:

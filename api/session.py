@@ -38,7 +38,10 @@ def login(body: LoginRequest, request: Request, response: Response,
         who, session = svc.identity.login(body.username, body.password, svc.clock())
     except LoginFailed as failure:
         request.app.state.metrics.logins.labels("failed").inc()
-        raise ApiError(401, "login_failed", "用户名或密码错误，或账户已被临时锁定", failure.why) from None
+        if not failure.known:
+            request.state.audit_user = None
+        # One answer for every failure; only the access log says which it was.
+        raise ApiError(401, "login_failed", "用户名或密码错误，或账户已被临时锁定", audit=failure.why) from None
     request.app.state.metrics.logins.labels("ok").inc()
     request.state.principal = who
     response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="strict", secure=svc.secure_cookies,

@@ -50,13 +50,15 @@ def list_alerts(
     now = svc.clock()
     with svc.read() as conn:
         rows = views.alerts(conn, scope_town(who, town), kind, now - timedelta(days=days), limit)
+        names = {} if who.sees_callers else views.caller_names(conn, (r["order_id"] for r in rows))
     alerts = []
     for r in rows:
         _, stage, sla_kind = r["kind"].split(".", 2)
         alerts.append(Alert(id=r["id"], order_id=r["order_id"], town_code=r["town_code"],
                             town_name=svc.unit_name(r["town_code"]), stage=stage, kind=sla_kind,
                             kind_name=present.kind_term(r["kind"]), at=r["at"], state=r["state"],
-                            matter_type=r["matter_type"], summary=present.text_for(who, r["summary"])))
+                            matter_type=r["matter_type"],
+                            summary=present.text_for(who, r["summary"], names.get(r["order_id"], ()))))
     if format == "csv":
         return csv_response("预警督办", ALERT_COLUMNS, [a.model_dump() for a in alerts])
     return alerts
@@ -88,7 +90,8 @@ def list_disputes(
 ) -> list[Dispute] | Response:
     with svc.read() as conn:
         rows = views.disputes(conn, who.town)
-    disputes = [Dispute(**{**r, "summary": present.text_for(who, r["summary"])},
+        names = {} if who.sees_callers else views.caller_names(conn, (r["order_id"] for r in rows))
+    disputes = [Dispute(**{**r, "summary": present.text_for(who, r["summary"], names.get(r["order_id"], ()))},
                         town_name=svc.unit_name(r["town_code"]), state_name=present.state_term(r["state"]))
                 for r in rows]
     if format == "csv":

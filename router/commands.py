@@ -8,6 +8,7 @@ nothing and is answered with a `workorder.command_rejected` event naming the rea
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -82,36 +83,47 @@ class CommandHandler:
         at = wire.at or received_at
         actor = Actor(wire.actor.user_id, Role(wire.actor.role), wire.actor.unit_code)
         with self._transaction() as conn:
-            if orders.command_seen(conn, wire.idempotency_key):
-                return CommandOutcome("duplicate", wire.order_id)
+            earlier = orders.earlier_command(conn, wire.idempotency_key, str(fact_id("command", wire.idempotency_key)))
+            if earlier is not None:
+                order_id, action, unit = earlier
+                if order_id == wire.order_id and action in (None, wire.action) and unit in (None, actor.unit_code):
+                    return CommandOutcome("duplicate", wire.order_id)
+                return self._reject_reused_key(conn, wire, at)
             row = orders.order_for_update(conn, wire.order_id)
             if row is None:
-                return self._reject_unknown(conn, wire, actor, at)
+                return self._reject_unknown(conn, wire, at)
             order = orders.to_order(row)
-            command, unknown_target = self._command(conn, wire, actor, at)
+            command, bad_target = self._command(conn, wire, actor, at)
             result = decide(order, command, self._loop.lifecycle)
             if not isinstance(result, Accepted):
                 r = result.rejection
-                if unknown_target and r.code in _MISSING_TARGET:
-                    return self._reject(conn, wire, order, actor, at, unknown_target, "unknown_target")
+                if bad_target and r.code in _MISSING_TARGET:
+                    return self._reject(conn, wire, order, actor, at, bad_target[1], bad_target[0])
                 return self._reject(conn, wire, order, actor, at, r.reason, r.code.value)
             self._apply(conn, wire, row, order, result, at)
             return CommandOutcome("accepted", wire.order_id, state=result.order.state.value)
 
     def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor,
-                 at: datetime) -> tuple[Command, str | None]:
-        """The core's command, and why a target it names (town, order to merge into) does not exist.
+                 at: datetime) -> tuple[Command, tuple[str, str] | None]:
+        """The core's command, and (code, reason) when a target it names cannot be one.
 
-        An unknown target is left out, so the state machine checks role, town and state first
-        (a town role learns nothing about other orders) and only then misses the target.
+        A bad target (an unknown town; an order to merge into that does not exist or is finished
+        itself) is left out, so the state machine checks role, town and state first (a town role
+        learns nothing about other orders) and only then misses the target.
         """
-        unknown = None
+        bad = None
         merge_into = wire.merge_into
-        if merge_into and merge_into != wire.order_id and not orders.orders_by_id(conn, [merge_into]):
-            unknown, merge_into = f"no work order {merge_into} to merge into", None
+        if merge_into and merge_into != wire.order_id:
+            target = orders.orders_by_id(conn, [merge_into]).get(merge_into)
+            if target is None:
+                bad, merge_into = ("unknown_target", f"no work order {merge_into} to merge into"), None
+            elif State(target["state"]) in _DONE:
+                # Its callers would wait on an order nobody works on (or merges back: A into B into A).
+                bad = ("invalid_merge_target", f"work order {merge_into} is {target['state']}: nothing merges into it")
+                merge_into = None
         town = wire.target_town
         if town and town not in self._j.town_by_code:
-            unknown, town = f"unknown town {town}", None
+            bad, town = ("unknown_target", f"unknown town {town}"), None
         command = Command(
             action=Action(wire.action),
             actor=actor,
@@ -124,7 +136,7 @@ class CommandHandler:
             merge_into=merge_into,
             satisfied=wire.satisfied,
         )
-        return command, unknown
+        return command, bad
 
     def _apply(self, conn: Connection, wire: WorkOrderCommandV1, row, before: Order, result: Accepted,
                at: datetime) -> None:
@@ -156,22 +168,35 @@ class CommandHandler:
         conn.execute(update(work_orders).where(work_orders.c.order_id == into)
                      .values(reports=work_orders.c.reports + moved))
 
-    def _reject_unknown(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor,
-                        at: datetime) -> CommandOutcome:
+    def _reject_unknown(self, conn: Connection, wire: WorkOrderCommandV1, at: datetime) -> CommandOutcome:
         """No such order: nothing to audit it on, but the sender still hears why (events topic only)."""
         reason = f"no work order {wire.order_id}"
         orders.remember_command(conn, wire.idempotency_key, wire.order_id, False, at)
+        self._answer_without_order(conn, wire, fact_id("command", wire.idempotency_key), reason, "unknown_order", at)
+        return CommandOutcome("rejected", wire.order_id, reason=reason, code="unknown_order")
+
+    def _reject_reused_key(self, conn: Connection, wire: WorkOrderCommandV1, at: datetime) -> CommandOutcome:
+        """A key already used for another order, action or unit: refused, never taken for a duplicate.
+
+        The key's own event is taken, so the answer has an id of its own, derived from what was sent.
+        """
+        reason = f"idempotency key {wire.idempotency_key} was already used for another command"
+        event_id = fact_id("reused-key", f"{wire.idempotency_key}|{wire.order_id}|{wire.action}|{wire.actor.unit_code}")
+        if not ledger.known_events(conn, [str(event_id)]):
+            self._answer_without_order(conn, wire, event_id, reason, "idempotency_key_reused", at)
+        return CommandOutcome("rejected", wire.order_id, reason=reason, code="idempotency_key_reused")
+
+    def _answer_without_order(self, conn: Connection, wire: WorkOrderCommandV1, event_id: uuid.UUID, reason: str,
+                              code: str, at: datetime) -> None:
         event = WorkOrderEventV1(
-            event_id=fact_id("command", wire.idempotency_key), event_type="workorder.command_rejected",
-            occurred_at=at, order_id=wire.order_id, town_code=None, centre_code=None, state=None, generation=None,
-            action=wire.action, accepted=False, reason=reason, actor=wire.actor, idempotency_key=wire.idempotency_key,
-            details={"code": "unknown_order"},
+            event_id=event_id, event_type="workorder.command_rejected", occurred_at=at, order_id=wire.order_id,
+            town_code=None, centre_code=None, state=None, generation=None, action=wire.action, accepted=False,
+            reason=reason, actor=wire.actor, idempotency_key=wire.idempotency_key, details={"code": code},
         )
         headers = {"fengqiao-event-id": str(event.event_id), "fengqiao-event-type": event.event_type}
         ledger.add_rows(conn, {"outbox": [ledger.outbox_row(str(event.event_id), self._topics.workorder_events,
                                                             wire.order_id.encode(), event.model_dump_json().encode(),
                                                             headers, at)]})
-        return CommandOutcome("rejected", wire.order_id, reason=reason, code="unknown_order")
 
     def _reject(self, conn: Connection, wire: WorkOrderCommandV1, order: Order, actor: Actor, at: datetime,
                 reason: str, code: str) -> CommandOutcome:

@@ -39,6 +39,9 @@ class Problem(View):
 
 
 class LoginRequest(Body):
+    # A password is taken exactly as typed: stripping would lock out one set with a trailing space.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
     username: Annotated[str, Field(min_length=1, max_length=64)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy import Connection, RowMapping, and_, case, delete, insert, or_, select, update
 
 from router.store.tables import access_log, api_tokens, login_sessions, users
 
@@ -29,9 +29,26 @@ def set_password(conn: Connection, user_id: str, password_hash: str) -> None:
                  .values(password_hash=password_hash, failed_logins=0, locked_until=None))
 
 
-def record_failed_login(conn: Connection, user_id: str, locked_until: datetime | None) -> None:
-    conn.execute(update(users).where(users.c.user_id == user_id)
-                 .values(failed_logins=users.c.failed_logins + 1, locked_until=locked_until))
+def claim_login_attempt(conn: Connection, user_id: str, now: datetime) -> RowMapping | None:
+    """Count one more login attempt, before the password is checked, in one statement.
+
+    Counting first makes the lockout hold under parallel guesses: each guess takes a number, and
+    those past the limit are refused unchecked. A lock that has run out starts the count again.
+    None when there is no such enabled, unlocked account.
+    """
+    expired = and_(users.c.locked_until.is_not(None), users.c.locked_until <= now)
+    row = conn.execute(
+        update(users)
+        .where(users.c.user_id == user_id, users.c.disabled.is_(False),
+               or_(users.c.locked_until.is_(None), expired))
+        .values(failed_logins=case((expired, 1), else_=users.c.failed_logins + 1), locked_until=None)
+        .returning(users)
+    ).first()
+    return row._mapping if row else None
+
+
+def lock(conn: Connection, user_id: str, until: datetime) -> None:
+    conn.execute(update(users).where(users.c.user_id == user_id).values(locked_until=until))
 
 
 def record_login(conn: Connection, user_id: str) -> None:

@@ -36,6 +36,14 @@ def known_fingerprints(conn: Connection, fingerprints: Iterable[str]) -> set[str
     return set(conn.scalars(query))
 
 
+def known_events(conn: Connection, event_ids: Iterable[str]) -> set[str]:
+    """Which of `event_ids` the outbox already holds."""
+    event_ids = list(event_ids)
+    if not event_ids:
+        return set()
+    return set(conn.scalars(select(outbox.c.event_id).where(outbox.c.event_id.in_(event_ids))))
+
+
 _PARENTS_FIRST = (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, order_events,
                   review_items, dead_letters, outbox)
 

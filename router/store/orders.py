@@ -9,7 +9,7 @@ from sqlalchemy import Connection, RowMapping, insert, literal_column, select, u
 
 from router.domain.lifecycle import Order, State
 from router.domain.sla import Stage, Timer
-from router.store.tables import commands, holdings, sla_timers, work_orders
+from router.store.tables import commands, holdings, order_events, sla_timers, work_orders
 
 
 def order_for_update(conn: Connection, order_id: str) -> RowMapping | None:
@@ -32,8 +32,17 @@ def save_order(conn: Connection, order_id: str, values: dict) -> None:
     conn.execute(update(work_orders).where(work_orders.c.order_id == order_id).values(**values))
 
 
-def command_seen(conn: Connection, key: str) -> bool:
-    return conn.scalar(select(commands.c.idempotency_key).where(commands.c.idempotency_key == key)) is not None
+def earlier_command(conn: Connection, key: str, event_id: str) -> tuple[str, str | None, str | None] | None:
+    """(order id, action, actor unit) of the command that used `key`, or None when the key is new.
+
+    Action and unit come from its audit row; a command for an order that did not exist has none.
+    """
+    row = conn.execute(
+        select(commands.c.order_id, order_events.c.kind, order_events.c.actor_unit)
+        .outerjoin(order_events, order_events.c.event_id == event_id)
+        .where(commands.c.idempotency_key == key)
+    ).first()
+    return (row.order_id, row.kind, row.actor_unit) if row else None
 
 
 def remember_command(conn: Connection, key: str, order_id: str, accepted: bool, at: datetime) -> None:

@@ -6,6 +6,7 @@ town's orders, and cannot even count another's), None for district roles.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ class OrderFilter:
     matter_type: str | None = None
     overdue: bool = False
     text: str | None = None
+    text_in_summary: bool = True  # False for roles that see no callers: a summary search would unmask them
     sort: str = "opened"  # opened (newest first) | due (report deadline first)
 
 
@@ -44,16 +46,17 @@ def _filtered(query: Select, f: OrderFilter, now: datetime) -> Select:
     if f.overdue:
         query = query.where(work_orders.c.state.in_(OPEN_STATES), work_orders.c.report_due < now)
     if f.text:
-        pattern = f"%{f.text}%"
-        query = query.where(or_(work_orders.c.summary.like(pattern), work_orders.c.address.like(pattern),
-                                work_orders.c.order_id == f.text))
+        fields = [work_orders.c.address.contains(f.text, autoescape=True), work_orders.c.order_id == f.text]
+        if f.text_in_summary:
+            fields.append(work_orders.c.summary.contains(f.text, autoescape=True))
+        query = query.where(or_(*fields))
     return query
 
 
-def order_page(conn: Connection, town: str | None, f: OrderFilter, now: datetime, limit: int,
+def order_page(conn: Connection, f: OrderFilter, now: datetime, limit: int | None,
                offset: int) -> tuple[list[RowMapping], int]:
-    """One page of orders in scope and the total that match."""
-    base = _filtered(_scoped(select(work_orders), town), f, now)
+    """One page of the orders `f` selects (its `town` is the caller's scope) and how many match; no limit: all."""
+    base = _filtered(select(work_orders), f, now)
     total = conn.scalar(select(func.count()).select_from(base.subquery()))
     order = ((work_orders.c.report_due.is_(None), work_orders.c.report_due, work_orders.c.order_id)
              if f.sort == "due" else (work_orders.c.opened_at.desc(), work_orders.c.order_id.desc()))
@@ -67,21 +70,39 @@ def order(conn: Connection, town: str | None, order_id: str) -> RowMapping | Non
     return row._mapping if row else None
 
 
+# PostgreSQL takes at most 65,535 parameters in a statement: long lists (a CSV export) go in chunks.
+_CHUNK = 10_000
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    ids = list(ids)
+    return (ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK))
+
+
 def deadlines(conn: Connection, orders: Iterable[RowMapping]) -> dict[str, dict[str, datetime]]:
     """Each order's current breach deadline per stage (acknowledge, report, resolve) still to come."""
     by_generation = {o["order_id"]: o["generation"] for o in orders}
-    if not by_generation:
-        return {}
-    rows = conn.execute(
-        select(sla_timers.c.order_id, sla_timers.c.generation, sla_timers.c.stage, sla_timers.c.due_at)
-        .where(sla_timers.c.order_id.in_(list(by_generation)), sla_timers.c.kind == "breach",
-               sla_timers.c.status != "cancelled")
-    )
     found: dict[str, dict[str, datetime]] = {}
-    for r in rows:
-        if r.generation == by_generation[r.order_id]:
-            found.setdefault(r.order_id, {})[r.stage] = r.due_at
+    for chunk in _chunks(list(by_generation)):
+        rows = conn.execute(
+            select(sla_timers.c.order_id, sla_timers.c.generation, sla_timers.c.stage, sla_timers.c.due_at)
+            .where(sla_timers.c.order_id.in_(chunk), sla_timers.c.kind == "breach", sla_timers.c.status != "cancelled")
+        )
+        for r in rows:
+            if r.generation == by_generation[r.order_id]:
+                found.setdefault(r.order_id, {})[r.stage] = r.due_at
     return found
+
+
+def caller_names(conn: Connection, order_ids: Iterable[str]) -> dict[str, list[str]]:
+    """The callers' names behind each order: what masking must hide inside its free text."""
+    names: dict[str, list[str]] = {}
+    for chunk in _chunks(list(set(order_ids))):
+        for r in conn.execute(select(order_reports.c.order_id, order_reports.c.caller)
+                              .where(order_reports.c.order_id.in_(chunk))):
+            if r.caller and r.caller.get("name"):
+                names.setdefault(r.order_id, []).append(r.caller["name"])
+    return names
 
 
 def timeline(conn: Connection, order_id: str) -> list[RowMapping]:
@@ -156,21 +177,13 @@ def disputes(conn: Connection, town: str | None) -> list[RowMapping]:
     return [r._mapping for r in conn.execute(_scoped(query, town))]
 
 
-def changes_after(conn: Connection, town: str | None, after_id: int, limit: int = 200) -> list[RowMapping]:
-    """Audit rows newer than `after_id` on orders in scope: what a live console needs to refresh."""
-    query = (select(order_events.c.id, order_events.c.order_id, order_events.c.kind, order_events.c.to_state,
-                    order_events.c.at, work_orders.c.town_code)
-             .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
-             .where(order_events.c.id > after_id).order_by(order_events.c.id).limit(limit))
-    return [r._mapping for r in conn.execute(_scoped(query, town))]
+def scope_version(conn: Connection, town: str | None) -> tuple[int, str]:
+    """(orders in scope, an opaque version): the version changes whenever a console in scope should refresh.
 
-
-def scope_version(conn: Connection, town: str | None) -> tuple[int, int]:
-    """(orders in scope, newest audit id in scope): it changes whenever a console in scope should refresh.
-
-    Opening an order writes no audit row (the intake's outbox event says it), hence the count.
+    Opening an order writes no audit row (the intake's outbox event says it), hence the count. The
+    newest audit id is hashed: its raw value would tell a town how busy the other towns are.
     """
     count = conn.scalar(_scoped(select(func.count()).select_from(work_orders), town))
     last = conn.scalar(_scoped(select(func.max(order_events.c.id))
                                .join(work_orders, work_orders.c.order_id == order_events.c.order_id), town))
-    return int(count or 0), int(last or 0)
+    return int(count or 0), hashlib.sha256(f"{count}:{last}".encode()).hexdigest()[:16]

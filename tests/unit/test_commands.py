@@ -119,3 +119,34 @@ def test_an_unreadable_command_is_dead_lettered_once(setup, raw: bytes, reason: 
         topics = [r.topic for r in conn.execute(select(outbox.c.topic).where(outbox.c.topic.like("%dlq%")))]
     assert row.reason == reason and row.payload == raw
     assert topics == ["workorders.commands.dlq.v1"]
+
+
+def test_a_key_reused_for_another_command_is_refused_not_taken_for_a_duplicate(setup):
+    engine, handler, order_id = setup
+    assert [o.status for o in handle(handler, command(order_id, "acknowledge", "key-shared-01"))] == ["accepted"]
+    reused = [command(order_id, "report", "key-shared-01"),  # another action
+              command(order_id, "acknowledge", "key-shared-01", unit="330109002"),  # another unit
+              command("WO-ELSEWHERE", "acknowledge", "key-shared-01")]  # another order
+    outcomes = handle(handler, *reused, *reused)
+    assert {(o.status, o.code) for o in outcomes} == {("rejected", "idempotency_key_reused")}
+    with engine.connect() as conn:
+        assert conn.execute(select(work_orders.c.state)).scalar_one() == "acknowledged"
+        assert [a.kind for a in conn.execute(select(order_events))] == ["acknowledge"]
+    refusals = [e for e in events(engine) if e.get("details", {}).get("code") == "idempotency_key_reused"]
+    assert len(refusals) == 3, "one answer per distinct reuse, however often it is repeated"
+    assert handle(handler, command(order_id, "acknowledge", "key-shared-01"))[0].status == "duplicate"
+
+
+def test_nothing_merges_into_a_finished_order(setup, router):
+    engine, handler, order_id = setup
+    incident = {"source_id": "C2", "received_at": NOW.isoformat(), "channel": "phone",
+                "summary": "小区路灯不亮", "address": "萧山区新塘街道"}
+    other = Intake(router, engine.begin, Topics(), 65_536).handle(
+        [FeedRecord(json.dumps(incident, ensure_ascii=False).encode())], NOW).routed[0].order_id
+    dispatcher = {"role": "district_dispatcher", "unit": "330109"}
+    assert handle(handler, command(other, "withdraw", "key-withdraw-1", **dispatcher))[0].status == "accepted"
+    [outcome] = handle(handler, command(order_id, "merge", "key-merge-01", merge_into=other, **dispatcher))
+    assert (outcome.status, outcome.code) == ("rejected", "invalid_merge_target") and "withdrawn" in outcome.reason
+    with engine.connect() as conn:
+        states = dict(conn.execute(select(work_orders.c.order_id, work_orders.c.state)).all())
+    assert states == {order_id: "dispatched", other: "withdrawn"}

@@ -42,7 +42,7 @@ def test_repeated_failures_lock_the_account_even_against_the_right_password_unti
     for _ in range(3):
         with pytest.raises(LoginFailed):
             ident.login("op", "wrong", T0)
-    with pytest.raises(LoginFailed, match="locked until"):
+    with pytest.raises(LoginFailed, match="locked"):
         ident.login("op", "correct horse", T0 + timedelta(minutes=14))
     who, _ = ident.login("op", "correct horse", T0 + timedelta(minutes=15))
     assert who.user_id == "op"
@@ -66,3 +66,25 @@ def test_a_token_is_stored_only_as_its_hash_and_names_its_user(identity):
     assert token not in stored and len(stored) == 64
     with pytest.raises(KeyError):
         ident.issue_token("nobody", "x", T0)
+
+
+def test_every_refusal_costs_a_password_check_so_timing_tells_nothing(identity, monkeypatch):
+    ident, _ = identity
+    checked = []
+    monkeypatch.setattr(Identity, "_verify", staticmethod(lambda h, p: checked.append(p) or False))
+    for user in ("nobody", "system", "op", "op", "op", "op"):  # unknown, token-only, wrong x3, then locked
+        with pytest.raises(LoginFailed):
+            ident.login(user, "guess", T0)
+    assert len(checked) == 6
+
+
+def test_parallel_guesses_beyond_the_limit_are_refused_unchecked(identity):
+    """Each attempt takes a number before its password is checked: the fourth is refused even if right."""
+    ident, engine = identity
+    with engine.begin() as conn:
+        for _ in range(3):
+            accounts.claim_login_attempt(conn, "op", T0)  # three guesses in flight, none answered yet
+    with pytest.raises(LoginFailed, match="beyond the limit"):
+        ident.login("op", "correct horse", T0)
+    with pytest.raises(LoginFailed, match="locked"):
+        ident.login("op", "correct horse", T0 + timedelta(minutes=14))

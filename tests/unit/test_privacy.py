@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from router.domain.lifecycle import Role
-from router.domain.privacy import mask_name, mask_phone, mask_phones, sees_callers
+from router.domain.privacy import mask_name, mask_phone, mask_phones, mask_text, sees_callers
 
 
 @pytest.mark.parametrize(("role", "sees"), [
@@ -21,6 +21,12 @@ def test_only_the_roles_that_call_citizens_back_see_callers(role, sees):
     ("+8613912345678", "+86139****5678"),
     ("座机0571-82345678", "座机0571-****5678"),
     ("门牌号 1234 号，工单 WO123456789012", "门牌号 1234 号，工单 WO123456789012"),
+    ("手机138-1234-5678或138 1234 5678", "手机138****5678或138****5678"),
+    ("座机 0571 8234 5678", "座机 0571 ****5678"),
+    ("+86 138 1234 5678", "+86 138****5678"),
+    ("身份证330109199001011234，", "身份证330109********1234，"),
+    ("身份证33010919900101123X", "身份证330109********123X"),
+    ("工单WO330109199001011234X", "工单WO330109199001011234X"),
 ])
 def test_phone_numbers_inside_free_text_are_masked(text, masked):
     assert mask_phones(text) == masked
@@ -37,3 +43,8 @@ def test_a_phone_field_keeps_only_its_last_four_digits_whatever_its_shape(phone,
                                               ("张", "张*")])
 def test_a_name_keeps_its_first_character(name, masked):
     assert mask_name(name) == masked
+
+
+def test_free_text_loses_the_callers_names_and_numbers():
+    text = "王小明反映邻居王小明亮装修，电话13912345678；李四也来电"
+    assert mask_text(text, ["王小明", "李四", None, "张"]) == "王**反映邻居王**亮装修，电话139****5678；李*也来电"
