@@ -56,6 +56,8 @@ def record_login(conn: Connection, user_id: str) -> None:
 
 
 def open_session(conn: Connection, session_hash: str, user_id: str, at: datetime, expires_at: datetime) -> None:
+    """A new session for `user_id`; the user's expired ones go, so the table holds live sessions only."""
+    conn.execute(delete(login_sessions).where(login_sessions.c.user_id == user_id, login_sessions.c.expires_at <= at))
     conn.execute(insert(login_sessions).values(session_hash=session_hash, user_id=user_id, created_at=at,
                                                expires_at=expires_at))
 

@@ -37,6 +37,15 @@ def test_a_session_opens_with_the_right_password_and_expires(identity):
     assert ident.from_session(session, T0) is None
 
 
+def test_a_login_clears_the_users_expired_sessions(identity):
+    ident, engine = identity
+    ident.login("op", "correct horse", T0)
+    ident.login("op", "correct horse", T0 + timedelta(hours=1))
+    ident.login("op", "correct horse", T0 + timedelta(hours=12, minutes=30))  # only the first has expired
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select count(*) from login_sessions").scalar_one() == 2
+
+
 def test_repeated_failures_lock_the_account_even_against_the_right_password_until_the_lockout_ends(identity):
     ident, engine = identity
     for _ in range(3):
