@@ -54,7 +54,7 @@ def list_alerts(
     alerts = []
     for r in rows:
         _, stage, sla_kind = r["kind"].split(".", 2)
-        alerts.append(Alert(id=r["id"], order_id=r["order_id"], town_code=r["town_code"],
+        alerts.append(Alert(order_id=r["order_id"], town_code=r["town_code"],
                             town_name=svc.unit_name(r["town_code"]), stage=stage, kind=sla_kind,
                             kind_name=present.kind_term(r["kind"]), at=r["at"], state=r["state"],
                             matter_type=r["matter_type"],

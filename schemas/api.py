@@ -191,7 +191,6 @@ class Reference(View):
 
 
 class Alert(View):
-    id: int
     order_id: str
     town_code: str
     town_name: str

@@ -121,7 +121,7 @@ def alerts(conn: Connection, town: str | None, kinds: Sequence[str], since: date
            limit: int) -> list[RowMapping]:
     """SLA effects that fired (预警 warnings, 超时 breaches, 催办/督办/通报 escalations), newest first."""
     query = (
-        select(order_events.c.id, order_events.c.order_id, order_events.c.kind, order_events.c.at,
+        select(order_events.c.order_id, order_events.c.kind, order_events.c.at,
                order_events.c.details, work_orders.c.town_code, work_orders.c.state, work_orders.c.summary,
                work_orders.c.matter_type)
         .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
