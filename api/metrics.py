@@ -1,6 +1,8 @@
 """Prometheus metrics of the API, declared once; `/metrics` on the API serves them.
 
 Labels are bounded: the route template (`/api/v1/orders/{order_id}`), never the order id.
+The bounded label sets that appear only after an event (a failed login, a denial) are created
+at 0 up front, so alerts and panels see zeros rather than no series.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+LOGIN_OUTCOMES = ("ok", "failed")
+DENIAL_STATUSES = ("401", "403", "404")
 
 
 @dataclass(frozen=True)
@@ -33,4 +37,12 @@ class ApiMetrics:
                             "Requests refused for identity or scope (401, 403, 404 on an order in scope checks).",
                             ["status"], registry=r),
             logins=Counter("fengqiao_api_logins_total", "Password logins by outcome.", ["outcome"], registry=r),
-        )
+        ).prime()
+
+    def prime(self) -> ApiMetrics:
+        """Create the bounded label sets at 0 (routes appear with their first request)."""
+        for outcome in LOGIN_OUTCOMES:
+            self.logins.labels(outcome)
+        for status in DENIAL_STATUSES:
+            self.denials.labels(status)
+        return self

@@ -1,5 +1,6 @@
-"""A real Prometheus (Debian's package) scrapes a live worker: every metric an alert rule or a
-dashboard panel names is in what it scraped; and the worker's log holds no caller's phone."""
+"""A real Prometheus (Debian's package) scrapes a live worker and a live API: every metric an alert
+rule or a dashboard panel names is in what it scraped from the job that declares it; and the
+worker's log holds no caller's phone."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from router.bundle import load_bundle
+from tests.integration.api_support import ApiUnderTest
 from tests.integration.support import REPO, produce, wait_for
 from workers.broker import free_port
 from workers.feedgen import FeedGenerator
@@ -54,13 +57,14 @@ def prometheus(tmp_path: Path):
         pytest.fail("prometheus is missing: `make test` installs it (apt-get install prometheus)")
     started: list[subprocess.Popen] = []
 
-    def start(target_port: int) -> str:
+    def start(targets: dict[str, str]) -> str:
+        """Prometheus scraping each job's `host:port`, with the rules of deploy/prometheus/alerts.yml."""
         config = tmp_path / "prometheus.yml"
         config.write_text(yaml.safe_dump({
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(DEPLOY / "prometheus" / "alerts.yml")],
-            "scrape_configs": [{"job_name": "fengqiao-worker",
-                                "static_configs": [{"targets": [f"127.0.0.1:{target_port}"]}]}],
+            "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [target]}]}
+                               for job, target in targets.items()],
         }))
         port = free_port()
         log = (tmp_path / "prometheus.log").open("ab")
@@ -79,7 +83,37 @@ def prometheus(tmp_path: Path):
             process.wait()
 
 
-def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, pg_url, make_worker, prometheus,
+def _stream_observed(api: ApiUnderTest) -> tuple[float, float]:
+    """The count and sum the API's histogram holds for the SSE route."""
+    text = urllib.request.urlopen(f"{api.url}/metrics", timeout=5).read().decode()
+    found = dict(re.findall(r'^fengqiao_api_request_seconds_(count|sum)\{route="/api/v1/stream"\} (\S+)$', text, re.M))
+    return float(found.get("count", 0)), float(found.get("sum", 0))
+
+
+def exercise_the_api(api: ApiUnderTest) -> None:
+    """Requests that create the series the API's rules and panels name: logins ok and failed, a read,
+    a cross-town 404, an unknown path and the SSE stream (held open past the slow alert's 1 s)."""
+    order = api.open_order()  # in 新塘 (xintang)
+    xintang, beigan, anonymous = api.client("xintang-op"), api.client("beigan-op"), api.client()
+    with closing(xintang), closing(beigan), closing(anonymous):
+        assert xintang.get("/api/v1/orders").status_code == 200
+        assert xintang.get(f"/api/v1/orders/{order}").status_code == 200
+        assert beigan.get(f"/api/v1/orders/{order}").status_code == 404  # another town's order
+        assert beigan.get("/api/v1/no-such-route").status_code == 404
+        assert anonymous.get("/api/v1/orders").status_code == 401
+        refused = anonymous.post("/api/v1/session", json={"username": "beigan-op", "password": "wrong-guess"})
+        assert refused.status_code == 401
+        # The middleware observes the time to the response's start: the stream is counted once it opens,
+        # as the time to open it, not its life (why FengqiaoApiSlow may leave it out without losing it).
+        with xintang.stream("GET", "/api/v1/stream") as stream:
+            assert stream.status_code == 200
+            next(line for line in stream.iter_lines() if line.startswith("event:"))
+            time.sleep(1.5)
+            count, seconds = _stream_observed(api)
+            assert count == 1 and seconds < 1, (count, seconds)
+
+
+def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, pg_url, make_worker, api, prometheus,
                                                                        tmp_path):
     generator = FeedGenerator(load_bundle(Settings().jurisdiction), seed=7, invalid_share=0.05, id_prefix="PROM")
     samples = generator.batch(60, datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
@@ -92,19 +126,39 @@ def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, p
     topics = Settings(topic_prefix=worker.prefix).topics
     produce(broker.bootstrap, topics.incidents, [(s.key, s.value) for s in samples])
     wait_for(lambda: worker.metric("fengqiao_incidents_total") >= len(samples), 120, "the feed routed")
+    exercise_the_api(api)
 
-    api = prometheus(worker.web_port)
+    server = prometheus({"fengqiao-worker": f"127.0.0.1:{worker.web_port}",
+                         "fengqiao-api": api.url.removeprefix("http://")})
     wanted = referenced_metrics()
     assert {"fengqiao_open_orders", "fengqiao_sla_events_total", "fengqiao_consumer_lag", "up"} <= wanted
+    from_api = {name for name in wanted if name.startswith("fengqiao_api_")}
+    assert {"fengqiao_api_requests_total", "fengqiao_api_request_seconds_bucket", "fengqiao_api_denials_total",
+            "fengqiao_api_logins_total"} <= from_api
+    expected = {"fengqiao-api": from_api | {"up"}, "fengqiao-worker": wanted - from_api}
 
-    def scraped() -> set[str]:
-        return set(_get(f"{api}/api/v1/label/__name__/values")["data"])
+    def scraped(job: str) -> set[str]:
+        query = urllib.parse.urlencode({"match[]": f'{{job="{job}"}}'})
+        return set(_get(f"{server}/api/v1/label/__name__/values?{query}")["data"])
 
-    wait_for(lambda: wanted <= scraped() or f"missing {sorted(wanted - scraped())}", 90,
-             "Prometheus to scrape every metric the rules and dashboards name", interval_s=1)
-    up = _get(f"{api}/api/v1/query?" + urllib.parse.urlencode({"query": 'up{job="fengqiao-worker"}'}))
-    assert [r["value"][1] for r in up["data"]["result"]] == ["1"]
-    rules = _get(f"{api}/api/v1/rules")["data"]["groups"]
+    def missing() -> dict[str, list[str]]:
+        return {job: sorted(names - scraped(job)) for job, names in expected.items() if names - scraped(job)}
+
+    wait_for(lambda: not missing() or f"missing {missing()}", 90,
+             "Prometheus to scrape every metric the rules and dashboards name from the worker and the API",
+             interval_s=1)
+    for job in expected:
+        up = _get(f"{server}/api/v1/query?" + urllib.parse.urlencode({"query": f'up{{job="{job}"}}'}))
+        assert [r["value"][1] for r in up["data"]["result"]] == ["1"], (job, up)
+    # The label sets the API's alerts select were scraped, the primed and the requested alike.
+    for selector in ('fengqiao_api_logins_total{outcome="failed"}', 'fengqiao_api_logins_total{outcome="ok"}',
+                     'fengqiao_api_denials_total{status="404"}', 'fengqiao_api_denials_total{status="403"}',
+                     'fengqiao_api_requests_total{route="/api/v1/orders/{order_id}",status="404"}',
+                     'fengqiao_api_request_seconds_bucket{route="/api/v1/stream"}'):
+        result = _get(f"{server}/api/v1/query?" + urllib.parse.urlencode({"query": selector}))["data"]["result"]
+        assert result, f"{selector} was not scraped"
+    rules = _get(f"{server}/api/v1/rules")["data"]["groups"]
+    assert {group["name"] for group in rules} == {"fengqiao", "fengqiao-api"}
     assert all(rule["health"] == "ok" for group in rules for rule in group["rules"]), rules
 
     # Personal data: the worker logged every routed incident, and no caller's phone number.

@@ -1,5 +1,5 @@
 """The files in deploy/ parse, pass only settings that exist, run only commands that exist,
-name only metrics the worker declares, and their alert rules pass their `promtool` tests."""
+name only metrics the worker or the API declares, and their alert rules pass their `promtool` tests."""
 
 from __future__ import annotations
 
@@ -48,9 +48,9 @@ def referenced_metrics() -> set[str]:
 
 
 def exposed_families() -> set[str]:
-    """Sample names the worker can expose (counters as _total, histograms as _bucket/_sum/_count)."""
+    """Sample names the worker or the API can expose (counters as _total, histograms as _bucket/_sum/_count)."""
     names = {"up"}
-    for family in RouterMetrics.create().registry.collect():
+    for family in [*RouterMetrics.create().registry.collect(), *ApiMetrics.create().registry.collect()]:
         if family.type == "counter":
             names |= {f"{family.name}_total", f"{family.name}_created"}
         elif family.type == "histogram":
@@ -93,12 +93,22 @@ def test_dashboards_parse_and_every_panel_queries_something(path: Path):
     assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
     for panel in dashboard["panels"]:
         assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
-    assert {p.stem for p in DASHBOARDS} == {"district-overview", "town-sla", "pipeline-health"}
+    assert {p.stem for p in DASHBOARDS} == {"district-overview", "town-sla", "pipeline-health", "api"}
 
 
 def test_rules_and_panels_name_only_metrics_the_worker_declares():
     unknown = referenced_metrics() - exposed_families()
-    assert not unknown, f"not declared in workers/metrics.py: {sorted(unknown)}"
+    assert not unknown, f"not declared in workers/metrics.py or api/metrics.py: {sorted(unknown)}"
+
+
+def test_the_api_is_monitored_like_the_worker():
+    """Its alerts and dashboard query every API metric, and the labels that need an event exist at 0 from the start."""
+    assert {"fengqiao_api_requests_total", "fengqiao_api_request_seconds_bucket", "fengqiao_api_denials_total",
+            "fengqiao_api_logins_total", "up"} <= referenced_metrics()
+    primed = {(s.name, *s.labels.values()) for f in ApiMetrics.create().registry.collect() for s in f.samples}
+    assert {("fengqiao_api_logins_total", "ok"), ("fengqiao_api_logins_total", "failed"),
+            ("fengqiao_api_denials_total", "401"), ("fengqiao_api_denials_total", "403"),
+            ("fengqiao_api_denials_total", "404")} <= primed
 
 
 def test_every_metric_is_documented():
@@ -131,6 +141,8 @@ def test_every_alert_the_issue_asks_for_has_a_promtool_test():
     assert alerts == tested
     assert {"FengqiaoBreachSurge", "FengqiaoAcknowledgeBacklog", "FengqiaoDeadLetterGrowth", "FengqiaoOutboxBacklog",
             "FengqiaoConsumerLag", "FengqiaoSweepLate", "FengqiaoWorkerDown"} <= alerts
+    assert {"FengqiaoApiDown", "FengqiaoApiErrors", "FengqiaoApiSlow", "FengqiaoLoginFailureBurst",
+            "FengqiaoCrossTownProbing"} <= alerts
 
 
 def test_dockerfile_is_slim_non_root_and_sets_only_real_settings():
