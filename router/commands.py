@@ -18,7 +18,18 @@ from sqlalchemy import Connection, update
 
 from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
 from router.domain.jurisdiction import Jurisdiction
-from router.domain.lifecycle import Accepted, Action, Actor, Command, Order, RejectionCode, Role, State, decide
+from router.domain.lifecycle import (
+    FINISHED,
+    Accepted,
+    Action,
+    Actor,
+    Command,
+    Order,
+    RejectionCode,
+    Role,
+    State,
+    decide,
+)
 from router.domain.sla import clocks_after
 from router.ids import fact_id
 from router.loop_events import record_fact
@@ -28,7 +39,6 @@ from router.wire import InvalidRecord, read_record
 from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.topics import Topics
 
-_DONE = (State.CLOSED, State.WITHDRAWN, State.MERGED)
 _MISSING_TARGET = (RejectionCode.MISSING_TARGET, RejectionCode.MISSING_MERGE_TARGET)
 
 
@@ -117,7 +127,7 @@ class CommandHandler:
             target = orders.orders_by_id(conn, [merge_into]).get(merge_into)
             if target is None:
                 bad, merge_into = ("unknown_target", f"no work order {merge_into} to merge into"), None
-            elif State(target["state"]) in _DONE:
+            elif State(target["state"]) in FINISHED:
                 # Its callers would wait on an order nobody works on (or merges back: A into B into A).
                 bad = ("invalid_merge_target", f"work order {merge_into} is {target['state']}: nothing merges into it")
                 merge_into = None
@@ -149,7 +159,7 @@ class CommandHandler:
                               orders.timer_rows(t for timers in clocks.replace.values() for t in timers))
         if after.town_code != before.town_code:
             orders.hand_over(conn, after.order_id, after.town_code, at)
-        if after.state in _DONE:
+        if after.state in FINISHED:
             orders.release(conn, after.order_id, at)
         if transition.action is Action.MERGE and transition.detail("merge_into"):
             self._merge_reports(conn, after.order_id, str(transition.detail("merge_into")))

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from router.domain.geo import to_wgs84
 from router.domain.incident import Datum, Point
 from router.domain.jurisdiction import Jurisdiction
-from router.domain.lifecycle import Order, State
+from router.domain.lifecycle import MERGEABLE, Order, State
 from router.domain.loop import MergeRules, Place, same_matter
 from router.domain.routing import Decision
 from router.domain.sla import clocks_on_open
@@ -43,8 +43,7 @@ from schemas.incident import IncidentV1
 from schemas.topics import Topics
 from schemas.workorder import WorkOrderDispatchedV1
 
-_OPEN = tuple(s.value for s in (State.DISPATCHED, State.ACKNOWLEDGED, State.RETURN_REQUESTED,
-                                State.EXTENSION_REQUESTED, State.REOPENED, State.PARKED))
+_OPEN = tuple(sorted(s.value for s in MERGEABLE))
 
 
 def order_id_for(incident_id: str) -> str:

@@ -46,6 +46,12 @@ STATE_TERMS: Mapping[State, str] = MappingProxyType({
 
 # closed is not terminal: an unsatisfied callback (回访) reopens it.
 TERMINAL: frozenset[State] = frozenset({State.MERGED, State.WITHDRAWN})
+# Finished (办结, 撤单, 并单): no clock runs, nobody works on it, nothing merges into it.
+FINISHED: frozenset[State] = TERMINAL | {State.CLOSED}
+OPEN: frozenset[State] = frozenset(State) - FINISHED
+# A repeated report merges into an order still being worked on; one already reported (awaiting
+# review) gets an order of its own, so the new report is not lost in a review of the old one.
+MERGEABLE: frozenset[State] = OPEN - {State.REPORTED}
 
 
 class Action(StrEnum):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from router.domain.lifecycle import Action, Order, State
+from router.domain.lifecycle import FINISHED, Action, Order, State
 from router.domain.workdays import WorkCalendar
 
 
@@ -133,7 +133,7 @@ def clocks_on_open(order: Order, at: datetime, policy: SlaPolicy, calendar: Work
 
 def clocks_after(action: Action, order: Order, at: datetime, policy: SlaPolicy, calendar: WorkCalendar) -> Clocks:
     """The clocks after an accepted action, `order` being the order after it."""
-    if order.state in (State.CLOSED, State.WITHDRAWN, State.MERGED) or action is Action.PARK:
+    if order.state in FINISHED or action is Action.PARK:
         return Clocks({stage: [] for stage in _ALL}, order.report_due)
     if action in (Action.APPROVE_RETURN, Action.TRANSFER):
         return clocks_on_open(order, at, policy, calendar)
