@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -143,7 +142,9 @@ def test_three_reports_make_one_order_with_three_callers_and_a_repeated_command_
     ack = _command(order.order_id, "acknowledge", key, order.town_code)
     produce(broker.bootstrap, topics.commands, [(order.order_id.encode(), ack), (order.order_id.encode(), ack)])
     wait_for(lambda: _rows(pg_url, select(work_orders))[0].state == "acknowledged", 120, "签收")
-    time.sleep(3)  # let the duplicate be consumed too
+    wait_for(lambda: worker.metric("fengqiao_commands_total", status="duplicate") == 1, 60,
+             "the repeated command consumed as a duplicate")
+    assert worker.metric("fengqiao_commands_total", status="accepted") == 1
     acks = _rows(pg_url, select(order_events).where(order_events.c.kind == "acknowledge"))
     assert len(acks) == 1
     # A second, different acknowledge is illegal now and rejected with a reason naming state and action.
