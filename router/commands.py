@@ -25,7 +25,6 @@ from router.domain.lifecycle import (
     Actor,
     Command,
     Order,
-    RejectionCode,
     Role,
     State,
     decide,
@@ -38,8 +37,6 @@ from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
 from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.topics import Topics
-
-_MISSING_TARGET = (RejectionCode.MISSING_TARGET, RejectionCode.MISSING_MERGE_TARGET)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,50 +100,36 @@ class CommandHandler:
             if row is None:
                 return self._reject_unknown(conn, wire, at)
             order = orders.to_order(row)
-            command, bad_target = self._command(conn, wire, actor, at)
-            result = decide(order, command, self._loop.lifecycle)
+            result = decide(order, self._command(conn, wire, actor, at), self._loop.lifecycle)
             if not isinstance(result, Accepted):
                 r = result.rejection
-                if bad_target and r.code in _MISSING_TARGET:
-                    return self._reject(conn, wire, order, actor, at, bad_target[1], bad_target[0])
                 return self._reject(conn, wire, order, actor, at, r.reason, r.code.value)
             self._apply(conn, wire, row, order, result, at)
             return CommandOutcome("accepted", wire.order_id, state=result.order.state.value)
 
-    def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor,
-                 at: datetime) -> tuple[Command, tuple[str, str] | None]:
-        """The core's command, and (code, reason) when a target it names cannot be one.
-
-        A bad target (an unknown town; an order to merge into that does not exist or is finished
-        itself) is left out, so the state machine checks role, town and state first (a town role
-        learns nothing about other orders) and only then misses the target.
-        """
-        bad = None
-        merge_into = wire.merge_into
+    def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor, at: datetime) -> Command:
+        """The core's command, with what the shell found of the targets it names (the core decides)."""
+        town, merge_into = wire.target_town, wire.merge_into
+        known = town is None or town in self._j.town_by_code
+        merge_state = None
         if merge_into and merge_into != wire.order_id:
             target = orders.orders_by_id(conn, [merge_into]).get(merge_into)
-            if target is None:
-                bad, merge_into = ("unknown_target", f"no work order {merge_into} to merge into"), None
-            elif State(target["state"]) in FINISHED:
-                # Its callers would wait on an order nobody works on (or merges back: A into B into A).
-                bad = ("invalid_merge_target", f"work order {merge_into} is {target['state']}: nothing merges into it")
-                merge_into = None
-        town = wire.target_town
-        if town and town not in self._j.town_by_code:
-            bad, town = ("unknown_target", f"unknown town {town}"), None
-        command = Command(
+            known = known and target is not None
+            merge_state = State(target["state"]) if target is not None else None
+        return Command(
             action=Action(wire.action),
             actor=actor,
             at=at,
             reason_code=wire.reason_code,
             text=wire.text,
             target_town=town,
-            target_centre=self._j.centre_for(town).code if town else None,
+            target_centre=self._j.centre_for(town).code if town in self._j.town_by_code else None,
             extension=timedelta(hours=wire.extension_hours) if wire.extension_hours else None,
             merge_into=merge_into,
             satisfied=wire.satisfied,
+            target_known=known,
+            merge_target_state=merge_state,
         )
-        return command, bad
 
     def _apply(self, conn: Connection, wire: WorkOrderCommandV1, row, before: Order, result: Accepted,
                at: datetime) -> None:

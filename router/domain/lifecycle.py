@@ -215,6 +215,10 @@ class Command:
     extension: timedelta | None = None
     merge_into: str | None = None
     satisfied: bool | None = None
+    # What the shell found when it looked the targets up: False when the town or the order named
+    # does not exist; the state of the order to merge into, when there is one.
+    target_known: bool = True
+    merge_target_state: State | None = None
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
@@ -291,6 +295,8 @@ class RejectionCode(StrEnum):
     MISSING_MERGE_TARGET = "missing_merge_target"
     MERGE_INTO_ITSELF = "merge_into_itself"
     MISSING_SATISFACTION = "missing_satisfaction"
+    UNKNOWN_TARGET = "unknown_target"
+    INVALID_MERGE_TARGET = "invalid_merge_target"
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +364,8 @@ def _extension_allowed(order: Order, command: Command, rules: LifecycleRules) ->
 def _new_town_given(order: Order, command: Command, rules: LifecycleRules) -> Refusal | None:
     if not command.target_town:
         return RejectionCode.MISSING_TARGET, f"{command.action} needs a target town"
+    if not command.target_known:
+        return RejectionCode.UNKNOWN_TARGET, f"unknown town {command.target_town}"
     if not command.target_centre:
         return RejectionCode.MISSING_TARGET, f"{command.action} needs a target command centre"
     if command.target_town == order.town_code:
@@ -370,6 +378,12 @@ def _merge_target_given(order: Order, command: Command, rules: LifecycleRules) -
         return RejectionCode.MISSING_MERGE_TARGET, "merge needs the order to merge into"
     if command.merge_into == order.order_id:
         return RejectionCode.MERGE_INTO_ITSELF, f"cannot merge order {order.order_id} into itself"
+    if not command.target_known:
+        return RejectionCode.UNKNOWN_TARGET, f"no work order {command.merge_into} to merge into"
+    if command.merge_target_state in FINISHED:
+        # Its callers would wait on an order nobody works on (or merge back: A into B into A).
+        return (RejectionCode.INVALID_MERGE_TARGET,
+                f"work order {command.merge_into} is {_named(command.merge_target_state)}: nothing merges into it")
     return None
 
 

@@ -232,6 +232,12 @@ GUARDS = [
     pytest.param({"state": S.RETURN_REQUESTED}, A.APPROVE_RETURN, {"target_town": XINTANG}, C.SAME_TOWN, id="reassign-to-same-town"),
     pytest.param({}, A.MERGE, {"merge_into": None}, C.MISSING_MERGE_TARGET, id="merge-without-target"),
     pytest.param({}, A.MERGE, {"merge_into": "WO-1"}, C.MERGE_INTO_ITSELF, id="merge-into-itself"),
+    pytest.param({}, A.TRANSFER, {"target_known": False, "target_centre": None}, C.UNKNOWN_TARGET,
+                 id="transfer-to-unknown-town"),
+    pytest.param({}, A.MERGE, {"target_known": False}, C.UNKNOWN_TARGET, id="merge-into-unknown-order"),
+    *(pytest.param({}, A.MERGE, {"merge_target_state": done}, C.INVALID_MERGE_TARGET, id=f"merge-into-{done}")
+      for done in (S.CLOSED, S.WITHDRAWN, S.MERGED)),
+    pytest.param({}, A.MERGE, {"merge_target_state": S.REOPENED}, None, id="merge-into-open-order"),
     pytest.param({"state": S.CLOSED}, A.RECORD_CALLBACK, {"satisfied": None}, C.MISSING_SATISFACTION, id="callback-without-outcome"),
 ]
 
