@@ -95,13 +95,13 @@ HANGZHOU_POINTS = [
 ]
 
 
-@pytest.mark.parametrize("wgs", HANGZHOU_POINTS)
-def test_gcj_offset_in_hangzhou_is_hundreds_of_metres(wgs):
-    gcj = gcj_forward(*wgs)
-    assert 300.0 <= metres(wgs, gcj) <= 600.0
-    # GCJ-02 shifts Hangzhou east and slightly south
-    assert gcj[0] > wgs[0]
-    assert gcj[1] < wgs[1]
+@pytest.mark.parametrize("reading", HANGZHOU_POINTS)
+def test_converting_a_gcj_reading_in_hangzhou_moves_it_hundreds_of_metres_west_and_north(reading):
+    wgs = to_wgs84(Point(*reading, Datum.GCJ02))
+    assert 300.0 <= metres(reading, wgs) <= 600.0
+    # GCJ-02 shifts Hangzhou east and slightly south, so the way back is west and north
+    assert wgs[0] < reading[0]
+    assert wgs[1] > reading[1]
 
 
 @pytest.mark.parametrize("wgs", HANGZHOU_POINTS)
@@ -124,8 +124,15 @@ def test_wgs84_points_are_unchanged(point):
     assert to_wgs84(point) == (point.lon, point.lat)
 
 
-def test_fixture_edge_point_is_the_forward_transform():
-    """test_gazetteer's polygon-datum case relies on this GCJ-02 reading of (120.298, 30.15)."""
-    lon, lat = gcj_forward(120.298, 30.15)
-    assert (round(lon, 6), round(lat, 6)) == (120.302478, 30.147581)
-    assert lon > 120.30  # in 乙镇's square, while the WGS-84 point is in 甲街道's
+# test_gazetteer's polygon-datum case: a WGS-84 point 190 m inside 甲街道's east edge (lon 120.30)
+# and its GCJ-02 reading, which lies in 乙镇's square.
+EDGE_WGS = (120.298, 30.15)
+EDGE_GCJ_RAW = (120.302478, 30.147581)
+
+
+def test_the_gazetteer_edge_reading_converts_back_into_the_first_town():
+    """test_gazetteer's polygon-datum case relies on to_wgs84 taking EDGE_GCJ_RAW back to EDGE_WGS."""
+    assert tuple(round(c, 6) for c in gcj_forward(*EDGE_WGS)) == EDGE_GCJ_RAW
+    lon, lat = to_wgs84(Point(*EDGE_GCJ_RAW, Datum.GCJ02))
+    assert metres((lon, lat), EDGE_WGS) < 3.0
+    assert lon < 120.30 < EDGE_GCJ_RAW[0]  # converted, it is back in 甲街道's square
