@@ -23,11 +23,17 @@ from workers.broker import free_port
 pytestmark = pytest.mark.integration
 
 
-def _orders(url: str) -> int:
+XINTANG = "330109004"  # 新塘街道, the integration account's town
+
+
+def _orders(url: str, town: str | None = None) -> int:
+    query = select(func.count()).select_from(work_orders)
+    if town is not None:
+        query = query.where(work_orders.c.town_code == town)
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(work_orders))
+            return conn.scalar(query)
     finally:
         engine.dispose()
 
@@ -62,8 +68,15 @@ def test_make_run_opens_work_orders_within_30_s_serves_the_console_and_stops_cle
             signed_in = client.post("/api/v1/session", json={"username": "xintang-op", "password": DEMO_PASSWORD})
             assert signed_in.json()["unit_name"] == "新塘街道"
             assert client.get("/api/v1/orders").status_code == 200
+        assert signed_in.json()["unit_code"] == XINTANG
+        wait_for(lambda: _orders(url, XINTANG) > 0, 120, "a work order of 新塘街道")
+        # The demo feed keeps running: the token's total lies between the town's counts either side.
+        before = _orders(url, XINTANG)
         mine = httpx.get(f"{api}/api/v1/orders", headers={"Authorization": f"Bearer {token}"}).json()
-        assert all(o["town_code"] == signed_in.json()["unit_code"] for o in mine["items"])
+        after = _orders(url, XINTANG)
+        assert mine["items"], "the integration account sees none of its town's orders"
+        assert {o["town_code"] for o in mine["items"]} == {XINTANG}
+        assert before <= mine["total"] <= after
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
