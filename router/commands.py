@@ -50,6 +50,10 @@ class CommandOutcome:
     code: str | None = None
 
 
+def _claimed(wire: WorkOrderCommandV1) -> dict[str, str]:
+    return {"claimed_at": wire.at.isoformat()} if wire.at else {}
+
+
 class CommandHandler:
     def __init__(
         self,
@@ -86,8 +90,13 @@ class CommandHandler:
         return CommandOutcome("dead_letter", "", reason=error.detail, code=error.reason.value)
 
     def handle(self, wire: WorkOrderCommandV1, received_at: datetime) -> CommandOutcome:
-        """Apply one command; raises only on database errors (retry: the idempotency key makes it safe)."""
-        at = wire.at or received_at
+        """Apply one command at `received_at`; raises only on database errors (retry: the idempotency key
+        makes it safe).
+
+        Deadlines are judged by Fengqiao's clock, never the sender's: a backdated `at` would win an
+        extension after the deadline. The sender's `at` is kept in the audit details as `claimed_at`.
+        """
+        at = received_at
         actor = Actor(wire.actor.user_id, Role(wire.actor.role), wire.actor.unit_code)
         with self._transaction() as conn:
             earlier = orders.earlier_command(conn, wire.idempotency_key, str(fact_id("command", wire.idempotency_key)))
@@ -149,7 +158,8 @@ class CommandHandler:
         orders.remember_command(conn, wire.idempotency_key, after.order_id, True, at)
         record_fact(conn, self._topics, after, event_id=fact_id("command", wire.idempotency_key),
                event_type=f"workorder.{transition.action.value}", kind=transition.action.value, at=at,
-               from_state=transition.from_state.value, actor=transition.actor, details=dict(transition.details),
+               from_state=transition.from_state.value, actor=transition.actor,
+               details={**dict(transition.details), **_claimed(wire)},
                action=transition.action.value, idempotency_key=wire.idempotency_key, report_due=after.report_due,
                attachments=wire.attachments)
 
@@ -196,6 +206,6 @@ class CommandHandler:
         orders.remember_command(conn, wire.idempotency_key, order.order_id, False, at)
         record_fact(conn, self._topics, order, event_id=fact_id("command", wire.idempotency_key),
                event_type="workorder.command_rejected", kind=wire.action, at=at, accepted=False,
-               from_state=order.state.value, actor=actor, details={"code": code},
+               from_state=order.state.value, actor=actor, details={"code": code, **_claimed(wire)},
                action=wire.action, reason=reason, idempotency_key=wire.idempotency_key)
         return CommandOutcome("rejected", order.order_id, state=order.state.value, reason=reason, code=code)

@@ -35,7 +35,8 @@ class WorkOrderCommandV1(Contract):
     order_id: Annotated[str, Field(min_length=1, max_length=32)]
     action: ActionName
     actor: ActorV1
-    at: AwareDatetime | None = Field(None, description="When the user acted; default: when Fengqiao received it.")
+    at: AwareDatetime | None = Field(None, description="When the user says they acted: kept in the audit as "
+                                     "`claimed_at`. Deadlines are judged by when Fengqiao received the command.")
     reason_code: Annotated[str | None, Field(max_length=16)] = Field(None, description="退单 reason code.")
     text: Annotated[str | None, Field(max_length=4000)] = Field(None, description="Report text, review notes.")
     attachments: tuple[Annotated[str, Field(max_length=500)], ...] = Field(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +14,7 @@ from router.intake import FeedRecord, Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import dead_letters, order_events, outbox, work_orders
+from schemas.command import WorkOrderCommandV1
 from schemas.topics import Topics
 
 NOW = datetime(2026, 11, 30, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -150,3 +151,15 @@ def test_nothing_merges_into_a_finished_order(setup, router):
     with engine.connect() as conn:
         states = dict(conn.execute(select(work_orders.c.order_id, work_orders.c.state)).all())
     assert states == {order_id: "dispatched", other: "withdrawn"}
+
+
+def test_deadlines_are_judged_by_when_fengqiao_received_a_command_not_by_the_senders_claim(setup):
+    engine, handler, order_id = setup
+    handle(handler, command(order_id, "acknowledge", "key-ack-late"))
+    backdated = WorkOrderCommandV1.model_validate_json(command(
+        order_id, "request_extension", "key-ext-late", extension_hours=24, at=NOW.isoformat()))
+    outcome = handler.handle(backdated, NOW + timedelta(days=2))  # well past the 24 h report deadline
+    assert (outcome.status, outcome.code) == ("rejected", "extension_after_deadline")
+    with engine.connect() as conn:
+        audit = conn.execute(select(order_events).where(order_events.c.kind == "request_extension")).one()
+    assert audit.at == NOW + timedelta(days=2) and audit.details["claimed_at"] == NOW.isoformat()
