@@ -146,8 +146,12 @@ def test_a_repeated_idempotency_key_changes_the_order_once(api):
     assert rows == 1
     # A retried report with its key, after the first went through, is not a second report.
     body = {"text": "已处理"}
+    statuses = []
     for _ in range(2):
-        op.post(f"/api/v1/orders/{order_id}/report", json=body, headers={"Idempotency-Key": "console:report-1"})
+        sent = op.post(f"/api/v1/orders/{order_id}/report", json=body, headers={"Idempotency-Key": "console:report-1"})
+        assert sent.status_code == 200, sent.text
+        statuses.append(sent.json()["status"])
+    assert statuses == ["accepted", "duplicate"]
     assert [e["kind"] for e in _order(op, order_id)["timeline"]].count("report") == 1
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from router.bundle import load_bundle
 from router.domain.ranking import a_year_earlier
 from router.store.database import make_engine
@@ -18,6 +20,8 @@ from tests.unit.test_statistics import (
     XINTANG_NOVEMBER,
     play,
 )
+
+pytestmark = pytest.mark.integration
 
 
 def test_monthly_figures_on_postgresql(pg_url: str):

@@ -106,4 +106,8 @@ def test_a_failed_transaction_leaves_nothing_and_a_retry_writes_the_same_events(
     upgrade(other)
     Intake(router, other.begin, TOPICS, 65_536).handle(BATCH, NOW)
     assert {row.event_id for row in _outbox(other)} == first, "event ids derive from the incident"
-    assert order_id_for("W1") == order_id_for("W1") != order_id_for("W2")
+    for db in (engine, other):
+        with db.connect() as conn:
+            stored = dict(conn.execute(select(work_orders.c.incident_id, work_orders.c.order_id)).all())
+        assert stored == {"W1": order_id_for("W1"), "W2": order_id_for("W2")}, "order ids derive from the incident"
+    assert order_id_for("W1") != order_id_for("W2")
