@@ -13,7 +13,7 @@ from api.access import allow, scope_town
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
-from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS
+from router.domain.lifecycle import ACTION_TERMS, FINISHED, OPEN, STATE_TERMS, State
 from router.store import views
 from schemas.api import Alert, Dispute, Problem, Reference, ReturnReason, Town, TownFigures
 
@@ -100,7 +100,7 @@ def list_disputes(
 
 
 @router.get("/reference", response_model=Reference, responses=_ERRORS,
-            summary="参考数据 Towns, return reasons, state and action names for forms")
+            summary="参考数据 Towns, return reasons, state and action names, open and finished states for forms")
 def reference(who: Annotated[Principal, Depends(allow("reference.read"))],
               svc: Annotated[Services, Depends(services)]) -> Reference:
     j = svc.jurisdiction
@@ -110,4 +110,6 @@ def reference(who: Annotated[Principal, Depends(allow("reference.read"))],
         return_reasons=[ReturnReason(code=c, name=n) for c, n in sorted(reasons.items())],
         states={s.value: n for s, n in STATE_TERMS.items()},
         actions={a.value: n for a, n in ACTION_TERMS.items()},
+        open_states=[s.value for s in State if s in OPEN],
+        finished_states=[s.value for s in State if s in FINISHED],
     )

@@ -182,12 +182,14 @@ class Town(View):
 
 
 class Reference(View):
-    """What the console needs to draw forms: towns, return reasons, state and action names."""
+    """What the console needs to draw forms: towns, return reasons, state and action names, open and finished states."""
 
     towns: list[Town]
     return_reasons: list[ReturnReason]
     states: dict[str, str]
     actions: dict[str, str]
+    open_states: list[str] = Field(description="在办: every state still in the loop (挂账 included)")
+    finished_states: list[str] = Field(description="办结, 撤单, 并单: no clock runs and nobody works on it")
 
 
 class Alert(View):

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import Connection, func, select
 
+from router.domain.lifecycle import FINISHED
 from router.store.tables import order_events, outbox, work_orders
 from schemas.deadletter import DeadLetterReason
 
 # Seconds: a minute to several working days; acknowledge deadlines are minutes, reports hours or days.
 _DURATION_BUCKETS = (60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 259200, 604800)
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
-_DONE_STATES = ("closed", "withdrawn", "merged")
 DEAD_LETTER_REASONS = tuple(DeadLetterReason)
 COMMAND_STATUSES = ("accepted", "rejected", "duplicate", "dead_letter")
 STAGES = ("intake", "commands", "sweep", "relay", "gauges")
@@ -143,7 +143,7 @@ class DatabaseGauges:
         m.outbox_oldest_seconds.set(max(0.0, (now - _aware(oldest)).total_seconds()) if oldest else 0.0)
         counts = conn.execute(
             select(work_orders.c.town_code, work_orders.c.state, func.count())
-            .where(work_orders.c.state.not_in(_DONE_STATES))
+            .where(work_orders.c.state.not_in(sorted(FINISHED)))
             .group_by(work_orders.c.town_code, work_orders.c.state)).all()
         seen = set()
         for town, state, n in counts:

@@ -5,6 +5,7 @@
 import { get, request } from "./api.js";
 import { createBoard } from "./board.js";
 import { $ } from "./dom.js";
+import { useReference } from "./format.js";
 import { createQueue } from "./queue.js";
 
 // Roles that see the supervisor board (a town leader sees only their own town's lines).
@@ -74,6 +75,7 @@ async function signOut() {
 async function start() {
   const me = session.me;
   session.reference = await get("/api/v1/reference");
+  useReference(session.reference);
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   $("me-name").textContent = `${me.display_name}（${me.role_name}）`;

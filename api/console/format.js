@@ -19,11 +19,21 @@ export function duration(seconds) {
   return days ? `${days}天 ${hms}` : hms;
 }
 
-export const TERMINAL = new Set(["closed", "merged", "withdrawn"]);
+// Finished states (办结, 撤单, 并单) come from GET /api/v1/reference (router/domain/lifecycle.py FINISHED).
+let finished = new Set();
+
+/** Take the state lists from the reference data; app.js calls it once after signing in. */
+export function useReference(reference) {
+  finished = new Set(reference.finished_states);
+}
+
+export function isFinished(state) {
+  return finished.has(state);
+}
 
 /** The deadline an order is racing now: 签收 while dispatched (待签收), else 反馈; none when done or parked. */
 export function nextDeadline(order) {
-  if (TERMINAL.has(order.state) || order.state === "parked") return null;
+  if (isFinished(order.state) || order.state === "parked") return null;
   if (order.state === "dispatched" && order.deadlines.acknowledge) {
     return { stage: "签收", due: order.deadlines.acknowledge };
   }

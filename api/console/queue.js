@@ -3,12 +3,9 @@
 import { actionForms, send } from "./actions.js";
 import { ApiError, get, serverNow, url } from "./api.js";
 import { $, fill, flash, h } from "./dom.js";
-import { countdown, duration, TERMINAL, when } from "./format.js";
+import { countdown, duration, isFinished, when } from "./format.js";
 
 const PAGE = 50;
-// "在办": every state still in the loop (挂账 included, it is still the town's).
-const OPEN_STATES = ["dispatched", "acknowledged", "return_requested", "extension_requested", "reported", "reopened",
-  "parked"];
 
 export function createQueue(session) {
   let offset = 0;
@@ -19,7 +16,8 @@ export function createQueue(session) {
   function filters() {
     const state = $("filter-state").value;
     return {
-      state: state === "" ? OPEN_STATES : state === "*" ? [] : [state],
+      // "在办": every state still in the loop (挂账 included, it is still the town's).
+      state: state === "" ? session.reference.open_states : state === "*" ? [] : [state],
       town: session.me.district ? $("filter-town").value : "",
       overdue: $("filter-overdue").checked,
       q: $("filter-q").value.trim(),
@@ -164,7 +162,7 @@ export function createQueue(session) {
     if (!actions || actionsKey !== shownActions) {
       const forms = actionForms(order, { reference: session.reference, done: afterCommand });
       actions = h("section", { id: "detail-actions", "aria-label": "可执行操作" },
-        forms.length ? forms : h("p", { class: "muted" }, TERMINAL.has(order.state) ? "工单已结束" : "当前无可执行操作"));
+        forms.length ? forms : h("p", { class: "muted" }, isFinished(order.state) ? "工单已结束" : "当前无可执行操作"));
       shownActions = actionsKey;
     }
     const states = session.reference.states;

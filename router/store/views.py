@@ -13,10 +13,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, Select, and_, case, func, or_, select
 
-from router.domain.lifecycle import State
+from router.domain.lifecycle import OPEN, State
 from router.store.tables import key_disputes, order_events, order_reports, sla_timers, work_orders
 
-OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s not in (State.CLOSED, State.MERGED, State.WITHDRAWN))
+OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
 
 
 @dataclass(frozen=True, slots=True)
