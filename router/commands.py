@@ -31,7 +31,7 @@ from router.domain.lifecycle import (
 )
 from router.domain.sla import clocks_after
 from router.ids import fact_id
-from router.loop_events import record_fact
+from router.loop_events import record_fact, stage_event
 from router.store import ledger, orders
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
@@ -196,10 +196,9 @@ class CommandHandler:
             town_code=None, centre_code=None, state=None, generation=None, action=wire.action, accepted=False,
             reason=reason, actor=wire.actor, idempotency_key=wire.idempotency_key, details={"code": code},
         )
-        headers = {"fengqiao-event-id": str(event.event_id), "fengqiao-event-type": event.event_type}
-        ledger.add_rows(conn, {"outbox": [ledger.outbox_row(str(event.event_id), self._topics.workorder_events,
-                                                            wire.order_id.encode(), event.model_dump_json().encode(),
-                                                            headers, at)]})
+        rows: dict[str, list[dict]] = {}
+        stage_event(rows, self._topics, event)
+        ledger.add_rows(conn, rows)
 
     def _reject(self, conn: Connection, wire: WorkOrderCommandV1, order: Order, actor: Actor, at: datetime,
                 reason: str, code: str) -> CommandOutcome:

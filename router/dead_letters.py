@@ -59,7 +59,7 @@ def stage_dead_letter(rows: dict[str, list[dict]], record: FeedRecord, error: In
         "payload": record.value,
         "dead_lettered_at": now,
     })
-    headers = {"fengqiao-event-id": str(event.event_id), "fengqiao-dead-letter-reason": error.reason.value}
+    headers = {"fengqiao-dead-letter-reason": error.reason.value}
     rows.setdefault("outbox", []).append(
         ledger.outbox_row(str(event.event_id), topic, record.key, event.model_dump_json().encode(), headers, now)
     )

@@ -192,8 +192,7 @@ class Dispatch:
             decision=wire,
         )
         value = event.model_dump_json(by_alias=True).encode()
-        headers = {"fengqiao-event-id": str(event.event_id), "fengqiao-event-type": event.event_type,
-                   "fengqiao-bundle-version": decision.bundle_version}
+        headers = {"fengqiao-event-type": event.event_type, "fengqiao-bundle-version": decision.bundle_version}
         batch.rows.setdefault("outbox", []).extend([
             ledger.outbox_row(str(event.event_id), self._topics.workorder_events, order_id.encode(), value, headers,
                               now, copy_topic=self._topics.centre_orders(decision.centre_code)),

@@ -138,8 +138,7 @@ class Intake:
 
         if decision.outcome is Outcome.POLICE:
             event_id = str(fact_id("police", incident.source_id))
-            police_headers = {**headers, "fengqiao-event-id": event_id,
-                              "fengqiao-decision": json.dumps(decision_json, ensure_ascii=False)}
+            police_headers = {**headers, "fengqiao-decision": json.dumps(decision_json, ensure_ascii=False)}
             # Forwarded unchanged: police dispatch receives the very bytes the feed sent.
             outbox.append(ledger.outbox_row(event_id, self._topics.police, key, record.value, police_headers, now))
             return Routed(Outcome.POLICE.value, **common)
@@ -173,5 +172,5 @@ class Intake:
         )
         outbox.append(ledger.outbox_row(str(event.event_id), self._topics.review, key,
                                   event.model_dump_json(by_alias=True).encode(),
-                                  {**headers, "fengqiao-event-id": str(event.event_id)}, now))
+                                  headers, now))
         return Routed(Outcome.REVIEW.value, reason=decision.review_reason.value, **common)

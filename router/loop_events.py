@@ -74,10 +74,12 @@ def stage_fact(
         details={k: v if isinstance(v, str | int | float | bool) or v is None else str(v) for k, v in details.items()},
         **fields,
     )
-    value = event.model_dump_json().encode()
-    key = order.order_id.encode()
-    headers = {"fengqiao-event-id": str(event_id), "fengqiao-event-type": event_type}
-    rows.setdefault("outbox", []).extend([
-        ledger.outbox_row(str(event_id), topics.workorder_events, key, value, headers, at,
-                          copy_topic=topics.centre_orders(order.centre_code)),
-    ])
+    stage_event(rows, topics, event)
+
+
+def stage_event(rows: dict[str, list[dict]], topics: Topics, event: WorkOrderEventV1) -> None:
+    """Stage `event` for the events topic and, when it names one, its centre's topic."""
+    rows.setdefault("outbox", []).append(ledger.outbox_row(
+        str(event.event_id), topics.workorder_events, event.order_id.encode(), event.model_dump_json().encode(),
+        {"fengqiao-event-type": event.event_type}, event.occurred_at,
+        copy_topic=topics.centre_orders(event.centre_code) if event.centre_code else None))

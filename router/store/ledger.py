@@ -136,6 +136,10 @@ def release_claim(conn: Connection, ids: Sequence[int]) -> None:
 def outbox_row(event_id: str, topic: str, key: bytes | None, value: bytes, headers: dict, now: datetime,
                copy_topic: str | None = None) -> dict:
     """One event to publish (to `topic`, and the same record to `copy_topic` when given: a centre's
-    own topic), to be inserted in the same transaction as the fact it tells."""
+    own topic), to be inserted in the same transaction as the fact it tells.
+
+    Every record carries its `fengqiao-event-id` header, so consumers can de-duplicate; `headers`
+    are the others.
+    """
     return {"event_id": event_id, "topic": topic, "copy_topic": copy_topic, "key": key, "value": value,
-            "headers": headers, "created_at": now}
+            "headers": {**headers, "fengqiao-event-id": event_id}, "created_at": now}
