@@ -7,7 +7,6 @@ that keeps recurring is flagged a key dispute (重点矛盾纠纷).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,7 +30,7 @@ from router.domain.geo import to_wgs84
 from router.domain.incident import Datum, Point
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import MERGEABLE, Order, State
-from router.domain.loop import MergeRules, Place, same_matter
+from router.domain.loop import MergeRules, Place, box_around, same_matter
 from router.domain.routing import Decision
 from router.domain.sla import clocks_on_open
 from router.ids import fact_id, number
@@ -255,10 +254,8 @@ def _could_match(places: list[Place], radius_m: float) -> list:
         conditions.append(work_orders.c.address.in_(addresses))
     for p in places:
         if p.lon is not None and p.lat is not None:
-            dlat = radius_m / 111_000 * 1.01  # a box a little wider than the radius
-            dlon = dlat / max(math.cos(math.radians(p.lat)), 0.01)
-            conditions.append(and_(work_orders.c.lon.between(p.lon - dlon, p.lon + dlon),
-                                   work_orders.c.lat.between(p.lat - dlat, p.lat + dlat)))
+            west, east, south, north = box_around(p.lon, p.lat, radius_m)
+            conditions.append(and_(work_orders.c.lon.between(west, east), work_orders.c.lat.between(south, north)))
     return conditions or [false()]
 
 
@@ -296,9 +293,7 @@ def _place_arrays(places: list[Place], window: timedelta, radius_m: float) -> di
     for p in places:
         box: tuple[float | None, ...] = (None, None, None, None)
         if p.lon is not None and p.lat is not None:
-            dlat = radius_m / 111_000 * 1.01  # as in _could_match
-            dlon = dlat / max(math.cos(math.radians(p.lat)), 0.01)
-            box = (p.lon - dlon, p.lon + dlon, p.lat - dlat, p.lat + dlat)
+            box = box_around(p.lon, p.lat, radius_m)
         for key, value in zip(columns, (p.town_code, p.matter_type, p.village_code or None, p.address or None,
                                         p.at - window, p.at + window, *box), strict=True):
             columns[key].append(value)

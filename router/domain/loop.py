@@ -64,6 +64,14 @@ def same_matter(order: Place, report: Place, rules: MergeRules) -> bool:
     return False
 
 
+def box_around(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(west, east, south, north) of a box a little wider than the circle of `radius_m`: an index
+    narrows candidates with it, `distance_m` then decides."""
+    dlat = radius_m / 111_000 * 1.01
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    return lon - dlon, lon + dlon, lat - dlat, lat + dlat
+
+
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """Great-circle distance (haversine); metres are what a radius in the bundle means."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
