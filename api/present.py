@@ -8,6 +8,7 @@ from api.identity import Principal
 from api.services import Services
 from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, State, available_actions
 from router.domain.privacy import mask_name, mask_phone, mask_text
+from router.domain.sla import parse_effect_kind
 from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, TimelineEntry
 
 STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
@@ -24,9 +25,9 @@ def sla_term(kind: str) -> str:
 
 
 def kind_term(kind: str) -> str:
-    if kind.startswith("sla."):
-        _, stage, sla_kind = kind.split(".", 2)
-        return f"{STAGE_TERMS.get(stage, stage)}{sla_term(sla_kind)}"
+    if (effect := parse_effect_kind(kind)) is not None:
+        stage, sla_kind = effect
+        return f"{STAGE_TERMS[stage]}{sla_term(sla_kind)}"
     if kind in Action.__members__.values():
         return ACTION_TERMS[Action(kind)]
     return FACT_TERMS.get(kind, kind)

@@ -14,6 +14,7 @@ from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.domain.lifecycle import ACTION_TERMS, FINISHED, OPEN, STATE_TERMS, State
+from router.domain.sla import parse_effect_kind
 from router.store import views
 from schemas.api import Alert, Dispute, Problem, Reference, ReturnReason, Town, TownFigures
 
@@ -53,9 +54,12 @@ def list_alerts(
         names = {} if who.sees_callers else views.caller_names(conn, (r["order_id"] for r in rows))
     alerts = []
     for r in rows:
-        _, stage, sla_kind = r["kind"].split(".", 2)
+        effect = parse_effect_kind(r["kind"])
+        if effect is None:  # views.alerts selects effects only; a malformed kind is not an alert
+            continue
+        stage, sla_kind = effect
         alerts.append(Alert(order_id=r["order_id"], town_code=r["town_code"],
-                            town_name=svc.unit_name(r["town_code"]), stage=stage, kind=sla_kind,
+                            town_name=svc.unit_name(r["town_code"]), stage=stage.value, kind=sla_kind,
                             kind_name=present.kind_term(r["kind"]), at=r["at"], state=r["state"],
                             matter_type=r["matter_type"],
                             summary=present.text_for(who, r["summary"], names.get(r["order_id"], ()))))

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from router.domain.sla import is_pending
+from router.domain.sla import effect_kind, is_pending
 from router.ids import fact_id
 from router.loop_events import stage_fact
 from router.store import ledger, orders
@@ -63,7 +63,7 @@ class Sweep:
                 stage_fact(rows, self._topics, order,
                        event_id=fact_id("sla", timer.order_id, timer.generation, timer.stage, timer.kind,
                                         timer.due_at.isoformat()),
-                       event_type="workorder.sla", kind=f"sla.{timer.stage.value}.{timer.kind}", at=now,
+                       event_type="workorder.sla", kind=effect_kind(timer.stage, timer.kind), at=now,
                        from_state=order.state.value, details={"unit_code": timer.unit_code},
                        stage=timer.stage.value, sla_kind=timer.kind, due_at=timer.due_at)
             ledger.add_rows(conn, rows)

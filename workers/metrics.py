@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import Connection, func, select
 
 from router.domain.lifecycle import FINISHED
+from router.domain.sla import Stage, parse_effect_kind
 from router.store.tables import order_events, outbox, work_orders
 from schemas.deadletter import DeadLetterReason
 
@@ -113,8 +114,8 @@ class RouterMetrics:
             self.open_orders.labels(town, "dispatched")
             self.acknowledge_seconds.labels(town)
             self.report_seconds.labels(town)
-            for sla_stage in ("acknowledge", "report", "resolve"):
-                self.sla_events.labels(town, sla_stage, "breach")
+            for sla_stage in Stage:
+                self.sla_events.labels(town, sla_stage.value, "breach")
         return self
 
 
@@ -176,10 +177,10 @@ class DatabaseGauges:
                 m.acknowledge_seconds.labels(row.town_code).observe(_seconds(row.opened_at, row.at))
             elif kind == "report":
                 m.report_seconds.labels(row.town_code).observe(_seconds(row.opened_at, row.at))
-            elif kind.startswith("sla."):
-                _, stage, sla_kind = kind.split(".", 2)
+            elif (effect := parse_effect_kind(kind)) is not None:
+                stage, sla_kind = effect
                 unit = (row.details or {}).get("unit_code") or row.town_code
-                m.sla_events.labels(unit, stage, sla_kind).inc()
+                m.sla_events.labels(unit, stage.value, sla_kind).inc()
 
 
 def _aware(t: datetime) -> datetime:

@@ -21,6 +21,9 @@ class Stage(StrEnum):
     RESOLVE = "resolve"  # 办结
 
 
+_STAGES = frozenset(s.value for s in Stage)
+
+
 class Unit(StrEnum):
     MINUTES = "minutes"
     HOURS = "hours"
@@ -65,6 +68,25 @@ class SlaPolicy:
 
     def limit(self, stage: Stage) -> Limit:
         return {Stage.ACKNOWLEDGE: self.acknowledge, Stage.REPORT: self.report, Stage.RESOLVE: self.resolve}[stage]
+
+
+EFFECT_PREFIX = "sla."
+"""Audit kinds of fired timers start with this; `router.store.views` matches it in SQL (LIKE)."""
+
+
+def effect_kind(stage: Stage, kind: str) -> str:
+    """The audit kind of a fired timer: `sla.<stage>.<kind>`, e.g. sla.acknowledge.escalation.remind."""
+    return f"{EFFECT_PREFIX}{stage.value}.{kind}"
+
+
+def parse_effect_kind(text: str) -> tuple[Stage, str] | None:
+    """(stage, kind) of an SLA effect's audit kind; None for any other audit kind (an action, a fact)."""
+    if not text.startswith(EFFECT_PREFIX):
+        return None
+    stage, _, kind = text.removeprefix(EFFECT_PREFIX).partition(".")
+    if not kind or stage not in _STAGES:
+        return None
+    return Stage(stage), kind
 
 
 @dataclass(frozen=True, slots=True)

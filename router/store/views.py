@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, Select, and_, case, func, or_, select
 
 from router.domain.lifecycle import OPEN, State
+from router.domain.sla import EFFECT_PREFIX
 from router.store.tables import key_disputes, order_events, order_reports, sla_timers, work_orders
 
 OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
@@ -125,11 +126,11 @@ def alerts(conn: Connection, town: str | None, kinds: Sequence[str], since: date
                order_events.c.details, work_orders.c.town_code, work_orders.c.state, work_orders.c.summary,
                work_orders.c.matter_type)
         .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
-        .where(order_events.c.kind.like("sla.%"))
+        .where(order_events.c.kind.like(f"{EFFECT_PREFIX}%"))
         .order_by(order_events.c.id.desc()).limit(limit)
     )
     if kinds:
-        query = query.where(or_(*(order_events.c.kind.like(f"sla.%.{k}%") for k in kinds)))
+        query = query.where(or_(*(order_events.c.kind.like(f"{EFFECT_PREFIX}%.{k}%") for k in kinds)))
     if since:
         query = query.where(order_events.c.at >= since)
     return [r._mapping for r in conn.execute(_scoped(query, town))]
@@ -147,13 +148,15 @@ def town_figures(conn: Connection, town: str | None, now: datetime, since: datet
             func.sum(case((and_(is_open, work_orders.c.report_due < now), 1), else_=0)).label("overdue"),
             func.sum(case((work_orders.c.state == State.CLOSED.value, 1), else_=0)).label("closed"),
         ).group_by(work_orders.c.town_code), town)
+    breach = order_events.c.kind.like(f"{EFFECT_PREFIX}%.breach")
+    escalation = order_events.c.kind.like(f"{EFFECT_PREFIX}%.escalation%")
     effects_q = _scoped(
         select(
             work_orders.c.town_code,
-            func.sum(case((order_events.c.kind.like("sla.%.breach"), 1), else_=0)).label("breaches"),
-            func.sum(case((order_events.c.kind.like("sla.%.escalation%"), 1), else_=0)).label("escalations"),
+            func.sum(case((breach, 1), else_=0)).label("breaches"),
+            func.sum(case((escalation, 1), else_=0)).label("escalations"),
         ).join(work_orders, work_orders.c.order_id == order_events.c.order_id)
-        .where(order_events.c.kind.like("sla.%"), order_events.c.at >= since)
+        .where(order_events.c.kind.like(f"{EFFECT_PREFIX}%"), order_events.c.at >= since)
         .group_by(work_orders.c.town_code), town)
     effects = {r.town_code: r for r in conn.execute(effects_q)}
     figures = []

@@ -12,7 +12,18 @@ from sqlalchemy import select
 
 from router.commands import CommandHandler
 from router.domain.lifecycle import Order, State
-from router.domain.sla import ClockStart, EscalationStep, Limit, SlaPolicy, Stage, Unit, clocks_on_open, plan
+from router.domain.sla import (
+    ClockStart,
+    EscalationStep,
+    Limit,
+    SlaPolicy,
+    Stage,
+    Unit,
+    clocks_on_open,
+    effect_kind,
+    parse_effect_kind,
+    plan,
+)
 from router.intake import FeedRecord, Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
@@ -149,3 +160,15 @@ def test_a_reassigned_order_charges_each_unit_for_its_own_time(loop):
             sla_timers.c.generation == 1, sla_timers.c.stage == "acknowledge"))}
     assert ("acknowledge", "escalation.supervise", "cancelled") in kinds
     assert ("acknowledge", "escalation.notify", "cancelled") in kinds
+
+
+@pytest.mark.parametrize(("stage", "kind"), [(Stage.ACKNOWLEDGE, "breach"), (Stage.REPORT, "warning_80"),
+                                             (Stage.RESOLVE, "escalation.supervise")])
+def test_an_effect_kind_reads_back_as_its_stage_and_kind(stage, kind):
+    assert parse_effect_kind(effect_kind(stage, kind)) == (stage, kind)
+
+
+@pytest.mark.parametrize("text", ["acknowledge", "rejected", "sla.", "sla.acknowledge", "sla.nowhere.breach",
+                                  "slack.report.breach"])
+def test_other_audit_kinds_are_no_effect(text):
+    assert parse_effect_kind(text) is None
