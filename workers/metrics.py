@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from router.domain.lifecycle import FINISHED
 from router.domain.sla import Stage, parse_effect_kind
+from router.store import ledger
 from router.store.tables import order_events, outbox, work_orders
 from schemas.deadletter import DeadLetterReason
 
@@ -138,8 +139,7 @@ class DatabaseGauges:
 
     def refresh(self, conn: Connection, now: datetime) -> None:
         m = self._m
-        m.outbox_backlog.set(
-            conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))) or 0)
+        m.outbox_backlog.set(ledger.outbox_backlog(conn))
         oldest = conn.scalar(select(func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None)))
         m.outbox_oldest_seconds.set(max(0.0, (now - _aware(oldest)).total_seconds()) if oldest else 0.0)
         counts = conn.execute(

@@ -3,22 +3,22 @@
 Rows are leased rather than locked across the network call, so several workers can relay
 side by side; a worker that dies mid-publish leaves a lease that expires and another
 worker publishes the rows again (consumers de-duplicate by `event_id`).
+
+The relay counts what it publishes; the backlog and its age are the leader's
+`DatabaseGauges` (every 10 s), so no replica scans the outbox per batch.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from router.store import ledger
 from workers.metrics import RouterMetrics, topic_kind
-
-BACKLOG_EVERY_S = 2.0
 
 Send = Callable[[str, bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[object]]]
 
@@ -39,8 +39,6 @@ class OutboxRelay:
         self._metrics = metrics
         self._batch = batch
         self._lease = timedelta(seconds=lease_s)
-        self._counted_at = -BACKLOG_EVERY_S
-        self._stale = False  # batches were marked since the gauge was last set
 
     async def publish_pending(self) -> int:
         """Publish one leased batch; returns how many events went out (0 when idle)."""
@@ -66,15 +64,7 @@ class OutboxRelay:
     def _claim(self) -> list[dict]:
         now = self._clock()
         with self._engine.begin() as conn:
-            rows = ledger.claim_outbox(conn, now, now + self._lease, self._batch)
-            if not rows and self._stale:  # going idle: leave the gauge exact
-                self._count(conn)
-            return rows
-
-    def _count(self, conn: Connection) -> None:
-        self._metrics.outbox_backlog.set(ledger.outbox_backlog(conn))
-        self._counted_at = time.monotonic()
-        self._stale = False
+            return ledger.claim_outbox(conn, now, now + self._lease, self._batch)
 
     def _release(self, ids: list[int]) -> None:
         with self._engine.begin() as conn:
@@ -83,8 +73,3 @@ class OutboxRelay:
     def _mark(self, ids: list[int]) -> None:
         with self._engine.begin() as conn:
             ledger.mark_published(conn, ids, self._clock())
-            # Counting the backlog after every batch cost a scan per batch under load; a gauge read
-            # every 15 s needs it no fresher than this, and it is made exact when the relay goes idle.
-            self._stale = True
-            if time.monotonic() - self._counted_at >= BACKLOG_EVERY_S:
-                self._count(conn)
