@@ -20,10 +20,8 @@ import pytest
 
 from tests.conftest import leaked_phone, record_leak
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.support import REPO
+from tests.integration.support import PG_ADMIN_URL, PG_URL, REPO
 from workers.broker import EmbeddedBroker, free_port
-
-PG_URL = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
@@ -37,14 +35,13 @@ def broker(tmp_path_factory) -> Iterator[EmbeddedBroker]:
 def fresh_database() -> Iterator[str]:
     """The URL of a new empty PostgreSQL database, dropped when the block ends, however it ends."""
     name = f"fengqiao_{uuid.uuid4().hex[:10]}"
-    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     base, _, _ = PG_URL.rpartition("/")
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 REPO = Path(__file__).resolve().parents[2]
+# The PostgreSQL the integration tests (and the benches) create their databases in, as SQLAlchemy
+# spells it, and the same server as psycopg spells it, for administrative statements.
+PG_URL = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = PG_URL.replace("postgresql+psycopg://", "postgresql://")
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:

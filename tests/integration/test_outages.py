@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import dead_letters, incidents, outbox
-from tests.integration.support import consume_all, incident_of, produce, wait_for
+from tests.integration.support import PG_ADMIN_URL, consume_all, incident_of, produce, wait_for
 from workers.broker import EmbeddedBroker
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -74,12 +74,11 @@ def _check_each_incident_once(bootstrap: str, prefix: str, samples) -> None:
 def test_a_database_outage_delays_routing_but_loses_nothing(broker, make_worker, pg_url):
     worker = make_worker(pg_url).start()
     name = pg_url.rsplit("/", 1)[1]
-    admin = "postgresql://postgres@127.0.0.1:5432/test"
     samples = _samples(300, seed=21)
     topics = Settings(topic_prefix=worker.prefix).topics
     worker.wait_ready()
 
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
     try:
@@ -87,7 +86,7 @@ def test_a_database_outage_delays_routing_but_loses_nothing(broker, make_worker,
         wait_for(lambda: worker.metric("fengqiao_transient_retries_total", stage="intake") >= 3, 60,
                  "the worker retrying while the database refuses connections")
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
 
     wait_for(lambda: _routed(pg_url) == _expected_total(samples), 120, "every record routed after the outage")
