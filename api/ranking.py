@@ -15,7 +15,7 @@ from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS
-from router.store.statistics import monthly_ranking
+from router.store.statistics import MonthOutOfRange, local_month, monthly_ranking
 from schemas.api import MonthlyRankingView, Problem, RankingLine
 
 router = APIRouter(prefix="/api/v1", tags=["排名 ranking"])
@@ -25,19 +25,18 @@ RANKING_COLUMNS = [("rank", "名次"), ("town_name", "镇街"), ("grade_name", "
                    ("trend_score", "得分同比")]
 
 
+def _bad_month(text: str | None) -> ApiError:
+    return ApiError(422, "invalid_request", "月份格式应为 YYYY-MM", f"month {text!r}")
+
+
 def _month(text: str | None, svc: Services) -> date:
     if text is None:
-        now = svc.clock().astimezone(svc.jurisdiction.loop.calendar.timezone)
-        return date(now.year, now.month, 1)
+        return local_month(svc.clock(), svc.jurisdiction.loop.calendar.timezone)
     try:
         year, month = (int(p) for p in text.split("-"))
-        # Fengqiao's own era: the 同比 month a year earlier must exist in every time zone, and nothing
-        # was routed before 2000 (a year-2 month overflowed converting local midnight to UTC).
-        if not 2000 <= year <= 2100:
-            raise ValueError(year)
         return date(year, month, 1)
     except ValueError:
-        raise ApiError(422, "invalid_request", "月份格式应为 YYYY-MM", f"month {text!r}") from None
+        raise _bad_month(text) from None
 
 
 @router.get("/rankings/monthly", response_model=MonthlyRankingView, responses={401: {"model": Problem},
@@ -48,7 +47,10 @@ def monthly(who: Annotated[Principal, Depends(allow("rankings.monthly"))],
             format: Literal["json", "csv"] = "json") -> MonthlyRankingView | Response:
     first = _month(month, svc)
     with svc.read() as conn:
-        ranking = monthly_ranking(conn, svc.jurisdiction, first)
+        try:
+            ranking = monthly_ranking(conn, svc.jurisdiction, first)
+        except MonthOutOfRange:
+            raise _bad_month(month) from None
     lines = []
     for line in ranking.lines:
         if who.town not in (None, line.town_code):

@@ -15,7 +15,7 @@ from api.identity import Principal
 from api.services import Services, services
 from router.domain.lifecycle import ACTION_TERMS, FINISHED, OPEN, STATE_TERMS, State
 from router.domain.sla import parse_effect_kind
-from router.store import views
+from router.store import statistics, views
 from schemas.api import Alert, Dispute, Problem, Reference, ReturnReason, Town, TownFigures
 
 router = APIRouter(prefix="/api/v1", tags=["监督 supervision"])
@@ -33,8 +33,9 @@ DISPUTE_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matt
 
 def month_start(svc: Services, now: datetime) -> datetime:
     """The first instant of this month in the bundle's time zone."""
-    local = now.astimezone(svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else now.tzinfo)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    zone = svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else now.tzinfo
+    start, _ = statistics.month_bounds(statistics.local_month(now, zone), zone)
+    return start
 
 
 @router.get("/alerts", response_model=list[Alert], responses={**_ERRORS, **CSV_RESPONSE},

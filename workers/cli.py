@@ -317,7 +317,7 @@ def report_monthly(
 ) -> None:
     """The 红黄黑榜 of a month: each town's indicators, score, rank and grade, with 同比 changes."""
     from router.store.database import make_engine
-    from router.store.statistics import monthly_ranking
+    from router.store.statistics import MonthOutOfRange, monthly_ranking
     from workers.monthly_report import render_csv, render_table
 
     try:
@@ -332,6 +332,8 @@ def report_monthly(
     try:
         with engine.connect() as conn:
             report = monthly_ranking(conn, jurisdiction, first)
+    except MonthOutOfRange as error:
+        raise typer.BadParameter(str(error), param_hint="--month") from None
     finally:
         engine.dispose()
     typer.echo((render_csv if output == "csv" else render_table)(report, jurisdiction), nl=False)

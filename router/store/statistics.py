@@ -35,6 +35,20 @@ from router.domain.ranking import MonthlyRanking, TownMonth, a_year_earlier, dra
 from router.domain.sla import Stage
 from router.store.tables import holdings, order_events, sla_timers
 
+# Fengqiao's own era: the 同比 month a year earlier must exist in every time zone, and nothing was
+# routed before 2000 (a year-2 month overflowed converting local midnight to UTC).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+class MonthOutOfRange(ValueError):
+    """A month outside FIRST_YEAR..LAST_YEAR: bad input from the caller (HTTP 422, a CLI usage error)."""
+
+
+def local_month(now: datetime, zone: tzinfo) -> date:
+    """The first day of the month `now` falls in, in `zone` (the bundle's time zone)."""
+    local = now.astimezone(zone)
+    return date(local.year, local.month, 1)
+
 
 def month_bounds(month: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """The local month containing `month` as [start, end): midnight of its first day to the next's."""
@@ -96,8 +110,11 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
 def monthly_ranking(conn: Connection, jurisdiction: Jurisdiction, month: date) -> MonthlyRanking:
     """The 红黄黑榜 of the month containing `month` for every town of the jurisdiction, with 同比 trends.
 
-    Raises ValueError when the jurisdiction has no ranking rules (a hand-built one without a bundle).
+    Raises MonthOutOfRange (a ValueError) for a month outside FIRST_YEAR..LAST_YEAR, and ValueError
+    when the jurisdiction has no ranking rules (a hand-built one without a bundle).
     """
+    if not FIRST_YEAR <= month.year <= LAST_YEAR:
+        raise MonthOutOfRange(f"month {month:%Y-%m} is outside {FIRST_YEAR}-{LAST_YEAR}")
     if jurisdiction.ranking is None or jurisdiction.loop is None:
         raise ValueError(f"jurisdiction {jurisdiction.name} has no ranking rules")
     zone = jurisdiction.loop.calendar.timezone

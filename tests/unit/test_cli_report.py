@@ -73,6 +73,7 @@ def test_csv_has_counts_rates_and_changes(database: str):
     [
         pytest.param(["--month", "2026-13"], "YYYY-MM", id="bad-month"),
         pytest.param(["--month", "November"], "YYYY-MM", id="not-a-month"),
+        pytest.param(["--month", "0001-01"], "outside 2000-2100", id="month-before-fengqiao"),
         pytest.param(["--month", "2026-11", "--format", "xlsx"], "neither table nor csv", id="bad-format"),
     ],
 )

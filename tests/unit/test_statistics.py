@@ -18,7 +18,7 @@ from router.domain.routing import Router
 from router.intake import FeedRecord, Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
-from router.store.statistics import month_bounds, monthly_ranking, town_months
+from router.store.statistics import MonthOutOfRange, local_month, month_bounds, monthly_ranking, town_months
 from router.sweep import Sweep
 from schemas.command import WorkOrderCommandV1
 from schemas.topics import Topics
@@ -169,3 +169,18 @@ def test_the_shipped_minimum_leaves_small_towns_ungraded(played, xiaoshan):
 def test_month_bounds_are_local_midnights():
     assert month_bounds(date(2026, 12, 15), CST) == (datetime(2026, 12, 1, tzinfo=CST),
                                                      datetime(2027, 1, 1, tzinfo=CST))
+
+
+@pytest.mark.parametrize(("now", "month"), [
+    (datetime(2026, 11, 30, 16, 0, tzinfo=ZoneInfo("UTC")), date(2026, 12, 1)),  # 00:00 on 1 December in Beijing
+    (datetime(2026, 11, 30, 15, 59, tzinfo=ZoneInfo("UTC")), date(2026, 11, 1)),
+    (datetime(2026, 12, 31, 23, 59, tzinfo=CST), date(2026, 12, 1)),
+])
+def test_local_month_is_the_month_in_the_bundles_zone(now: datetime, month: date):
+    assert local_month(now, CST) == month
+
+
+@pytest.mark.parametrize("month", [date(1, 1, 1), date(1999, 12, 1), date(2101, 1, 1)])
+def test_a_month_outside_fengqiaos_era_is_refused(played, xiaoshan, month: date):
+    with played.connect() as conn, pytest.raises(MonthOutOfRange, match="outside 2000-2100"):
+        monthly_ranking(conn, xiaoshan, month)
