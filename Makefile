@@ -31,9 +31,9 @@ test-integration: $(STAMP) postgres
 ## Figures, not pass/fail tests: offline routing rate on 100,000 records; the sweep among
 ## 1,000,000 pending timers in PostgreSQL; sweep lateness while a worker ingests 500/s.
 bench: $(STAMP) postgres
-	$(BIN)/python bench/routing.py --records 100000
-	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python bench/sweep.py --pending 1000000
-	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python bench/lateness.py --rate 500 --seconds 40
+	$(BIN)/python -m bench.routing --records 100000
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.sweep --pending 1000000
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.lateness --rate 500 --seconds 40
 
 ## Style (ruff) and the import contracts that keep the core pure (import-linter).
 lint: $(STAMP)

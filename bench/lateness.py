@@ -26,11 +26,9 @@ import tempfile
 import threading
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
@@ -38,12 +36,9 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import sla_timers
+from tests.integration.support import REPO, fresh_database, short_sla_bundle
 from workers.broker import EmbeddedBroker, free_port
 from workers.feedgen import FeedGenerator
-from workers.settings import Settings
-
-ADMIN = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _wait_until_serving(port: int, timeout_s: float = 60) -> None:
@@ -103,19 +98,17 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="fengqiao-lateness-"))
-    bundle = work / "bundle"
-    shutil.copytree(Settings().jurisdiction, bundle)
-    (bundle / "sla.csv").write_text(
-        "matter_type,priority,acknowledge_minutes,report,report_unit,resolve,resolve_unit,clock_start,warn_at,source\n"
-        "*,*,1,2,hours,3,working_days,dispatch,0.5|0.8,bench\n", encoding="utf-8")
-    (bundle / "escalation.csv").write_text(
-        "step,kind,after_minutes,target,name\n1,remind,0,centre,催办\n2,supervise,1,town_leader,督办\n"
-        "3,notify,2,district,通报\n", encoding="utf-8")
-    name = f"fengqiao_bench_{uuid.uuid4().hex[:8]}"
-    admin = ADMIN.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        # 签收 in a minute, so every order's acknowledge timers fall due within the run.
+        bundle = short_sla_bundle(work / "bundle", acknowledge_minutes=1, report=2, report_unit="hours", resolve=3,
+                                  resolve_unit="working_days")
+        with fresh_database("fengqiao_bench") as url:
+            _measure(args, work, bundle, url)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _measure(args: argparse.Namespace, work: Path, bundle: Path, url: str) -> None:
     broker = EmbeddedBroker(log_path=work / "tansu.log").start()
     env = {**os.environ, "FENGQIAO_BOOTSTRAP_SERVERS": broker.bootstrap, "FENGQIAO_DATABASE_URL": url,
            "FENGQIAO_JURISDICTION": str(bundle), "FENGQIAO_DATA_DIR": str(work / "data"),
@@ -193,9 +186,6 @@ def main() -> None:
             worker.kill()
         engine.dispose()
         broker.stop()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

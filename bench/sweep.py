@@ -8,13 +8,10 @@ measured in the same run on the same table: a plain indexed primary-key lookup. 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 from sqlalchemy import select, text
 
 from router.store import orders
@@ -23,8 +20,7 @@ from router.store.migrate import upgrade
 from router.store.tables import sla_timers
 from router.sweep import Sweep
 from schemas.topics import Topics
-
-ADMIN = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from tests.integration.support import fresh_database
 
 
 def _ms(samples: list[float]) -> str:
@@ -38,11 +34,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    name = f"fengqiao_bench_{uuid.uuid4().hex[:8]}"
-    admin = ADMIN.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    with fresh_database("fengqiao_bench") as url:
+        _measure(args, url)
+
+
+def _measure(args: argparse.Namespace, url: str) -> None:
     engine = make_engine(url)
     try:
         upgrade(engine)
@@ -93,8 +89,6 @@ def main() -> None:
               f"{'MET' if statistics.median(idles) <= 2 else 'MISSED'}")
     finally:
         engine.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

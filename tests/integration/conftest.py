@@ -11,16 +11,14 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.conftest import leaked_phone, record_leak
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.support import PG_ADMIN_URL, PG_URL, REPO
+from tests.integration.support import REPO, fresh_database
 from workers.broker import EmbeddedBroker, free_port
 
 
@@ -29,20 +27,6 @@ def broker(tmp_path_factory) -> Iterator[EmbeddedBroker]:
     log = tmp_path_factory.mktemp("tansu") / "tansu.log"
     with EmbeddedBroker(log_path=log) as running:
         yield running
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """The URL of a new empty PostgreSQL database, dropped when the block ends, however it ends."""
-    name = f"fengqiao_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = PG_URL.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -1,11 +1,17 @@
-"""Helpers for integration tests: produce to, read back from, and wait on the real broker."""
+"""Helpers for integration tests (and the benches): produce to, read back from, and wait on the real
+broker; a throwaway PostgreSQL database; the Xiaoshan bundle with short SLA clocks."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 REPO = Path(__file__).resolve().parents[2]
@@ -13,6 +19,36 @@ REPO = Path(__file__).resolve().parents[2]
 # spells it, and the same server as psycopg spells it, for administrative statements.
 PG_URL = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_ADMIN_URL = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+XIAOSHAN = REPO / "jurisdictions" / "xiaoshan"
+
+
+@contextmanager
+def fresh_database(prefix: str = "fengqiao") -> Iterator[str]:
+    """The URL of a new empty PostgreSQL database, dropped when the block ends, however it ends."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = PG_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def short_sla_bundle(target_dir: Path, *, acknowledge_minutes: int, report: int, report_unit: str, resolve: int,
+                     resolve_unit: str) -> Path:
+    """A copy of the Xiaoshan bundle at `target_dir` whose one SLA row has the given clocks (warnings at
+    half and four fifths) and whose escalation steps follow the breach at 0, 1 and 2 minutes."""
+    shutil.copytree(XIAOSHAN, target_dir)
+    (target_dir / "sla.csv").write_text(
+        "matter_type,priority,acknowledge_minutes,report,report_unit,resolve,resolve_unit,clock_start,warn_at,source\n"
+        f"*,*,{acknowledge_minutes},{report},{report_unit},{resolve},{resolve_unit},dispatch,0.5|0.8,short clocks\n",
+        encoding="utf-8")
+    (target_dir / "escalation.csv").write_text(
+        "step,kind,after_minutes,target,name\n1,remind,0,centre,催办\n2,supervise,1,town_leader,督办\n"
+        "3,notify,2,district,通报\n", encoding="utf-8")
+    return target_dir
 
 
 def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from sqlalchemy import JSON, Text, cast, insert, select
 
@@ -21,7 +19,7 @@ from router.store import ledger
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import metadata, order_reports, work_orders
-from tests.integration.conftest import PG_URL
+from tests.integration.support import fresh_database
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
@@ -32,16 +30,9 @@ NOW = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
 
 @pytest.fixture
 def two_databases() -> Iterator[tuple[str, str]]:
-    names = [f"fengqiao_{uuid.uuid4().hex[:10]}" for _ in range(2)]
-    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = PG_URL.rpartition("/")
-    yield f"{base}/{names[0]}", f"{base}/{names[1]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for name in names:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """Two new empty databases; the first is dropped even when creating the second fails."""
+    with fresh_database() as first, fresh_database() as second:
+        yield first, second
 
 
 def _everything(url: str) -> dict[str, list[tuple]]:

@@ -4,7 +4,6 @@ reports, and commands that are idempotent."""
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import key_disputes, order_events, order_reports, outbox, sla_timers, work_orders
-from tests.integration.support import consume_all, produce, wait_for
+from tests.integration.support import consume_all, produce, short_sla_bundle, wait_for
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
@@ -25,17 +24,10 @@ SPEED = 30  # test seconds per real second
 
 
 @pytest.fixture
-def short_sla_bundle(tmp_path):
+def minute_clocks(tmp_path):
     """The Xiaoshan bundle with minute-long clocks: every stage breaches and escalates within ~20 s."""
-    bundle = tmp_path / "bundle"
-    shutil.copytree(Settings().jurisdiction, bundle)
-    (bundle / "sla.csv").write_text(
-        "matter_type,priority,acknowledge_minutes,report,report_unit,resolve,resolve_unit,clock_start,warn_at,source\n"
-        "*,*,2,4,minutes,6,minutes,dispatch,0.5|0.8,test\n", encoding="utf-8")
-    (bundle / "escalation.csv").write_text(
-        "step,kind,after_minutes,target,name\n1,remind,0,centre,催办\n2,supervise,1,town_leader,督办\n"
-        "3,notify,2,district,通报\n", encoding="utf-8")
-    return bundle
+    return short_sla_bundle(tmp_path / "bundle", acknowledge_minutes=2, report=4, report_unit="minutes", resolve=6,
+                            resolve_unit="minutes")
 
 
 def _scalar(url: str, query):
@@ -63,9 +55,9 @@ def _incidents(n: int, seed: int):
 
 
 def test_sla_effects_fire_exactly_once_and_never_early_across_a_sigkill(broker, make_worker, pg_url,
-                                                                        short_sla_bundle):
+                                                                        minute_clocks):
     epoch = datetime.now(UTC).isoformat()
-    env = {"FENGQIAO_JURISDICTION": str(short_sla_bundle), "FENGQIAO_CLOCK_SPEED": str(SPEED),
+    env = {"FENGQIAO_JURISDICTION": str(minute_clocks), "FENGQIAO_CLOCK_SPEED": str(SPEED),
            "FENGQIAO_CLOCK_EPOCH": epoch}
     worker = make_worker(pg_url, **env).start()
     samples = _incidents(1000, seed=51)
