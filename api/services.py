@@ -31,10 +31,7 @@ class Services:
         return self.engine.connect()
 
     def unit_name(self, code: str) -> str:
-        town = self.jurisdiction.town_by_code.get(code)
-        if town:
-            return town.name
-        return self.jurisdiction.district_centre.name if code == self.jurisdiction.district_centre.code else code
+        return self.jurisdiction.unit_name(code)
 
 
 def services(request: Request) -> Services:

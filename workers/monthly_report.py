@@ -27,7 +27,7 @@ def render_table(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
         trend = report.trends.get(line.town_code)
         rows.append([
             str(line.rank) if line.rank is not None else _NOTHING,
-            _town_name(jurisdiction, line.town_code),
+            jurisdiction.unit_name(line.town_code),
             str(line.month.dispatched),
             *(_with_change(_percent(line.rates[i]), _points(trend.rates[i]) if trend else None) for i in Indicator),
             _with_change(_number(line.score), _number(trend.score, signed=True) if trend else None),
@@ -45,7 +45,7 @@ def render_csv(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
                      "排名", "榜单", *(f"同比{INDICATOR_TERMS[i]}" for i in Indicator), "同比得分"])
     for line in report.lines:
         trend = report.trends.get(line.town_code)
-        writer.writerow([f"{report.month:%Y-%m}", line.town_code, _town_name(jurisdiction, line.town_code),
+        writer.writerow([f"{report.month:%Y-%m}", line.town_code, jurisdiction.unit_name(line.town_code),
                          *_counts(line), *(_plain(line.rates[i], 100) for i in Indicator), _plain(line.score),
                          "" if line.rank is None else line.rank, GRADE_TERMS[line.grade], *_changes(trend)])
     return out.getvalue()
@@ -61,11 +61,6 @@ def _changes(trend: Trend | None) -> list[str]:
     if trend is None:
         return [""] * (len(Indicator) + 1)
     return [*(_plain(trend.rates[i], 100) for i in Indicator), _plain(trend.score)]
-
-
-def _town_name(jurisdiction: Jurisdiction, code: str) -> str:
-    town = jurisdiction.town_by_code.get(code)
-    return town.name if town else code
 
 
 def _percent(rate: float | None) -> str:

@@ -144,6 +144,13 @@ class Jurisdiction:
     def __post_init__(self) -> None:
         object.__setattr__(self, "town_by_code", {t.code: t for t in self.towns})
 
+    def unit_name(self, code: str) -> str:
+        """The name of a town or of the district centre; an unknown code stands for itself."""
+        town = self.town_by_code.get(code)
+        if town:
+            return town.name
+        return self.district_centre.name if code == self.district_centre.code else code
+
     def centre_for(self, town_code: str) -> CommandCentre:
         """The centre that receives a town's orders: its own once onboarded, else the district's."""
         town = self.town_by_code[town_code]

@@ -48,3 +48,13 @@ def test_an_anonymous_call_is_refused_and_audited(client):
         row = conn.execute(select(access_log)).one()
     assert (row.user_id, row.action, row.order_id, row.outcome, row.status) == (
         None, "orders.read", "WO0000000000001", "denied", 401)
+
+
+@pytest.mark.parametrize(("code", "name"), [("330109001", "城厢街道"), ("999999999", "999999999")])
+def test_units_are_named_by_the_jurisdiction(xiaoshan, code, name):
+    assert xiaoshan.unit_name(code) == name
+
+
+def test_the_district_centre_has_a_name_too(xiaoshan):
+    centre = xiaoshan.district_centre
+    assert xiaoshan.unit_name(centre.code) == centre.name != centre.code
