@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +28,13 @@ def _settings(**overrides: object):
     from workers.settings import Settings
 
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _now(settings) -> datetime:
+    """The configured clock (accelerated in tests and demos), read once per command."""
+    from workers.clock import make_clock
+
+    return make_clock(settings.clock_speed, settings.clock_epoch)()
 
 
 def _jurisdiction(directory: Path):
@@ -98,10 +105,11 @@ def route(
     from workers.offline import route_lines
 
     router = Router(_jurisdiction(jurisdiction))
+    settings = _settings()
     source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
     out = sys.stdout
     try:
-        for line in route_lines(source, router, datetime.now(UTC), _settings().max_record_bytes):
+        for line in route_lines(source, router, _now(settings), settings.max_record_bytes):
             out.write(line)
             out.write("\n")
     finally:
@@ -193,16 +201,17 @@ def users_add(
     if role_ is not Role.INTEGRATION:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     engine, identity = _identity(settings)
-    identity.add_user(user_id, name, role_, unit, password, datetime.now(UTC))
+    identity.add_user(user_id, name, role_, unit, password, _now(settings))
     typer.echo(f"created {user_id} ({role}, {unit})")
 
 
 @users_app.command("token")
 def users_token(user_id: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
     """Issue a bearer token for USER_ID; printed once, stored only as a hash."""
-    engine, identity = _identity(_settings())
+    settings = _settings()
+    engine, identity = _identity(settings)
     try:
-        typer.echo(identity.issue_token(user_id, name, datetime.now(UTC)))
+        typer.echo(identity.issue_token(user_id, name, _now(settings)))
     except KeyError:
         typer.echo(f"no user {user_id}", err=True)
         raise typer.Exit(1) from None
@@ -284,10 +293,11 @@ def users_revoke_tokens(user_id: str) -> None:
     """Revoke every bearer token of USER_ID."""
     from router.store import accounts
 
-    engine, _ = _identity(_settings())
+    settings = _settings()
+    engine, _ = _identity(settings)
     with engine.begin() as conn:
         _existing_user(conn, user_id)
-        revoked = accounts.revoke_tokens(conn, user_id, datetime.now(UTC))
+        revoked = accounts.revoke_tokens(conn, user_id, _now(settings))
     typer.echo(f"revoked {revoked} token(s) of {user_id}")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 from kafka import KafkaProducer
 from sqlalchemy import Engine
@@ -19,8 +20,10 @@ STATUS_EVERY_S = 5.0
 
 
 class DemoFeed:
-    def __init__(self, settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> None:
+    def __init__(self, settings: Settings, jurisdiction: Jurisdiction, engine: Engine,
+                 clock: Callable[[], datetime]) -> None:
         self._settings = settings
+        self._clock = clock  # the worker's: an accelerated demo clock stamps received_at on its own time line
         self._generator = FeedGenerator(jurisdiction, seed=int(time.time()) % 100, id_prefix="DEMO")
         self._engine = engine
 
@@ -32,7 +35,7 @@ class DemoFeed:
         try:
             while not stop.is_set():
                 if rate > 0:
-                    sample = self._generator.sample(datetime.now(UTC))
+                    sample = self._generator.sample(self._clock())
                     producer.send(self._settings.topics.incidents, key=sample.key, value=sample.value)
                     sent += 1
                 now = time.monotonic()

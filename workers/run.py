@@ -63,7 +63,7 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
         broker = EmbeddedBroker(log_path=settings.data_dir / "tansu.log").start()
         settings = settings.model_copy(update={"bootstrap_servers": broker.bootstrap})
     wiring = prepare(settings)
-    feed = DemoFeed(settings, wiring.router.jurisdiction, wiring.engine) if demo else None
+    feed = DemoFeed(settings, wiring.router.jurisdiction, wiring.engine, wiring.clock) if demo else None
     services = build_services(settings, wiring.router.jurisdiction, wiring.engine)
     api = BackgroundServer(create_api(services), settings.api_host, settings.api_port).start()
     _banner(settings, broker is not None, demo)

@@ -12,12 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 import typer
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.identity import Identity, LoginFailed, LoginPolicy
 from router.domain.lifecycle import Role
 from router.store.database import make_engine
 from router.store.migrate import upgrade
+from router.store.tables import api_tokens
 from workers.cli import app
 from workers.orders_cli import _check, _client, _local
 from workers.settings import Settings
@@ -207,3 +209,17 @@ def test_account_commands_refuse_an_unknown_user(accounts_db: Identity, command:
     assert result.exit_code == 1
     assert "no user nobody" in result.output
     assert "password" not in result.output  # not asked for a password first
+
+
+def test_account_commands_read_the_configured_clock(accounts_db: Identity, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    # An accelerated clock from a day ago runs 1000 times faster: it is years ahead of the wall clock.
+    monkeypatch.setenv("FENGQIAO_CLOCK_SPEED", "1000")
+    monkeypatch.setenv("FENGQIAO_CLOCK_EPOCH", (datetime.now(UTC) - timedelta(days=1)).isoformat())
+    result = runner.invoke(app, ["users", "token", "xintang-op", "--name", "fast"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(f"sqlite:///{tmp_path / 'fengqiao.db'}")
+    with engine.connect() as conn:
+        created = conn.scalar(select(api_tokens.c.created_at).where(api_tokens.c.name == "fast"))
+    engine.dispose()
+    assert created.replace(tzinfo=created.tzinfo or UTC) > datetime.now(UTC) + timedelta(days=365)
