@@ -19,29 +19,14 @@ import yaml
 
 from router.bundle import load_bundle
 from tests.conftest import leaked_phone
+from tests.deploy_metrics import DEPLOY, referenced_metrics
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.support import REPO, produce, wait_for
+from tests.integration.support import produce, wait_for
 from workers.broker import free_port
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-DEPLOY = REPO / "deploy"
-METRIC = re.compile(r"\b(fengqiao_[a-z0-9_]+|up)\b")
-
-
-def referenced_metrics() -> set[str]:
-    """Metric names in deploy/prometheus/alerts.yml rules and deploy/grafana dashboard panels."""
-    names: set[str] = set()
-    for group in yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text())["groups"]:
-        for rule in group["rules"]:
-            names |= set(METRIC.findall(rule["expr"]))
-    for path in (DEPLOY / "grafana").rglob("*.json"):
-        for panel in json.loads(path.read_text())["panels"]:
-            for target in panel.get("targets", []):
-                names |= set(METRIC.findall(target["expr"]))
-    return names
 
 
 def _get(url: str) -> dict:

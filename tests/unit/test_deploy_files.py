@@ -14,16 +14,13 @@ import yaml
 from typer.main import get_command
 
 from api.metrics import ApiMetrics
+from tests.deploy_metrics import DASHBOARDS, DEPLOY, RULES, referenced_metrics
 from workers.cli import app as cli_app
 from workers.metrics import RouterMetrics
 from workers.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "deploy"
-RULES = [DEPLOY / "prometheus" / "alerts.yml"]
-DASHBOARDS = sorted((DEPLOY / "grafana").rglob("*.json"))
 SETTINGS = {f"FENGQIAO_{name.upper()}" for name in Settings.model_fields}
-METRIC = re.compile(r"\b(fengqiao_[a-z0-9_]+|up)\b")
 
 
 def promtool() -> str:
@@ -31,20 +28,6 @@ def promtool() -> str:
     if path is None:
         pytest.fail("promtool is missing: `make test` installs it (apt-get install prometheus)")
     return path
-
-
-def referenced_metrics() -> set[str]:
-    """Every metric name an alert rule or a dashboard panel queries."""
-    names: set[str] = set()
-    for path in RULES:
-        for group in (yaml.safe_load(path.read_text()) or {}).get("groups", []):
-            for rule in group["rules"]:
-                names |= set(METRIC.findall(rule["expr"]))
-    for path in DASHBOARDS:
-        for panel in json.loads(path.read_text())["panels"]:
-            for target in panel.get("targets", []):
-                names |= set(METRIC.findall(target["expr"]))
-    return names
 
 
 def exposed_families() -> set[str]:
