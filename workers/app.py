@@ -121,24 +121,22 @@ def create_app(w: Wiring) -> faust.App:
                     if result.claimed < s.sweep_batch:
                         break
             except TRANSIENT as error:
-                w.metrics.retries.labels("sweep").inc()
-                if isinstance(error, DBAPIError):
-                    w.metrics.database_errors.labels("sweep").inc()
+                _count_retry(w.metrics, "sweep", error)
                 log.warning("sweep_retry", error=type(error).__name__)
 
     @app.task
     async def relay_outbox() -> None:
-        delay = 0.1
+        backoff = Backoff(s.retry_max_delay_s)
         while not app.should_stop:
             try:
                 while await relay.publish_pending():
                     pass
-                delay = 0.1
+                backoff.reset()
             except Exception as error:  # aiokafka's errors share no transient base; retry them all
-                w.metrics.retries.labels("relay").inc()
+                _count_retry(w.metrics, "relay", error)
+                delay = backoff.next()
                 log.warning("relay_retry", error=repr(error), delay_s=delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, s.retry_max_delay_s)
                 continue
             relay_wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -184,7 +182,7 @@ def _record(event: faust.types.EventT) -> FeedRecord:
 
 async def _until_done(work: Callable[[datetime], T], records: list[FeedRecord], w: Wiring, stage: str) -> T:
     """Run `work(now)` for one batch, retrying transient failures; never returns without having done it."""
-    delay = 0.1
+    backoff = Backoff(w.settings.retry_max_delay_s)
     while True:
         with w.metrics.batch_seconds.time():
             running = asyncio.ensure_future(asyncio.to_thread(work, w.clock()))
@@ -198,15 +196,39 @@ async def _until_done(work: Callable[[datetime], T], records: list[FeedRecord], 
                     _abandon(records, error)
                 raise
             except TRANSIENT as error:
-                w.metrics.retries.labels(stage).inc()
-                if isinstance(error, DBAPIError):
-                    w.metrics.database_errors.labels(stage).inc()
+                _count_retry(w.metrics, stage, error)
+                delay = backoff.next()
                 log.warning(f"{stage}_retry", error=type(error).__name__, records=len(records), delay_s=delay,
                             first_offset=records[0].offset, partition=records[0].partition)
             except Exception as error:
                 _abandon(records, error)
         await _sleep_or_abandon(delay, records)
-        delay = min(delay * 2, w.settings.retry_max_delay_s)
+
+
+class Backoff:
+    """Waits between retries of one thing: 0.1 s, doubling up to `max_s`, back to 0.1 s after a success."""
+
+    FIRST_S = 0.1
+
+    def __init__(self, max_s: float) -> None:
+        self._max_s = max_s
+        self._delay = self.FIRST_S
+
+    def next(self) -> float:
+        """How long to wait before this retry; the next one waits twice as long (at most `max_s`)."""
+        delay = self._delay
+        self._delay = min(delay * 2, self._max_s)
+        return delay
+
+    def reset(self) -> None:
+        self._delay = self.FIRST_S
+
+
+def _count_retry(metrics: RouterMetrics, stage: str, error: BaseException) -> None:
+    """A transient failure of `stage` about to be retried; a database error (DBAPIError) is also counted as one."""
+    metrics.retries.labels(stage).inc()
+    if isinstance(error, DBAPIError):
+        metrics.database_errors.labels(stage).inc()
 
 
 async def _sleep_or_abandon(delay: float, records: list[FeedRecord]) -> None:

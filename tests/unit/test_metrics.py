@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import create_engine, insert
+from sqlalchemy.exc import OperationalError
 
 from router.dead_letters import FeedRecord
 from router.intake import BatchResult, Routed
 from router.store.tables import metadata, order_events, outbox, work_orders
-from workers.app import _observe
+from workers.app import Backoff, _count_retry, _observe
 from workers.metrics import DatabaseGauges, RouterMetrics, topic_kind
 
 T0 = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
@@ -130,3 +131,20 @@ def test_a_batch_records_outcomes_rules_and_end_to_end_latency():
     assert value(m, "fengqiao_routing_rules_total", town="330109004", rule="kw.noise") == 2
     assert value(m, "fengqiao_incident_to_order_seconds_count") == 1  # the merged report opened no order
     assert value(m, "fengqiao_incident_to_order_seconds_sum") == 3
+
+
+def test_a_database_error_counts_as_a_retry_and_a_database_error_a_broker_error_only_as_a_retry():
+    m = RouterMetrics.create().prime([])
+    _count_retry(m, "intake", OperationalError("select 1", {}, Exception("gone")))
+    _count_retry(m, "relay", ConnectionError("broker"))
+    assert value(m, "fengqiao_transient_retries_total", stage="intake") == 1
+    assert value(m, "fengqiao_database_errors_total", stage="intake") == 1
+    assert value(m, "fengqiao_transient_retries_total", stage="relay") == 1
+    assert value(m, "fengqiao_database_errors_total", stage="relay") == 0
+
+
+def test_backoff_doubles_up_to_its_maximum_and_starts_over_after_a_success():
+    backoff = Backoff(max_s=0.5)
+    assert [backoff.next() for _ in range(5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
+    backoff.reset()
+    assert backoff.next() == 0.1
