@@ -16,8 +16,6 @@ from api.identity import SESSION_COOKIE, Principal
 from api.services import Services, services
 from router.domain.lifecycle import Role
 
-DISTRICT_ROLES = frozenset({Role.DISTRICT_DISPATCHER, Role.DISTRICT_SUPERVISOR, Role.ADMIN})
-
 
 def authenticate(request: Request, svc: Services) -> Principal:
     """The caller behind the bearer token or the session cookie; 401 when there is none or it is no longer valid."""

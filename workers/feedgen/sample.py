@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-MAX_RECORD_BYTES = 65536
-"""The largest feed record the worker accepts (64 KiB); bigger ones are dead-lettered as oversize."""
+from workers.settings import Settings
+
+MAX_RECORD_BYTES: int = Settings.model_fields["max_record_bytes"].default
+"""The largest feed record the worker accepts by default (64 KiB); bigger ones are dead-lettered as oversize."""
 
 POLICE = "police"
 WORK_ORDER = "work_order"
