@@ -1,6 +1,6 @@
 // 监督看板: 红黄黑榜, SLA alerts, figures by town and key disputes, each with its CSV export.
 
-import { get, url } from "./api.js";
+import { get, serverNow, url } from "./api.js";
 import { $, emptyRow, fill, flash, h } from "./dom.js";
 import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
 
@@ -10,13 +10,22 @@ const COUNTS = [["dispatched", "派单"], ["acknowledged", "签收"], ["reported
 
 export function createBoard() {
   function setup() {
-    // A select, not <input type="month">: Safari and Firefox lack it, Chromium labels it in the OS locale.
-    fill($("ranking-month"), recentMonths(25).map((m) => h("option", { value: m.value }, m.label)));
     $("ranking-month").addEventListener("change", () => ranking());
     $("alert-kind").addEventListener("change", () => alerts());
   }
 
+  // The months up to the engine's own (serverNow), not the PC's: "this month" is the server's month.
+  // A select, not <input type="month">: Safari and Firefox lack it, Chromium labels it in the OS locale.
+  function months() {
+    const select = $("ranking-month");
+    const chosen = select.value;
+    const options = recentMonths(25, new Date(serverNow()));
+    fill(select, options.map((m) => h("option", { value: m.value }, m.label)));
+    if (options.some((m) => m.value === chosen)) select.value = chosen;
+  }
+
   async function load() {
+    months();
     await Promise.all([ranking(), alerts(), figures(), disputes()]);
   }
 
@@ -29,7 +38,7 @@ export function createBoard() {
   }
 
   const ranking = () => guarded(async () => {
-    const month = $("ranking-month").value || thisMonth();
+    const month = $("ranking-month").value || thisMonth(new Date(serverNow()));
     $("ranking-csv").href = url("/api/v1/rankings/monthly", { month, format: "csv" });
     const view = await get("/api/v1/rankings/monthly", { month });
     const indicators = Object.entries(view.indicators);

@@ -32,16 +32,22 @@ from workers.broker import free_port
 BUNDLE = REPO / "jurisdictions" / "xiaoshan"
 
 
+# A working Wednesday morning in Xiaoshan (10:00 Asia/Shanghai): the API's tests never read the wall
+# clock, so a working-day deadline does not depend on the weekday or the hour the suite runs at.
+TEST_START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
 @dataclass
 class MovableClock:
-    """Real time plus an offset the test can move forward (to reach a deadline without waiting)."""
+    """A clock that stands still at `start` until the test moves it forward (to reach a deadline)."""
 
+    start: datetime = TEST_START
     offset: timedelta = timedelta(0)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self) -> datetime:
         with self._lock:
-            return datetime.now(UTC) + self.offset
+            return self.start + self.offset
 
     def advance(self, by: timedelta) -> None:
         with self._lock:

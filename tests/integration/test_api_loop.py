@@ -285,14 +285,19 @@ def test_park_stops_the_clocks_and_unpark_restarts_them(api):
     order_id = api.open_order()
     op, supervisor = api.client("xintang-op"), api.client("district-supervisor")
     acknowledged = _post(op, order_id, "acknowledge")
+    api.clock.advance(timedelta(hours=1))
     parked = _post(supervisor, order_id, "park", {"text": "长期矛盾"})
     assert parked["state"] == "parked" and parked["deadlines"]["resolve"] is None
+    api.clock.advance(timedelta(hours=2))
     unparked = _post(supervisor, order_id, "unpark")
     assert unparked["state"] == "acknowledged"
     before, after = acknowledged["deadlines"], unparked["deadlines"]
+    # Both clocks restart at 解除挂账, three hours after 签收 (a Wednesday morning): 反馈 24 h from then,
+    # 办结 5 working days from then (the same hour of the next Wednesday, three hours later than before).
     # Compared as instants: the texts may differ in offset or precision for the same moment.
-    assert _when(after["resolve"]) == _when(before["resolve"])  # the same working-day deadline, planned again
-    assert _when(after["report"]) >= _when(before["report"])  # the 反馈 clock restarts when the order comes back
+    assert _when(after["report"]) == api.clock() + timedelta(hours=24)
+    assert _when(after["resolve"]) == _when(before["resolve"]) + timedelta(hours=3)
+    assert _when(after["resolve"]) == api.clock() + timedelta(days=7)
     with api.engine.connect() as conn:
         pending = conn.execute(select(sla_timers.c.stage, sla_timers.c.kind, sla_timers.c.due_at).where(
             sla_timers.c.order_id == order_id, sla_timers.c.status == "pending")).all()
