@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from router.bundle import BundleError, check_bundle, load_bundle
+from workers.cases_cli import cases_app, eval_command
 from workers.orders_cli import orders_app
 
 app = typer.Typer(help="Fengqiao (枫桥): routes non-police incidents to town command centres.", no_args_is_help=True)
@@ -22,6 +23,8 @@ users_app = typer.Typer(help="Accounts of the API and console.", no_args_is_help
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(orders_app, name="orders")
+app.add_typer(cases_app, name="cases")
+app.command("eval")(eval_command)
 
 
 def _settings(**overrides: object):

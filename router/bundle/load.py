@@ -26,6 +26,7 @@ from router.bundle.rows import (
     EscalationRow,
     KeywordRow,
     Manifest,
+    NeutralRow,
     OutsideRow,
     ReturnReasonRow,
     SlaRow,
@@ -57,11 +58,12 @@ _CSV_FILES: dict[str, type[BaseModel]] = {
     "outside.csv": OutsideRow,
     "categories.csv": CategoryRow,
     "keywords.csv": KeywordRow,
+    "neutral.csv": NeutralRow,
     "sla.csv": SlaRow,
     "escalation.csv": EscalationRow,
     "return_reasons.csv": ReturnReasonRow,
 }
-_OPTIONAL = {"outside.csv", "categories.csv"}
+_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv"}
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -226,6 +228,7 @@ class _Reader:
         towns = tables["towns.csv"]
         town_codes = {row.code for _, row in towns}
         unique_keys = (("towns.csv", "code"), ("gazetteer.csv", "code"), ("keywords.csv", "rule_id"),
+                       ("neutral.csv", "word"),
                        ("categories.csv", "code"), ("outside.csv", "code"), ("escalation.csv", "step"),
                        ("return_reasons.csv", "code"), ("sla.csv", "matter_type,priority"))
         for name, key in unique_keys:
@@ -267,7 +270,8 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
     c = manifest.classification
     rules = ClassificationRules(
         keywords=tuple(
-            KeywordRule(r.rule_id, r.verdict, r.matter_type, r.priority, r.terms, r.exclusions, r.negatable)
+            KeywordRule(r.rule_id, r.verdict, r.matter_type, r.priority, r.terms, r.exclusions, r.negatable,
+                        r.context, r.weak)
             for _, r in tables["keywords.csv"]
         ),
         categories=tuple(
@@ -276,6 +280,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         negation_cues=c.negation_cues,
         negation_window=c.negation_window,
         negation_fillers=c.negation_fillers,
+        neutral=tuple(r.word for _, r in tables["neutral.csv"]),
     )
     d = manifest.district
     return Jurisdiction(

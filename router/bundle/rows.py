@@ -158,6 +158,13 @@ class OutsideRow(_Row):
     source: str = ""
 
 
+class NeutralRow(_Row):
+    """`neutral.csv`: a word that contains a rule term but means neither police nor a matter ("撞击声")."""
+
+    word: Text
+    means: str = ""
+
+
 class CategoryRow(_Row):
     """`categories.csv`: a feed category code and what it means."""
 
@@ -179,6 +186,8 @@ class KeywordRow(_Row):
     negatable: YesNo = False
     terms: Names
     exclusions: Names = ()
+    context: Names = ()
+    weak: YesNo = False
     source: str = ""
 
     @field_validator("terms")

@@ -1,13 +1,23 @@
 """Classifier: police / non_police / unclear, with matter type, priority and the rules that fired.
 
-One Aho–Corasick pass over the text finds every rule term, exclusion and negation cue;
-the rest is set arithmetic over those matches. Police evidence always wins: a wage
-dispute with a knife in it is a police matter, and anything unclear goes to police.
+Police is the default. The evidence order (docs/classification.md):
+1. a police feed category, or any police term in the text, keeps the incident with the police:
+   a weak non-police word ("租金", "纠纷") never outweighs crime, violence, fraud, danger or a
+   crowd;
+2. otherwise non-police terms divert it, the matter type taken from the strongest rule;
+3. otherwise a non-police feed category diverts it;
+4. otherwise it is unclear, and unclear goes to the police.
+
+One Aho–Corasick pass finds every rule term, context word, exclusion, negation cue and neutral
+word (words that contain a term but mean something else, and the jurisdiction's place names).
+Then the longest word wins: a match lying inside a longer match counts for nothing, so "撞"
+inside "撞击声" or "偷" inside "偷税漏税" fires no rule. The rest is set arithmetic.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import ahocorasick
@@ -35,6 +45,7 @@ class Classification:
     matched_terms: tuple[str, ...] = ()
     negated_terms: tuple[str, ...] = ()
     confidence: float = 0.0
+    shielded_terms: tuple[str, ...] = ()  # rule terms found only inside a longer word, so not counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,31 +54,45 @@ class _Word:
 
     word: str
     as_term: tuple[KeywordRule, ...]
-    as_exclusion: tuple[KeywordRule, ...]
+    as_context: tuple[str, ...]  # rule ids this word is context for
+    as_exclusion: tuple[str, ...]  # rule ids this word vetoes
     is_cue: bool
     negatable: bool
 
 
-class Classifier:
-    """Classifies incidents by one jurisdiction's rules; build once, call many times."""
+# Confidence by the kind of evidence: it is reported, and never used to divert on weak evidence.
+_POLICE_TERMS, _CATEGORY = 0.9, 0.95
+_ONE_TYPE, _SEVERAL_TYPES, _WEAK_ONLY = 0.85, 0.7, 0.6
 
-    def __init__(self, rules: ClassificationRules) -> None:
+
+class Classifier:
+    """Classifies incidents by one jurisdiction's rules; build once, call many times.
+
+    `place_names` are neutral words too: a place is not a keyword ("火烧桥村" names no fire).
+    """
+
+    def __init__(self, rules: ClassificationRules, place_names: Iterable[str] = ()) -> None:
         self._rules = rules
         self._categories: dict[str, CategoryRule] = {c.code: c for c in rules.categories}
-        self._rank = {r.rule_id: (PRIORITY_RANK[r.priority], i) for i, r in enumerate(rules.keywords)}
+        self._rank = {r.rule_id: (r.weak, PRIORITY_RANK[r.priority], i) for i, r in enumerate(rules.keywords)}
+        self._needs_context = frozenset(r.rule_id for r in rules.keywords if r.context)
         as_term: dict[str, list[KeywordRule]] = defaultdict(list)
-        as_exclusion: dict[str, list[KeywordRule]] = defaultdict(list)
+        as_context: dict[str, list[str]] = defaultdict(list)
+        as_exclusion: dict[str, list[str]] = defaultdict(list)
         for rule in rules.keywords:
             for term in rule.terms:
                 as_term[term].append(rule)
+            for term in rule.context:
+                as_context[term].append(rule.rule_id)
             for term in rule.exclusions:
-                as_exclusion[term].append(rule)
+                as_exclusion[term].append(rule.rule_id)
         cues = set(rules.negation_cues)
+        words = {*as_term, *as_context, *as_exclusion, *cues, *rules.neutral, *place_names}
         self._automaton = ahocorasick.Automaton()
-        for word in {*as_term, *as_exclusion, *cues}:
+        for word in words:
             term_rules = tuple(as_term.get(word, ()))
-            entry = _Word(word, term_rules, tuple(as_exclusion.get(word, ())), word in cues,
-                          any(r.negatable for r in term_rules))
+            entry = _Word(word, term_rules, tuple(as_context.get(word, ())), tuple(as_exclusion.get(word, ())),
+                          word in cues, any(r.negatable for r in term_rules))
             self._automaton.add_word(word, entry)
         self._empty = not (as_term or as_exclusion or cues)
         if not self._empty:
@@ -81,74 +106,81 @@ class Classifier:
         # decide, so "纠纷类警情" must not count as "纠纷"); an unknown code's name is text.
         name = incident.category_name if category is None else None
         text = f"{name or ''}\n{incident.summary}"
-        fired, negated_words = self._scan(text)
-        police = [(r, w) for r, w in fired if r.verdict is Verdict.POLICE]
+        scan = self._scan(text)
+        police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.POLICE]
 
         if police:
-            return self._verdict(Verdict.POLICE, police, negated_words, "police_keywords", 0.9)
+            return self._verdict(Verdict.POLICE, police, scan, "police_keywords", _POLICE_TERMS)
         if category is not None and category.verdict is Verdict.POLICE:
-            return self._from_category(category, fired, negated_words)
-        non_police = [(r, w) for r, w in fired if r.verdict is Verdict.NON_POLICE]
+            return self._from_category(category, scan)
+        non_police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.NON_POLICE]
         if non_police:
-            # The text names the matter more precisely than a generic non-police category.
-            types = {r.matter_type for r, _ in non_police}
-            found = self._verdict(Verdict.NON_POLICE, non_police, negated_words, "keywords",
-                                  0.85 if len(types) == 1 else 0.6)
+            types = {r.matter_type for r, _ in non_police if not r.weak}
+            confidence = _WEAK_ONLY if not types else _ONE_TYPE if len(types) == 1 else _SEVERAL_TYPES
+            found = self._verdict(Verdict.NON_POLICE, non_police, scan, "keywords", confidence)
             if category is not None and category.verdict is Verdict.NON_POLICE:
-                return replace(found, reason="feed_category_and_keywords", confidence=0.95,
+                return replace(found, reason="feed_category_and_keywords", confidence=_CATEGORY,
                                rule_ids=(f"category:{category.code}", *found.rule_ids))
             return found
         if category is not None and category.verdict is Verdict.NON_POLICE:
-            return self._from_category(category, fired, negated_words)
+            return self._from_category(category, scan)
         reason = "no_text" if not incident.summary.strip() and category is None else "no_rule_matched"
-        return Classification(
-            verdict=Verdict.UNCLEAR,
-            matter_type=None,
-            priority=Priority.HIGH,
-            reason=reason,
-            negated_terms=negated_words,
-        )
+        return Classification(verdict=Verdict.UNCLEAR, matter_type=None, priority=Priority.HIGH, reason=reason,
+                              negated_terms=scan.negated, shielded_terms=scan.shielded)
 
     @staticmethod
-    def _from_category(
-        category: CategoryRule, fired: list[tuple[KeywordRule, str]], negated: tuple[str, ...]
-    ) -> Classification:
+    def _from_category(category: CategoryRule, scan: _Scan) -> Classification:
         return Classification(
             verdict=category.verdict,
             matter_type=category.matter_type,
             priority=category.priority,
             reason="feed_category",
             rule_ids=(f"category:{category.code}",),
-            matched_terms=tuple(dict.fromkeys(w for _, w in fired)),
-            negated_terms=negated,
-            confidence=0.95,
+            matched_terms=tuple(dict.fromkeys(w for _, w in scan.fired)),
+            negated_terms=scan.negated,
+            confidence=_CATEGORY,
+            shielded_terms=scan.shielded,
         )
 
-    def _scan(self, text: str) -> tuple[list[tuple[KeywordRule, str]], tuple[str, ...]]:
-        """The rules that fire (with the term that fired each) and the terms negated."""
+    def _scan(self, text: str) -> _Scan:
+        """The rules that fire (with the first term that fired each), the terms negated and shielded."""
         if self._empty:
-            return [], ()
-        matches: list[tuple[int, _Word]] = []
-        cue_ends: list[int] = []
-        vetoed: set[str] = set()
-        for end, entry in self._automaton.iter(text):
-            start = end + 1 - len(entry.word)
-            if entry.is_cue:
-                cue_ends.append(end + 1)
-            if entry.as_exclusion:
-                vetoed.update(r.rule_id for r in entry.as_exclusion)
-            if entry.as_term:
-                matches.append((start, entry))
+            return _NOTHING
+        # Longest word wins: sorted by start, longer first, a match ending inside the reach of an
+        # earlier (or same-start, longer) match lies within it.
+        found = sorted(((end + 1 - len(e.word), end, e) for end, e in self._automaton.iter(text)),
+                       key=lambda m: (m[0], -m[1]))
+        kept: list[tuple[int, _Word]] = []
+        shielded: dict[str, None] = {}
+        reach = -1
+        for start, end, entry in found:
+            if end <= reach:
+                if entry.as_term:
+                    shielded[entry.word] = None
+                continue
+            reach = end
+            kept.append((start, entry))
+        cue_ends = [start + len(e.word) for start, e in kept if e.is_cue]
+        vetoed = {rule_id for _, e in kept for rule_id in e.as_exclusion}
+        in_context = {rule_id for _, e in kept for rule_id in e.as_context}
         fired: dict[str, tuple[KeywordRule, str]] = {}
+        terms: dict[str, set[str]] = defaultdict(set)
         negated: dict[str, None] = {}
-        for start, entry in matches:
+        for start, entry in kept:
+            if not entry.as_term:
+                continue
             if entry.negatable and cue_ends and self._negated(start, cue_ends, text):
                 negated[entry.word] = None
                 continue
             for rule in entry.as_term:
-                if rule.rule_id not in vetoed and rule.rule_id not in fired:
-                    fired[rule.rule_id] = (rule, entry.word)
-        return list(fired.values()), tuple(negated)
+                rule_id = rule.rule_id
+                if rule_id in vetoed or (rule_id in self._needs_context and rule_id not in in_context):
+                    continue
+                fired.setdefault(rule_id, (rule, entry.word))
+                terms[rule_id].add(entry.word)
+        counted = {e.word for _, e in kept}
+        return _Scan(list(fired.values()), {k: len(v) for k, v in terms.items()}, tuple(negated),
+                     tuple(w for w in shielded if w not in counted))
 
     def _negated(self, start: int, cue_ends: list[int], text: str) -> bool:
         """A cue ends shortly before the term, with only filler characters between ("没有人受伤")."""
@@ -157,17 +189,13 @@ class Classifier:
                 return True
         return False
 
-    def _verdict(
-        self,
-        verdict: Verdict,
-        hits: list[tuple[KeywordRule, str]],
-        negated: tuple[str, ...],
-        reason: str,
-        confidence: float,
-    ) -> Classification:
+    def _verdict(self, verdict: Verdict, hits: list[tuple[KeywordRule, str]], scan: _Scan, reason: str,
+                 confidence: float) -> Classification:
+        """The verdict with its rules, strongest first: a strong rule before a weak one, then the rule
+        with more distinct terms in the text, then the bundle's priority and file order."""
         if len(hits) > 1:
-            rank = self._rank
-            hits = sorted(hits, key=lambda h: rank[h[0].rule_id])
+            rank, terms = self._rank, scan.terms
+            hits = sorted(hits, key=lambda h: (rank[h[0].rule_id][0], -terms[h[0].rule_id], rank[h[0].rule_id][1:]))
         best = hits[0][0]
         return Classification(
             verdict=verdict,
@@ -176,6 +204,18 @@ class Classifier:
             reason=reason,
             rule_ids=tuple(r.rule_id for r, _ in hits),
             matched_terms=tuple(dict.fromkeys(w for _, w in hits)),
-            negated_terms=negated,
+            negated_terms=scan.negated,
             confidence=confidence,
+            shielded_terms=scan.shielded,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    fired: list[tuple[KeywordRule, str]]  # each rule that fired, with the first of its terms found
+    terms: dict[str, int]  # distinct terms found per rule that fired
+    negated: tuple[str, ...]
+    shielded: tuple[str, ...]
+
+
+_NOTHING = _Scan([], {}, (), ())

@@ -9,6 +9,7 @@ nothing unless the town is also named; conflicting or missing evidence is an out
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
@@ -66,6 +67,29 @@ class _Name:
     towns: frozenset[str]  # towns this name names ("新塘街道")
     village_towns: frozenset[str]  # towns holding a village by this name ("紫霞村": two)
     outside: bool
+    short: bool  # an alias or short name: "新塘" before "村" is some other 新塘村, not the town
+    qualifies_inside: bool  # the district or one of its towns: what follows is ours
+
+
+# A place suffix right after a short name makes it a longer, unknown name ("新塘" + "村").
+_PLACE_SUFFIXES = frozenset("村镇乡县市省区")
+_PLACE_ENDINGS = ("社区", "街道", "小区", *_PLACE_SUFFIXES)
+
+
+def _is_place(name: str) -> bool:
+    """A name that already ends as a place does ("党山村"): a suffix after it starts another word ("村民")."""
+    return name.endswith(_PLACE_ENDINGS)
+
+
+# Masked or unnamed administrative units ("A3区", "D7县", "某某镇", "××县"): a place elsewhere.
+_MASKED_UNIT = re.compile(r"(?:[A-Z][0-9]{0,2}|某+|[X×＊*]+)(?:省|市|县|区|镇|乡)")
+
+
+def place_names(jurisdiction: Jurisdiction) -> set[str]:
+    """Every name the resolver knows: towns, villages, places outside and the district itself."""
+    return {*(n for t in jurisdiction.towns for n in (t.name, *t.aliases)),
+            *(n for v in jurisdiction.villages for n in v.names),
+            *(p.name for p in jurisdiction.outside), *jurisdiction.district_names}
 
 
 class TownResolver:
@@ -87,13 +111,17 @@ class TownResolver:
             entries[place.name].append(Evidence("outside", place.name, place.code))
         for name in jurisdiction.district_names:
             entries[name].append(Evidence("district", name, jurisdiction.district_code))
+        official = {t.name for t in jurisdiction.towns} | {v.name for v in jurisdiction.villages}
         self._automaton = ahocorasick.Automaton()
         for name, found in entries.items():
+            kinds = {e.kind for e in found}
             meaning = _Name(
                 evidence=tuple(found),
                 towns=frozenset(e.code for e in found if e.kind == "town"),
                 village_towns=frozenset(t for e in found if e.kind == "village" for t in e.town_codes),
-                outside=any(e.kind == "outside" for e in found),
+                outside="outside" in kinds,
+                short=name not in official and not kinds & {"district", "outside"} and not _is_place(name),
+                qualifies_inside=bool(kinds & {"district", "town"}) and "outside" not in kinds,
             )
             self._automaton.add_word(name, meaning)
         self._automaton.make_automaton()
@@ -151,14 +179,36 @@ class TownResolver:
         unique: set[str] = set()
         shared: set[str] = set()
         outside = False
-        for _, name in self._automaton.iter_long(text):
+        # What the text last named above a village: a place elsewhere (outside, or masked such as
+        # "D7县") makes the village names after it that place's villages, not ours, until the
+        # district or one of its towns is named again.
+        elsewhere_from = {m.start(): m.group() for m in _MASKED_UNIT.finditer(text)}
+        elsewhere = False
+        for end, name in self._automaton.iter_long(text):
+            start = end + 1 - len(name.evidence[0].text)
+            for at in [a for a in elsewhere_from if a < start]:
+                evidence.append(Evidence("outside", elsewhere_from.pop(at), ""))
+                outside = elsewhere = True
+            if name.short and text[end + 1:end + 2] in _PLACE_SUFFIXES:
+                continue  # "新塘" in "新塘村": a longer name this bundle does not know
+            if name.outside:
+                evidence.extend(name.evidence)
+                outside = elsewhere = True
+                continue
+            if name.qualifies_inside:
+                elsewhere = False
+            elif elsewhere:
+                evidence.extend(Evidence("outside", e.text, e.code) for e in name.evidence)
+                continue  # a village of the place named before it, elsewhere
             evidence.extend(name.evidence)
             named |= name.towns
             if len(name.village_towns) == 1:
                 unique |= name.village_towns
             else:
                 shared |= name.village_towns
-            outside = outside or name.outside
+        for at in sorted(elsewhere_from):
+            evidence.append(Evidence("outside", elsewhere_from[at], ""))
+            outside = True
         if not evidence:
             return _NOTHING
         found = tuple(evidence)

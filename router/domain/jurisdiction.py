@@ -82,7 +82,9 @@ class Boundary:
 
 @dataclass(frozen=True, slots=True)
 class KeywordRule:
-    """A text rule: any of `terms` fires it unless one of `exclusions` is also present.
+    """A text rule: any of `terms` fires it unless one of `exclusions` is also present, and,
+    for a rule with `context`, only when one of the context words is present too ("堵路" is a
+    crowd blocking a road only beside "数十名", "一群"...).
 
     `negatable` rules do not fire on a term preceded by a negation cue in the same
     clause ("未动手", "无人受伤"), with at most `negation_window` filler characters between.
@@ -95,6 +97,8 @@ class KeywordRule:
     terms: tuple[str, ...]
     exclusions: tuple[str, ...] = ()
     negatable: bool = False
+    context: tuple[str, ...] = ()  # if given, the rule fires only when one of these is in the text too
+    weak: bool = False  # names its matter only when no strong rule of the same verdict fired
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +112,10 @@ class CategoryRule:
     priority: Priority
 
 
-# Characters that may stand between a negation cue and its term ("没有人受伤", "没跟人动手");
-# any other gap ("没想到动手", "没有钱就打人") means the cue negates something else.
-NEGATION_FILLERS = "人有过曾再和跟与同被他她们发生"
+# Characters that may stand between a negation or hypothesis cue and its term ("没有人受伤",
+# "没跟人动手", "未造成人员受伤", "一旦引发火灾"); any other gap ("没想到动手", "没有钱就打人")
+# means the cue is about something else.
+NEGATION_FILLERS = "人员有过曾再和跟与同被他她们发生引造成导致出现"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,7 @@ class ClassificationRules:
     negation_cues: tuple[str, ...] = ()
     negation_window: int = 2
     negation_fillers: str = NEGATION_FILLERS
+    neutral: tuple[str, ...] = ()  # words that contain a rule term but mean neither ("撞击声", "偷税漏税")
 
 
 @dataclass(frozen=True, slots=True)

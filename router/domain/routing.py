@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from router.domain.classify import Classification, Classifier
-from router.domain.gazetteer import Placement, Resolution, TownResolver
+from router.domain.gazetteer import Placement, Resolution, TownResolver, place_names
 from router.domain.incident import Incident
 from router.domain.jurisdiction import Jurisdiction, Verdict
 
@@ -56,7 +56,7 @@ class Router:
 
     def __init__(self, jurisdiction: Jurisdiction) -> None:
         self._jurisdiction = jurisdiction
-        self._classifier = Classifier(jurisdiction.rules)
+        self._classifier = Classifier(jurisdiction.rules, place_names(jurisdiction))
         self._resolver = TownResolver(jurisdiction)
 
     @property

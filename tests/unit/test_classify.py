@@ -103,8 +103,11 @@ NEGATIONS = [
     # a negated mention does not hide an un-negated one, nor other police terms
     pytest.param("起初未动手，后来又动手了", P, "暴力", "动手", id="second-mention-live"),
     pytest.param("无人受伤，但对方持刀", P, "持械", "受伤", id="negation-does-not-cover-weapon"),
-    # non-negatable rules ignore cues: a denied fire is still for police to judge
-    pytest.param("报警人说没有着火，只是冒烟", P, "火灾", None, id="fire-not-negatable"),
+    # a denied fire with smoke is still for police to judge: the smoke is not denied
+    pytest.param("报警人说没有着火，只是冒烟", P, "火灾", "着火", id="denied-fire-still-smoke"),
+    # hypothesis cues: a risk is not an event ("一旦发生火灾" is a hazard complaint)
+    pytest.param("楼道堆满杂物，一旦发生火灾后果严重", N, "物业纠纷", "火灾", id="yidan-hypothesis"),
+    pytest.param("老房子年久失修，随时可能倒塌", N, "住房与建设", "倒塌", id="suishi-keneng"),
     # negated police term and nothing else: unclear, which routes to police
     pytest.param("双方没动手", U, None, "动手", id="only-negated-term-unclear"),
 ]
@@ -245,11 +248,12 @@ def test_nothing_to_go_on_is_unclear(classifier: Classifier, incident, summary, 
 
 EXPLAIN = [
     # (summary, rule_ids, matched_terms, matter_type, confidence)
-    pytest.param("邻居家装修噪音太吵", ("non_police.noise", "non_police.neighbour"), ("噪音", "邻居"), "噪音扰民", 0.6, id="two-types"),
+    pytest.param("邻居家装修噪音太吵", ("non_police.noise", "non_police.neighbour"), ("噪音", "邻居"), "噪音扰民", 0.85, id="strong-before-weak"),
     pytest.param("老板拖欠工资", ("non_police.wage",), ("拖欠工资",), "劳资纠纷", 0.85, id="one-type"),
-    pytest.param("噪音很大，又停电了", ("non_police.utilities", "non_police.noise"), ("停电", "噪音"), "水电气热", 0.6, id="priority-orders-non-police"),
+    pytest.param("噪音很大，又停电了", ("non_police.utilities", "non_police.noise"), ("停电", "噪音"), "水电气热", 0.7, id="priority-orders-non-police"),
     pytest.param("对方持刀威胁", ("police.weapon", "police.threat"), ("持刀", "威胁"), "持械", 0.9, id="priority-orders-police"),
-    pytest.param("宅基地纠纷", ("non_police.land", "non_police.dispute"), ("宅基地", "纠纷"), "土地纠纷", 0.6, id="specific-before-generic"),
+    pytest.param("宅基地纠纷", ("non_police.land", "non_police.dispute"), ("宅基地", "纠纷"), "土地纠纷", 0.85, id="specific-before-generic"),
+    pytest.param("两人在店门口争执", ("non_police.dispute",), ("争执",), "其他纠纷", 0.6, id="weak-only"),
 ]
 
 

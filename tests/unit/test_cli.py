@@ -64,7 +64,7 @@ def test_the_worker_refuses_a_bad_bundle_at_start_naming_the_problem(tmp_path: P
     bundle = tmp_path / "broken"
     shutil.copytree(BUNDLE, bundle)
     manifest = bundle / "bundle.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace("negation_window = 2", "negation_window = 99"))
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("negation_window = 4", "negation_window = 99"))
     env = {"FENGQIAO_JURISDICTION": str(bundle), "FENGQIAO_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin"}
 
     done = subprocess.run([sys.executable, "-m", "workers", "worker"], env=env, capture_output=True, text=True,
