@@ -11,7 +11,10 @@ places in other districts. Roads and vague places name nothing the resolver know
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import ahocorasick
 
 from router.domain.jurisdiction import Jurisdiction
 from workers.feedgen import texts
@@ -25,6 +28,21 @@ class Village:
     name: str  # the name used in addresses
     community: bool
     shared: tuple[str, ...]  # the towns sharing this name, when more than one
+
+
+class _Names:
+    """Whether a text contains any of a set of names: one Aho–Corasick pass (the country has ~45,000)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for name in names:
+            self._automaton.add_word(name, name)
+        self._empty = len(self._automaton) == 0
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def in_text(self, text: str) -> bool:
+        return not self._empty and next(self._automaton.iter(text), None) is not None
 
 
 class Addresses:
@@ -41,7 +59,8 @@ class Addresses:
             for name in (t.name, *t.aliases):
                 owners[name].add(t.code)
         outside_names = {p.name for p in j.outside}
-        self._all_names = tuple(sorted(set(owners) | outside_names | set(j.district_names), key=len))
+        in_outside = _Names(outside_names)
+        self._known = _Names({*owners, *outside_names, *j.district_names})
         self._district_heads(j)
 
         villages: list[Village] = []
@@ -50,7 +69,7 @@ class Addresses:
                 if name.endswith(texts.COMMITTEE) and len(v.names) > 1:
                     continue
                 towns = owners[name]
-                if name in outside_names or any(n in name for n in outside_names):
+                if in_outside.in_text(name):
                     continue
                 shared = tuple(sorted(towns)) if len(towns) > 1 else ()
                 if shared and any(owners[n] != towns for n in owners if n != name and n in name):
@@ -68,15 +87,21 @@ class Addresses:
         self._town_names = dict(self.towns)
         self._towns_with_villages = sorted(self._unique_by_town)
         districts = {p.district for p in j.outside}
+        in_inside = _Names(owners)
+        inside_parts = {name[i:k] for name in owners for i in range(len(name)) for k in range(i + 1, len(name) + 1)}
+
+        def clean_outside(name: str) -> bool:
+            return not in_inside.in_text(name) and name not in inside_parts
+
         self._outside_towns = [
             (p.code, p.name, p.district)
             for p in j.outside
-            if p.name not in districts and len(p.code) in (9, 12) and _clean_outside(p.name, owners)
-            and _clean_outside(p.district, owners)
+            if p.name not in districts and len(p.code) in (9, 12) and clean_outside(p.name)
+            and clean_outside(p.district)
         ]
         self.roads = [r for r in texts.ROADS if self.clean(r)]
         self._vague = [v for v in (*self._informal, *texts.VAGUE_PLACES)
-                       if not any(n in v for n in owners) and not any(n in v for n in outside_names)]
+                       if not in_inside.in_text(v) and not in_outside.in_text(v)]
         if not self._unique_villages or not self.roads or not self.towns:
             raise ValueError("the jurisdiction has too few places to generate addresses")
 
@@ -93,7 +118,7 @@ class Addresses:
 
     def clean(self, text: str) -> bool:
         """True when `text` names no place the resolver knows."""
-        return not any(name in text for name in self._all_names)
+        return not self._known.in_text(text)
 
     def resolvable(self) -> tuple[str, str, str | None, str]:
         """(address, summary prefix, explicit town_code, the town they resolve to)."""
@@ -214,6 +239,3 @@ class Addresses:
             return texts.GROUP_HOUSE.format(place=v.name, group=rng.between(1, 16), house=rng.between(1, 120))
         return texts.GROUP.format(place=v.name, group=rng.between(1, 16))
 
-
-def _clean_outside(name: str, owners: dict[str, set[str]]) -> bool:
-    return not any(inside in name or name in inside for inside in owners)
