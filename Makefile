@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: deb run test test-unit test-integration bench lint schemas postgres clean
+.PHONY: deb run test test-unit test-integration bench eval lint schemas postgres clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,19 @@ bench: $(STAMP) postgres
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.sweep --pending 1000000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.lateness --rate 500 --seconds 40
 
+## Routing judgement, printed (docs/evaluation.md): the bundle's own labelled cases, the feed generator's
+## ground truth, and every file of ../shared/data/real_texts/ when it is there. Figures, not pass/fail.
+REAL_TEXTS ?= ../shared/data/real_texts
+BUNDLE ?= jurisdictions/xiaoshan
+eval: $(STAMP)
+	mkdir -p var/eval
+	$(BIN)/fengqiao cases generate -j $(BUNDLE) --count 20000 --seed 1 > var/eval/generated.jsonl
+	$(BIN)/fengqiao eval -j $(BUNDLE) $(wildcard $(BUNDLE)/cases/*.jsonl) var/eval/generated.jsonl \
+	  $(wildcard $(REAL_TEXTS)/*.jsonl)
+
 ## Style (ruff) and the import contracts that keep the core pure (import-linter).
 lint: $(STAMP)
-	$(BIN)/ruff check router schemas workers api tests bench
+	$(BIN)/ruff check router schemas workers api tests bench jurisdictions/tools
 	$(BIN)/lint-imports --no-cache
 
 ## JSON Schemas of the wire contracts and the HTTP API's OpenAPI document, for integrators.

@@ -27,7 +27,10 @@ class RoutingDecisionV1(Contract):
     priority: Literal["urgent", "high", "normal", "low"]
     rule_ids: tuple[str, ...] = ()
     matched_terms: tuple[str, ...] = ()
-    negated_terms: tuple[str, ...] = ()
+    negated_terms: tuple[str, ...] = Field(
+        (), description="Police terms under a negation or hypothesis cue (未动手, 一旦发生火灾): not counted.")
+    shielded_terms: tuple[str, ...] = Field(
+        (), description="Rule terms found only inside a longer word or a place name (火灾 in 火灾隐患): not counted.")
     classification_confidence: float
     placement: Literal["resolved", "ambiguous", "unresolved", "outside"] | None = None
     method: Literal["explicit_code", "polygon", "address", "summary", "none"] | None = None

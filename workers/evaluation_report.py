@@ -77,6 +77,8 @@ def _miss(miss: Miss) -> list[str]:
         f"    reason {d.classification.reason}; rules {', '.join(d.classification.rule_ids) or '—'}; "
         f"terms {', '.join(d.classification.matched_terms) or '—'}"
         + (f"; negated {', '.join(d.classification.negated_terms)}" if d.classification.negated_terms else "")
+        + (f"; inside longer words {', '.join(d.classification.shielded_terms)}"
+           if d.classification.shielded_terms else "")
         + (f"; places {evidence}" if evidence else ""),
     ]
 
@@ -96,6 +98,7 @@ def as_json(card: Scorecard, source: str, worst: int) -> dict[str, object]:
                    "reason": m.decision.classification.reason, "rule_ids": m.decision.classification.rule_ids,
                    "matched_terms": m.decision.classification.matched_terms,
                    "negated_terms": m.decision.classification.negated_terms,
+                   "shielded_terms": m.decision.classification.shielded_terms,
                    "evidence": [e.text for e in m.decision.resolution.evidence] if m.decision.resolution else []}
                   for m in card.worst(worst)],
     }
