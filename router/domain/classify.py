@@ -87,7 +87,8 @@ class Classifier:
             for term in rule.exclusions:
                 as_exclusion[term].append(rule.rule_id)
         cues = set(rules.negation_cues)
-        words = {*as_term, *as_context, *as_exclusion, *cues, *rules.neutral, *place_names}
+        words = {*as_term, *as_context, *as_exclusion, *cues}
+        words |= {*rules.neutral, *_holding_any(words, place_names)}
         self._automaton = ahocorasick.Automaton()
         for word in words:
             term_rules = tuple(as_term.get(word, ()))
@@ -208,6 +209,17 @@ class Classifier:
             confidence=confidence,
             shielded_terms=scan.shielded,
         )
+
+
+def _holding_any(words: set[str], names: Iterable[str]) -> list[str]:
+    """The names that contain one of `words`: only those can shield anything (of ~45,000 places, a few)."""
+    if not words:
+        return []
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        automaton.add_word(word, word)
+    automaton.make_automaton()
+    return [name for name in names if next(automaton.iter(name), None) is not None]
 
 
 @dataclass(frozen=True, slots=True)
