@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -13,12 +13,14 @@ from api.access import allow, scope_town
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
-from router.domain.lifecycle import ACTION_TERMS, FINISHED, OPEN, STATE_TERMS, State
+from router.domain.lifecycle import ACTION_TERMS, FINISHED, OPEN, STATE_TERMS, TOWN_ROLES, Role, State
 from router.domain.sla import parse_effect_kind
 from router.store import statistics, views
-from schemas.api import Alert, Dispute, Problem, Reference, ReturnReason, Town, TownFigures
+from router.store.corrections import POLICE, corrections
+from schemas.api import Alert, Dispute, Misroute, Problem, Reference, ReturnReason, Town, TownFigures
 
 router = APIRouter(prefix="/api/v1", tags=["监督 supervision"])
+DISTRICT_ROLES = frozenset(Role) - TOWN_ROLES
 _ERRORS = {401: {"model": Problem}, 404: {"model": Problem}}
 
 ALERT_COLUMNS = [("at", "时间"), ("order_id", "工单编号"), ("town_name", "镇街"), ("kind_name", "类型"),
@@ -26,9 +28,40 @@ ALERT_COLUMNS = [("at", "时间"), ("order_id", "工单编号"), ("town_name", "
 FIGURE_COLUMNS = [("town_name", "镇街"), ("orders", "工单总数"), ("open", "在办"), ("awaiting_ack", "待签收"),
                   ("overdue", "已超时"), ("closed", "办结"), ("breaches", "本月超时次数"),
                   ("escalations", "本月督办次数")]
+MISROUTE_COLUMNS = [("month", "月份"), ("rule_id", "规则"), ("wrong_town", "派错镇街"), ("police", "属警务"),
+                    ("total", "合计")]
 DISPUTE_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matter_type", "事项类型"),
                    ("reports", "报警次数"), ("responsible_leader", "包案领导"), ("responsible_unit", "责任单位"),
                    ("responsible_person", "责任人"), ("resolution_due", "化解期限"), ("state_name", "状态")]
+
+
+@router.get("/misroutes", response_model=list[Misroute], responses={**_ERRORS, 403: {"model": Problem},
+            422: {"model": Problem}, **CSV_RESPONSE},
+            summary="误派统计 Misroutes per rule and month, from the loop's corrections (district roles)")
+def list_misroutes(
+    who: Annotated[Principal, Depends(allow("misroutes.list", DISTRICT_ROLES))],
+    svc: Annotated[Services, Depends(services)],
+    months: Annotated[int, Query(ge=1, le=24, description="This month and the ones before it.")] = 3,
+    format: Literal["json", "csv"] = "json",
+) -> list[Misroute] | Response:
+    zone = svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else UTC
+    first = statistics.local_month(svc.clock(), zone)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    since, _ = statistics.month_bounds(first, zone)
+    misroutes = svc.jurisdiction.loop.lifecycle.misroutes if svc.jurisdiction.loop else {}
+    with svc.read() as conn:
+        found = corrections(conn, misroutes, since)
+    counts: dict[tuple[str, str], list[int]] = {}
+    for c in found:
+        key = (f"{c.corrected_at.astimezone(zone):%Y-%m}", c.rule_id)
+        counts.setdefault(key, [0, 0])[c.misroute == POLICE] += 1
+    rows = sorted((Misroute(month=m, rule_id=r, wrong_town=t, police=p, total=t + p)
+                   for (m, r), (t, p) in counts.items()), key=lambda row: (-row.total, row.rule_id))
+    rows.sort(key=lambda row: row.month, reverse=True)  # newest month first; stable: the worst rule first in it
+    if format == "csv":
+        return csv_response("misroutes", MISROUTE_COLUMNS, [r.model_dump() for r in rows])
+    return rows
 
 
 def month_start(svc: Services, now: datetime) -> datetime:

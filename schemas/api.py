@@ -217,6 +217,16 @@ class TownFigures(View):
     escalations: int = Field(description="催办/督办/通报 this month.")
 
 
+class Misroute(View):
+    """误派统计: how often one rule's decisions were corrected by the loop in a month (改派, 转派, 撤单)."""
+
+    month: str = Field(description="YYYY-MM, local time.")
+    rule_id: str = Field(description="The first rule of the decision that was wrong (or its reason).")
+    wrong_town: int = Field(description="Orders moved to another town: 改派 for 非本镇街辖区, or 转派.")
+    police: int = Field(description="Orders withdrawn as police matters (退单 属警务事项, then 撤单).")
+    total: int
+
+
 class Dispute(View):
     order_id: str
     town_code: str

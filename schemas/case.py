@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, model_validator
 
 from schemas.base import Contract
+from schemas.decision import RoutingDecisionV1
 
 
 class LabelledCaseV1(Contract):
@@ -31,6 +32,8 @@ class LabelledCaseV1(Contract):
         description="police: back to police dispatch; work_order: a town order; review: non-police, town unknown.")
     kind: Annotated[str, Field(min_length=1, max_length=128)] = Field(
         description="`<source>/<label>`: figures are given per source and per label.")
+    decided: RoutingDecisionV1 | None = Field(
+        None, description="For a case the loop corrected (fengqiao cases export): the decision that was wrong.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -50,6 +50,45 @@ def eval_command(
             typer.echo(("\n" if number else "") + render(card, str(path), worst))
 
 
+@cases_app.command("export")
+def cases_export(
+    since: Annotated[str | None, typer.Option(help="Corrections from this local date on (YYYY-MM-DD).")] = None,
+) -> None:
+    """Write the loop's corrections (改派 for 非本镇街辖区, 转派, 撤单 for 属警务事项) as labelled cases (JSONL)."""
+    from datetime import date, datetime
+
+    from router.domain.privacy import mask_phones
+    from router.store.corrections import POLICE, corrections
+    from router.store.database import make_engine
+    from schemas.case import LabelledCaseV1
+    from workers.settings import Settings
+
+    settings = Settings()
+    jurisdiction = _bundle(settings.jurisdiction)
+    zone = jurisdiction.loop.calendar.timezone if jurisdiction.loop else None
+    try:
+        start = datetime.combine(date.fromisoformat(since), datetime.min.time(), zone) if since else None
+    except ValueError:
+        raise typer.BadParameter(f"not a date: {since!r} (YYYY-MM-DD)", param_hint="--since") from None
+    misroutes = jurisdiction.loop.lifecycle.misroutes if jurisdiction.loop else {}
+    engine = make_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            found = corrections(conn, misroutes, start)
+    finally:
+        engine.dispose()
+    out = sys.stdout
+    for c in found:
+        police = c.misroute == POLICE
+        case = LabelledCaseV1(
+            case_id=f"{c.order_id}-{c.action}-{c.corrected_at:%Y%m%d%H%M%S}", summary=mask_phones(c.summary),
+            address=mask_phones(c.address), expect_class="police" if police else "non_police",
+            expect_town_code=None if police else c.to_town, expect_where="police" if police else "work_order",
+            kind=f"loop/{c.rule_id}", decided=c.decision)
+        out.write(case.model_dump_json())
+        out.write("\n")
+
+
 @cases_app.command("generate")
 def cases_generate(
     jurisdiction: Annotated[Path, typer.Option("--jurisdiction", "-j", help="Bundle directory.")],

@@ -26,7 +26,7 @@ export function createBoard() {
 
   async function load() {
     months();
-    await Promise.all([ranking(), alerts(), figures(), disputes()]);
+    await Promise.all([ranking(), alerts(), figures(), disputes(), misroutes()]);
   }
 
   async function guarded(work) {
@@ -96,6 +96,22 @@ export function createBoard() {
       h("td", {}, d.state_name)))
       : [emptyRow(9, "暂无重点矛盾纠纷")]);
   });
+
+  // District roles only: a town's board has no such card (the API answers 403).
+  async function misroutes() {
+    try {
+      const rows = await get("/api/v1/misroutes", { months: 3 });
+      $("misroutes-card").hidden = false;
+      $("misroutes-csv").href = url("/api/v1/misroutes", { months: 3, format: "csv" });
+      fill($("misroute-rows"), rows.length ? rows.map((m) => h("tr", { "data-testid": "misroute-row" },
+        h("td", {}, m.month), h("td", {}, m.rule_id), h("td", {}, m.wrong_town), h("td", {}, m.police),
+        h("td", {}, m.total)))
+        : [emptyRow(5, "近三个月没有误派")]);
+    } catch (error) {
+      if (error.status === 403) $("misroutes-card").hidden = true;
+      else if (error.status !== 401) flash(error.message);
+    }
+  }
 
   return { setup, load };
 }

@@ -330,7 +330,9 @@ def _loop_rules(manifest: Manifest, tables: dict[str, list], calendars: Calendar
     return LoopRules(
         sla=SlaTable(policies),
         lifecycle=LifecycleRules(MappingProxyType({r.code: r.name for _, r in tables["return_reasons.csv"]}),
-                                 manifest.lifecycle.max_returns),
+                                 manifest.lifecycle.max_returns,
+                                 MappingProxyType({r.code: r.misroute for _, r in tables["return_reasons.csv"]
+                                                   if r.misroute})),
         calendar=WorkCalendar(ZoneInfo(manifest.bundle.timezone), calendars.holidays, calendars.workdays,
                               calendars.years),
         merge=MergeRules(

@@ -228,3 +228,4 @@ class ReturnReasonRow(_Row):
 
     code: Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,16}$")]
     name: Text
+    misroute: Literal["", "town", "police"] = ""  # the routing was wrong: not this town's, or a police matter

@@ -11,7 +11,7 @@ come from) raises `ValueError`: that is a bug in the caller, not a business outc
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -254,10 +254,15 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class LifecycleRules:
-    """The bundle's lifecycle data: 退单 reasons (code → Chinese name) and how many returns an order allows."""
+    """The bundle's lifecycle data: 退单 reasons (code → Chinese name) and how many returns an order allows.
+
+    `misroutes` names the reasons that say the routing was wrong (code → `town`: not this town's;
+    `police`: not a non-police matter): such returns become labelled cases (`fengqiao cases export`).
+    """
 
     return_reasons: Mapping[str, str]
     max_returns: int
+    misroutes: Mapping[str, str] = field(default_factory=dict)
 
 
 Detail = str | int | bool

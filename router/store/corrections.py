@@ -1,0 +1,83 @@
+"""Corrections (纠错) read from the audit: the loop's own word that a routing decision was wrong.
+
+A correction is one of:
+- 改派: a 退单 whose reason the bundle marks `misroute=town` (非本镇街辖区), approved with the
+  town it belongs to;
+- 转派: the district moving an order to another town;
+- 撤单 after a 退单 whose reason is marked `misroute=police` (属警务事项): it was a police matter.
+
+Each comes with the incident's text and the decision that sent it wrong, so `fengqiao cases export`
+turns them into labelled cases for `fengqiao eval`, and the board counts them per rule per month.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from router.store.tables import incidents, order_events, work_orders
+
+TOWN, POLICE = "town", "police"
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    order_id: str
+    incident_id: str
+    corrected_at: datetime
+    action: str  # approve_return | transfer | withdraw
+    misroute: str  # town | police
+    reason_code: str | None
+    to_town: str | None  # the town it belonged to, for a town misroute
+    actor_role: str | None
+    summary: str
+    address: str
+    decision: Mapping[str, object]  # the routing decision that was wrong, as recorded
+
+    @property
+    def rule_id(self) -> str:
+        """The rule that decided it: the first of the decision's rules (or its reason, if none fired)."""
+        rules = self.decision.get("rule_ids") or ()
+        return str(rules[0]) if rules else str(self.decision.get("reason", "unknown"))
+
+
+_KINDS = ("request_return", "approve_return", "transfer", "withdraw")
+
+
+def corrections(conn: Connection, misroutes: Mapping[str, str], since: datetime | None = None,
+                until: datetime | None = None) -> list[Correction]:
+    """Every correction made in [since, until), oldest first."""
+    query = (select(order_events.c.order_id, order_events.c.kind, order_events.c.at, order_events.c.details,
+                    order_events.c.actor_role, work_orders.c.incident_id, incidents.c.decision, incidents.c.record)
+             .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
+             .join(incidents, incidents.c.incident_id == work_orders.c.incident_id)
+             .where(order_events.c.accepted.is_(True), order_events.c.kind.in_(_KINDS))
+             .order_by(order_events.c.order_id, order_events.c.id))
+    if until is not None:
+        query = query.where(order_events.c.at < until)
+    found: list[Correction] = []
+    reason: dict[str, str | None] = {}  # the order's latest 退单 reason
+    for row in conn.execute(query):
+        details = row.details or {}
+        if row.kind == "request_return":
+            reason[row.order_id] = details.get("reason_code")
+            continue
+        code = reason.get(row.order_id)
+        meaning = misroutes.get(code or "")
+        if row.kind == "transfer" or (row.kind == "approve_return" and meaning == TOWN):
+            misroute, to_town = TOWN, details.get("to_town")
+        elif row.kind == "withdraw" and meaning == POLICE:
+            misroute, to_town = POLICE, None
+        else:
+            continue
+        if since is not None and row.at < since:
+            continue
+        record = row.record or {}
+        found.append(Correction(row.order_id, row.incident_id, row.at, row.kind, misroute,
+                                code if row.kind != "transfer" else None, to_town, row.actor_role,
+                                record.get("summary", ""), record.get("address", ""), row.decision))
+    found.sort(key=lambda c: c.corrected_at)
+    return found
