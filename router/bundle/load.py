@@ -279,6 +279,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         ),
         negation_cues=c.negation_cues,
         negation_window=c.negation_window,
+        negation_after_cues=c.negation_after_cues,
         negation_fillers=c.negation_fillers,
         neutral=tuple(r.word for _, r in tables["neutral.csv"]),
     )

@@ -56,6 +56,7 @@ class DistrictSection(_Row):
 
 class ClassificationSection(_Row):
     negation_cues: tuple[Text, ...] = ()
+    negation_after_cues: tuple[Text, ...] = ()
     negation_window: Annotated[int, Field(ge=0, le=10)] = 2
     negation_fillers: str = NEGATION_FILLERS
 

@@ -56,9 +56,12 @@ class _Word:
     as_term: tuple[KeywordRule, ...]
     as_context: tuple[str, ...]  # rule ids this word is context for
     as_exclusion: tuple[str, ...]  # rule ids this word vetoes
-    is_cue: bool
+    is_cue: bool  # a negation or hypothesis cue before a term ("未", "一旦")
+    is_after_cue: bool  # a cue after a term: a comparison or a frequency ("……有什么区别", "……频发")
     negatable: bool
 
+
+_CLAUSE_BREAKS = frozenset("，。！？；：,.!?;:\n")
 
 # Confidence by the kind of evidence: it is reported, and never used to divert on weak evidence.
 _POLICE_TERMS, _CATEGORY = 0.9, 0.95
@@ -86,16 +89,16 @@ class Classifier:
                 as_context[term].append(rule.rule_id)
             for term in rule.exclusions:
                 as_exclusion[term].append(rule.rule_id)
-        cues = set(rules.negation_cues)
-        words = {*as_term, *as_context, *as_exclusion, *cues}
+        cues, after_cues = set(rules.negation_cues), set(rules.negation_after_cues)
+        words = {*as_term, *as_context, *as_exclusion, *cues, *after_cues}
         words |= {*rules.neutral, *_holding_any(words, place_names)}
         self._automaton = ahocorasick.Automaton()
         for word in words:
             term_rules = tuple(as_term.get(word, ()))
             entry = _Word(word, term_rules, tuple(as_context.get(word, ())), tuple(as_exclusion.get(word, ())),
-                          word in cues, any(r.negatable for r in term_rules))
+                          word in cues, word in after_cues, any(r.negatable for r in term_rules))
             self._automaton.add_word(word, entry)
-        self._empty = not (as_term or as_exclusion or cues)
+        self._empty = not (as_term or as_exclusion or cues or after_cues)
         if not self._empty:
             self._automaton.make_automaton()
         self._window = rules.negation_window
@@ -162,6 +165,7 @@ class Classifier:
             reach = end
             kept.append((start, entry))
         cue_ends = [start + len(e.word) for start, e in kept if e.is_cue]
+        after_starts = [start for start, e in kept if e.is_after_cue]
         vetoed = {rule_id for _, e in kept for rule_id in e.as_exclusion}
         in_context = {rule_id for _, e in kept for rule_id in e.as_context}
         fired: dict[str, tuple[KeywordRule, str]] = {}
@@ -170,7 +174,8 @@ class Classifier:
         for start, entry in kept:
             if not entry.as_term:
                 continue
-            if entry.negatable and cue_ends and self._negated(start, cue_ends, text):
+            if entry.negatable and (cue_ends or after_starts) and self._negated(start, start + len(entry.word),
+                                                                                cue_ends, after_starts, text):
                 negated[entry.word] = None
                 continue
             for rule in entry.as_term:
@@ -183,10 +188,14 @@ class Classifier:
         return _Scan(list(fired.values()), {k: len(v) for k, v in terms.items()}, tuple(negated),
                      tuple(w for w in shielded if w not in counted))
 
-    def _negated(self, start: int, cue_ends: list[int], text: str) -> bool:
-        """A cue ends shortly before the term, with only filler characters between ("没有人受伤")."""
+    def _negated(self, start: int, end: int, cue_ends: list[int], after_starts: list[int], text: str) -> bool:
+        """A cue ends shortly before the term with only filler characters between ("没有人受伤"), or an
+        after-cue starts shortly after it within the same clause ("敲诈勒索有什么区别", "打人事件频发")."""
         for cue_end in cue_ends:
             if 0 <= start - cue_end <= self._window and self._fillers.issuperset(text[cue_end:start]):
+                return True
+        for cue_start in after_starts:
+            if 0 <= cue_start - end <= self._window and not _CLAUSE_BREAKS.intersection(text[end:cue_start]):
                 return True
         return False
 

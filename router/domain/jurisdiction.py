@@ -124,6 +124,7 @@ class ClassificationRules:
     categories: tuple[CategoryRule, ...] = ()
     negation_cues: tuple[str, ...] = ()
     negation_window: int = 2
+    negation_after_cues: tuple[str, ...] = ()  # after a term, same clause: "……有什么区别", "……频发"
     negation_fillers: str = NEGATION_FILLERS
     neutral: tuple[str, ...] = ()  # words that contain a rule term but mean neither ("撞击声", "偷税漏税")
 

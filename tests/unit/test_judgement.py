@@ -139,6 +139,8 @@ NOT_EVENTS = [
     pytest.param("电梯停了一会儿，无人员被困，要求物业检修", "被困", id="nobody-trapped"),
     pytest.param("小区消防通道被占，一旦引发火灾后果严重", "火灾", id="if-a-fire-broke-out"),
     pytest.param("老墙开裂，随时可能倒塌，请求处理", "倒塌", id="may-collapse"),
+    pytest.param("停车费一天涨到一百元，这跟敲诈有什么区别", "敲诈", id="rhetorical-comparison"),
+    pytest.param("菜场门口的路口车祸频发，建议设红绿灯", "车祸", id="frequency-statement"),
 ]
 
 
@@ -147,6 +149,11 @@ def test_negated_or_hypothetical_danger_is_not_police(router: Router, incident, 
     classification = router.route(incident(summary)).classification
     assert classification.verdict is N
     assert term in classification.negated_terms
+
+
+def test_an_after_cue_does_not_reach_across_a_clause(router: Router, incident):
+    classification = router.route(incident("他敲诈我五千元。这种事在小区里频发")).classification
+    assert classification.verdict is P and "敲诈" in classification.matched_terms
 
 
 def test_a_real_danger_beside_a_hypothetical_one_stays_police(router: Router, incident):
