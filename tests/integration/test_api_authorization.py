@@ -68,6 +68,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/disputes"): "list",
     ("GET", "/api/v1/rankings/monthly"): "list",
     ("GET", "/api/v1/stream"): "list",
+    ("GET", "/api/v1/misroutes"): "district",
     ("GET", "/api/v1/orders/{order_id}"): "order",
     **{("POST", f"/api/v1/orders/{{order_id}}/{path}"): "order" for path in COMMANDS},
 }
@@ -121,6 +122,13 @@ def test_the_matrix_covers_every_endpoint_of_the_document(module_api):
     assert MATRIX.keys() - served == set(), "MATRIX names an endpoint the API no longer serves"
     assert {c.action for c in COMMANDS.values()} | {Action.APPROVE_REPORT, Action.REJECT_RETURN,
                                                      Action.REFUSE_EXTENSION} == set(Action)
+
+
+def test_district_only_endpoints_refuse_every_town_role(module_api, clients):
+    for method, path in (k for k, kind in MATRIX.items() if kind == "district"):
+        for user, client in clients.items():
+            expected = 200 if user in DISTRICT_USERS else 403
+            assert client.request(method, path).status_code == expected, (user, path)
 
 
 def test_anonymous_calls_get_401_everywhere_and_are_logged(module_api):
