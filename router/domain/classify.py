@@ -53,6 +53,7 @@ class _Word:
     """Everything a matched word can mean, resolved once when the automaton is built."""
 
     word: str
+    size: int  # len(word)
     as_term: tuple[KeywordRule, ...]
     as_context: tuple[str, ...]  # rule ids this word is context for
     as_exclusion: tuple[str, ...]  # rule ids this word vetoes
@@ -95,7 +96,7 @@ class Classifier:
         self._automaton = ahocorasick.Automaton()
         for word in words:
             term_rules = tuple(as_term.get(word, ()))
-            entry = _Word(word, term_rules, tuple(as_context.get(word, ())), tuple(as_exclusion.get(word, ())),
+            entry = _Word(word, len(word), term_rules, tuple(as_context.get(word, ())), tuple(as_exclusion.get(word, ())),
                           word in cues, word in after_cues, any(r.negatable for r in term_rules))
             self._automaton.add_word(word, entry)
         self._empty = not (as_term or as_exclusion or cues or after_cues)
@@ -151,30 +152,40 @@ class Classifier:
         if self._empty:
             return _NOTHING
         # Longest word wins: sorted by start, longer first, a match ending inside the reach of an
-        # earlier (or same-start, longer) match lies within it.
-        found = sorted(((end + 1 - len(e.word), end, e) for end, e in self._automaton.iter(text)),
-                       key=lambda m: (m[0], -m[1]))
+        # earlier (or same-start, longer) match lies within it. Two words never share a span, so the
+        # sort never compares entries.
+        found = [(end + 1 - e.size, -end, e) for end, e in self._automaton.iter(text)]
+        if len(found) > 1:
+            found.sort()
         kept: list[tuple[int, _Word]] = []
         shielded: dict[str, None] = {}
+        cue_ends: list[int] = []
+        after_starts: list[int] = []
+        vetoed: set[str] = set()
+        in_context: set[str] = set()
         reach = -1
-        for start, end, entry in found:
+        for start, minus_end, entry in found:
+            end = -minus_end
             if end <= reach:
                 if entry.as_term:
                     shielded[entry.word] = None
                 continue
             reach = end
-            kept.append((start, entry))
-        cue_ends = [start + len(e.word) for start, e in kept if e.is_cue]
-        after_starts = [start for start, e in kept if e.is_after_cue]
-        vetoed = {rule_id for _, e in kept for rule_id in e.as_exclusion}
-        in_context = {rule_id for _, e in kept for rule_id in e.as_context}
+            if entry.as_term:
+                kept.append((start, entry))
+            if entry.is_cue:
+                cue_ends.append(start + entry.size)
+            if entry.is_after_cue:
+                after_starts.append(start)
+            if entry.as_exclusion:
+                vetoed.update(entry.as_exclusion)
+            if entry.as_context:
+                in_context.update(entry.as_context)
         fired: dict[str, tuple[KeywordRule, str]] = {}
         terms: dict[str, set[str]] = defaultdict(set)
         negated: dict[str, None] = {}
         for start, entry in kept:
-            if not entry.as_term:
-                continue
-            if entry.negatable and (cue_ends or after_starts) and self._negated(start, start + len(entry.word),
+            if entry.negatable and (cue_ends or after_starts) and self._negated(start, start + entry.size,
                                                                                 cue_ends, after_starts, text):
                 negated[entry.word] = None
                 continue
@@ -184,9 +195,10 @@ class Classifier:
                     continue
                 fired.setdefault(rule_id, (rule, entry.word))
                 terms[rule_id].add(entry.word)
-        counted = {e.word for _, e in kept}
-        return _Scan(list(fired.values()), {k: len(v) for k, v in terms.items()}, tuple(negated),
-                     tuple(w for w in shielded if w not in counted))
+        if shielded:  # a word hidden once but counted elsewhere in the text was counted
+            counted = {e.word for _, e in kept}
+            shielded = {w: None for w in shielded if w not in counted}
+        return _Scan(list(fired.values()), {k: len(v) for k, v in terms.items()}, tuple(negated), tuple(shielded))
 
     def _negated(self, start: int, end: int, cue_ends: list[int], after_starts: list[int], text: str) -> bool:
         """A cue ends shortly before the term with only filler characters between ("没有人受伤"), or an

@@ -186,9 +186,10 @@ class TownResolver:
         elsewhere = False
         for end, name in self._automaton.iter_long(text):
             start = end + 1 - len(name.evidence[0].text)
-            for at in [a for a in elsewhere_from if a < start]:
-                evidence.append(Evidence("outside", elsewhere_from.pop(at), ""))
-                outside = elsewhere = True
+            if elsewhere_from:
+                for at in [a for a in elsewhere_from if a < start]:
+                    evidence.append(Evidence("outside", elsewhere_from.pop(at), ""))
+                    outside = elsewhere = True
             if name.short and text[end + 1:end + 2] in _PLACE_SUFFIXES:
                 continue  # "新塘" in "新塘村": a longer name this bundle does not know
             if name.outside:
