@@ -96,8 +96,9 @@ class Classifier:
         self._automaton = ahocorasick.Automaton()
         for word in words:
             term_rules = tuple(as_term.get(word, ()))
-            entry = _Word(word, len(word), term_rules, tuple(as_context.get(word, ())), tuple(as_exclusion.get(word, ())),
-                          word in cues, word in after_cues, any(r.negatable for r in term_rules))
+            entry = _Word(word, len(word), term_rules, tuple(as_context.get(word, ())),
+                          tuple(as_exclusion.get(word, ())), word in cues, word in after_cues,
+                          any(r.negatable for r in term_rules))
             self._automaton.add_word(word, entry)
         self._empty = not (as_term or as_exclusion or cues or after_cues)
         if not self._empty:
