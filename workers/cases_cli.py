@@ -9,17 +9,9 @@ from typing import Annotated
 
 import typer
 
-from router.bundle import BundleError, load_bundle
+from workers.bundles import bundle_or_exit
 
 cases_app = typer.Typer(help="Labelled cases for `fengqiao eval`.", no_args_is_help=True)
-
-
-def _bundle(directory: Path):
-    try:
-        return load_bundle(directory)
-    except BundleError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
 
 
 def eval_command(
@@ -34,7 +26,7 @@ def eval_command(
     from workers.evaluation_report import CaseFileError, read_cases, render
     from workers.evaluation_report import as_json as scorecard_json
 
-    router = Router(_bundle(jurisdiction))
+    router = Router(bundle_or_exit(jurisdiction))
     for number, path in enumerate(files):
         if not path.is_file():
             typer.echo(f"{path}: no such file", err=True)
@@ -64,7 +56,7 @@ def cases_export(
     from workers.settings import Settings
 
     settings = Settings()
-    jurisdiction = _bundle(settings.jurisdiction)
+    jurisdiction = bundle_or_exit(settings.jurisdiction)
     zone = jurisdiction.loop.calendar.timezone if jurisdiction.loop else None
     try:
         start = datetime.combine(date.fromisoformat(since), datetime.min.time(), zone) if since else None
@@ -99,6 +91,6 @@ def cases_generate(
     from workers.feedgen.cases import generated_cases
 
     out = sys.stdout
-    for case in generated_cases(_bundle(jurisdiction), count, seed):
+    for case in generated_cases(bundle_or_exit(jurisdiction), count, seed):
         out.write(case.model_dump_json())
         out.write("\n")

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from router.bundle import BundleError, check_bundle, load_bundle
+from router.bundle import check_bundle, load_bundle
+from workers.bundles import bundle_or_exit
 from workers.cases_cli import cases_app, eval_command
 from workers.orders_cli import orders_app
 
@@ -38,14 +39,6 @@ def _now(settings) -> datetime:
     from workers.clock import make_clock
 
     return make_clock(settings.clock_speed, settings.clock_epoch)()
-
-
-def _jurisdiction(directory: Path):
-    try:
-        return load_bundle(directory)
-    except BundleError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
 
 
 @schema_app.command("export")
@@ -107,7 +100,7 @@ def route(
     from router.domain.routing import Router
     from workers.offline import route_lines
 
-    router = Router(_jurisdiction(jurisdiction))
+    router = Router(bundle_or_exit(jurisdiction))
     settings = _settings()
     source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
     out = sys.stdout
@@ -164,7 +157,7 @@ def api() -> None:
     logs.configure(settings.log_level)
     engine = make_engine(settings.db_url)
     upgrade(engine)
-    run_api(settings, _jurisdiction(settings.jurisdiction), engine)
+    run_api(settings, bundle_or_exit(settings.jurisdiction), engine)
 
 
 def _identity(settings):
@@ -193,7 +186,7 @@ def users_add(
     except ValueError:
         raise typer.BadParameter(f"unknown role {role!r}", param_hint="--role") from None
     settings = _settings()
-    jurisdiction = _jurisdiction(settings.jurisdiction)
+    jurisdiction = bundle_or_exit(settings.jurisdiction)
     towns = jurisdiction.town_by_code
     if role_ in TOWN_ROLES and unit not in towns:
         raise typer.BadParameter(f"{role} needs a town code of {jurisdiction.name}, not {unit!r}", param_hint="--unit")
@@ -340,7 +333,7 @@ def report_monthly(
     if output not in ("table", "csv"):
         raise typer.BadParameter(f"{output!r} is neither table nor csv", param_hint="--format")
     settings = _settings(database_url=database)
-    jurisdiction = _jurisdiction(settings.jurisdiction)
+    jurisdiction = bundle_or_exit(settings.jurisdiction)
     engine = make_engine(settings.db_url)
     try:
         with engine.connect() as conn:
