@@ -115,6 +115,18 @@ def test_terms_inside_longer_words_do_not_fire(router: Router, incident, summary
         assert shielded in classification.shielded_terms
 
 
+SMOKE = [
+    pytest.param("化工厂的烟囱天天冒浓烟，熏得人头疼", N, id="chimney-emission-is-pollution"),
+    pytest.param("隔壁楼道里冒浓烟，闻到焦味", P, id="smoke-in-a-stairwell-is-a-fire"),
+    pytest.param("工厂着火了，烟囱旁边冒浓烟", P, id="a-fire-beside-a-chimney-is-still-a-fire"),
+]
+
+
+@pytest.mark.parametrize(("summary", "verdict"), SMOKE)
+def test_smoke_is_a_fire_unless_it_is_a_chimneys(router: Router, incident, summary, verdict):
+    assert router.route(incident(summary)).classification.verdict is verdict
+
+
 def test_tax_evasion_is_no_theft(router: Router, incident):
     classification = router.route(incident("举报某公司偷税漏税")).classification
     assert "police.theft_robbery" not in classification.rule_ids
