@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy.exc import DBAPIError
 
 from router.store.tables import (
     dead_letters,
@@ -79,11 +80,19 @@ def _copy_rows(conn: Connection, table: Table, batch: list[dict]) -> None:
         processors = [table.c[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for n in names]
         _processors[key] = processors
     columns = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
+    statement = f"COPY {table.name} ({columns}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-        for row in batch:
-            copy.write_row([v if p is None else p(v)
-                            for p, v in zip(processors, (row[n] for n in names), strict=True)])
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    try:
+        with cursor.copy(statement) as copy:
+            for row in batch:
+                copy.write_row([v if p is None else p(v)
+                                for p, v in zip(processors, (row[n] for n in names), strict=True)])
+    except dbapi_error as error:
+        # Raised as SQLAlchemy raises an INSERT's error: a unique key two workers both staged (a key
+        # dispute, a fact's event) is then the IntegrityError the worker retries after re-reading,
+        # not the driver's own class, which nothing upstream knows.
+        raise DBAPIError.instance(statement, None, error, dbapi_error, dialect=conn.dialect) from error
 
 
 def claim_outbox(conn: Connection, now: datetime, lease_until: datetime, limit: int) -> list[dict]:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import JSON, Text, cast, insert, select
+from sqlalchemy import JSON, Text, cast, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from router.bundle import load_bundle
 from router.dead_letters import FeedRecord
@@ -18,7 +19,7 @@ from router.intake import Intake
 from router.store import ledger
 from router.store.database import make_engine
 from router.store.migrate import upgrade
-from router.store.tables import metadata, order_reports, work_orders
+from router.store.tables import metadata, order_reports, outbox, work_orders
 from tests.integration.support import fresh_database
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -112,3 +113,21 @@ def test_the_postgresql_candidate_query_merges_as_the_portable_one_does(pg_url, 
     repeats = sum(1 for incident, (order, count) in on_postgres.items() if count > 1 and incident.startswith("MQX"))
     assert repeats > 300, "the feed must repeat open orders often enough to compare"
     assert on_postgres == on_sqlite
+
+
+def test_a_conflict_on_the_copy_path_is_the_integrity_error_the_worker_retries(pg_url):
+    """Two workers can stage the same fact (a key dispute both flag, its event): the second COPY must
+    fail as SQLAlchemy's IntegrityError, which the worker retries after re-reading, never as the
+    driver's own UniqueViolation, which it does not know and exits on (issue 14)."""
+    engine = make_engine(pg_url)
+    try:
+        upgrade(engine)
+        event = ledger.outbox_row("00000000-0000-5000-8000-000000000001", "t", b"k", b"{}", {}, NOW)
+        with engine.begin() as conn:
+            ledger.add_rows(conn, {"outbox": [event]})
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            ledger.add_rows(conn, {"outbox": [event]})
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(outbox)) == 1
+    finally:
+        engine.dispose()
