@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemas.case import LabelledCaseV1
 from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.deadletter import DeadLetterV1
 from schemas.decision import RoutingDecisionV1
@@ -21,6 +22,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "dead-letter.v1": DeadLetterV1,
     "workorder-command.v1": WorkOrderCommandV1,
     "workorder-event.v1": WorkOrderEventV1,
+    "labelled-case.v1": LabelledCaseV1,
 }
 
 
