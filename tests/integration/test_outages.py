@@ -128,3 +128,23 @@ def test_a_worker_killed_mid_stream_is_replaced_without_loss_or_duplicates(broke
     wait_for(lambda: _routed(pg_url) == _expected_total(samples), 180, "every record routed by the replacement")
     wait_for(lambda: _pending(pg_url) == 0, 60, "the outbox drained")
     _check_each_incident_once(broker.bootstrap, worker.prefix, samples)
+
+
+def test_a_worker_started_while_the_database_is_down_waits_and_comes_up_by_itself(broker, make_worker, pg_url):
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    try:
+        worker = make_worker(pg_url).start()
+        wait_for(lambda: worker.log_path.read_text(errors="replace").count("database_unreachable") >= 2, 60,
+                 "the worker waiting for its database")
+        assert worker.process.poll() is None, worker.log_path.read_text(errors="replace")
+        assert "Traceback" not in worker.log_path.read_text(errors="replace")
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    samples = _samples(100, seed=51)
+    produce(broker.bootstrap, Settings(topic_prefix=worker.prefix).topics.incidents,
+            [(s.key, s.value) for s in samples])
+    worker.wait_ready()
+    wait_for(lambda: _routed(pg_url) == _expected_total(samples), 120, "every record routed once it came up")
