@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     sweep_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
     relay_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
     relay_lease_s: Annotated[float, Field(ge=1, le=600)] = 30.0
-    retry_max_delay_s: Annotated[float, Field(gt=0, le=300)] = 30.0
+    retry_max_delay_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        2.0, description="Longest wait between retries of a batch or the relay (from 0.1 s, doubling). A retry costs "
+        "one connection attempt, so a short ceiling brings the worker back within seconds of its database.")
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
     web_host: str = "127.0.0.1"
     api_host: str = Field("127.0.0.1", description="Where the API and web console listen.")
