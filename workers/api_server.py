@@ -14,7 +14,7 @@ from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.commands import CommandHandler
 from router.domain.jurisdiction import Jurisdiction
-from workers.clock import make_clock
+from workers.clock import configured_clock
 from workers.settings import Settings
 
 
@@ -24,7 +24,7 @@ def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engin
     return Services(engine=engine, jurisdiction=jurisdiction,
                     commands=CommandHandler(jurisdiction, engine.begin, settings.topics),
                     identity=Identity(engine.begin, policy),
-                    clock=make_clock(settings.clock_speed, settings.clock_epoch),
+                    clock=configured_clock(settings),
                     secure_cookies=settings.secure_cookies)
 
 

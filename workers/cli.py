@@ -36,9 +36,9 @@ def _settings(**overrides: object):
 
 def _now(settings) -> datetime:
     """The configured clock (accelerated in tests and demos), read once per command."""
-    from workers.clock import make_clock
+    from workers.clock import configured_clock
 
-    return make_clock(settings.clock_speed, settings.clock_epoch)()
+    return configured_clock(settings)()
 
 
 @schema_app.command("export")

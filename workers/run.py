@@ -23,7 +23,7 @@ from workers import logs
 from workers.api_server import BackgroundServer, build_services
 from workers.app import Wiring, create_app
 from workers.broker import EmbeddedBroker
-from workers.clock import make_clock
+from workers.clock import configured_clock
 from workers.metrics import RouterMetrics
 from workers.settings import Settings
 from workers.topics import ensure_topics, topic_names
@@ -46,7 +46,7 @@ def prepare(settings: Settings) -> Wiring:
                             settings.topic_partitions, settings.replication_factor)
     log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
              topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
-    clock = make_clock(settings.clock_speed, settings.clock_epoch)
+    clock = configured_clock(settings)
     return Wiring(settings, Router(jurisdiction), engine, RouterMetrics.create(), clock)
 
 

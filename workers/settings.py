@@ -56,7 +56,10 @@ class Settings(BaseSettings):
     clock_speed: Annotated[float, Field(ge=1, le=10_000)] = Field(
         1.0, description="Tests and demos only: how much faster than real time the clock runs from clock_epoch."
     )
-    clock_epoch: AwareDatetime | None = Field(None, description="Where an accelerated clock starts (ISO 8601).")
+    clock_epoch: AwareDatetime | None = Field(
+        None, description="Tests and demos only: the real instant the moved clock is anchored at (default: start).")
+    clock_origin: AwareDatetime | None = Field(
+        None, description="Tests and demos only: what the clock shows at clock_epoch (default: clock_epoch).")
     demo_rate: Annotated[float, Field(ge=0, le=10_000)] = Field(5.0, description="Demo feed records per second.")
 
     @property

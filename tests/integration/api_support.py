@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import count
 
 import httpx
@@ -25,16 +25,11 @@ from router.intake import Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from schemas.topics import Topics
-from tests.integration.support import REPO
+from tests.integration.support import REPO, TEST_START
 from workers.api_server import BackgroundServer
 from workers.broker import free_port
 
 BUNDLE = REPO / "jurisdictions" / "xiaoshan"
-
-
-# A working Wednesday morning in Xiaoshan (10:00 Asia/Shanghai): the API's tests never read the wall
-# clock, so a working-day deadline does not depend on the weekday or the hour the suite runs at.
-TEST_START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -20,6 +21,19 @@ REPO = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("FENGQIAO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_ADMIN_URL = PG_URL.replace("postgresql+psycopg://", "postgresql://")
 XIAOSHAN = REPO / "jurisdictions" / "xiaoshan"
+
+# What the engine under test is told it is: a working Wednesday morning in Xiaoshan (10:00 Asia/Shanghai),
+# so working-day deadlines do not depend on the weekday or the hour the suite runs at.
+TEST_START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+def moved_clock(speed: float = 1.0) -> dict[str, str]:
+    """The environment that gives worker processes a clock showing TEST_START now and running `speed`
+    times faster. Its epoch is the one wall-clock read such a test needs: the real instant every process,
+    also one restarted after a SIGKILL, counts elapsed time from, so they agree; nothing the engine
+    decides depends on it."""
+    return {"FENGQIAO_CLOCK_SPEED": str(speed), "FENGQIAO_CLOCK_EPOCH": datetime.now(UTC).isoformat(),
+            "FENGQIAO_CLOCK_ORIGIN": TEST_START.isoformat()}
 
 
 @contextmanager

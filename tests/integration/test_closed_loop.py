@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import key_disputes, order_events, order_reports, outbox, sla_timers, work_orders
-from tests.integration.support import consume_all, produce, short_sla_bundle, wait_for
+from tests.integration.support import TEST_START, consume_all, moved_clock, produce, short_sla_bundle, wait_for
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
@@ -50,15 +50,13 @@ def _rows(url: str, query) -> list:
 
 def _incidents(n: int, seed: int):
     generator = FeedGenerator(load_bundle(Settings().jurisdiction), seed=seed, invalid_share=0, id_prefix=f"CL{seed}")
-    samples = generator.batch(n * 3, datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    samples = generator.batch(n * 3, TEST_START - timedelta(hours=1))
     return [s for s in samples if s.expected.outcome == "work_order"][:n]
 
 
 def test_sla_effects_fire_exactly_once_and_never_early_across_a_sigkill(broker, make_worker, pg_url,
                                                                         minute_clocks):
-    epoch = datetime.now(UTC).isoformat()
-    env = {"FENGQIAO_JURISDICTION": str(minute_clocks), "FENGQIAO_CLOCK_SPEED": str(SPEED),
-           "FENGQIAO_CLOCK_EPOCH": epoch}
+    env = {"FENGQIAO_JURISDICTION": str(minute_clocks), **moved_clock(SPEED)}
     worker = make_worker(pg_url, **env).start()
     samples = _incidents(1000, seed=51)
     produce(broker.bootstrap, Settings(topic_prefix=worker.prefix).topics.incidents,
@@ -108,9 +106,9 @@ def _command(order_id: str, action: str, key: str, unit: str, **extra) -> bytes:
 
 def test_three_reports_make_one_order_with_three_callers_and_a_repeated_command_changes_it_once(
         broker, make_worker, pg_url):
-    worker = make_worker(pg_url).start()
+    worker = make_worker(pg_url, **moved_clock()).start()
     topics = Settings(topic_prefix=worker.prefix).topics
-    received = datetime.now(UTC) - timedelta(minutes=30)
+    received = TEST_START - timedelta(minutes=30)
     reports = []
     for i, (name, phone) in enumerate((("张伟", "13800000001"), ("李娜", "13800000002"), ("王芳", "13800000003"))):
         reports.append(json.dumps({
