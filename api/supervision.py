@@ -13,14 +13,13 @@ from api.access import allow, scope_town
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
-from router.domain.lifecycle import ACTION_TERMS, FINISHED, OPEN, STATE_TERMS, TOWN_ROLES, Role, State
+from router.domain.lifecycle import ACTION_TERMS, DISTRICT_ROLES, FINISHED, OPEN, STATE_TERMS, State
 from router.domain.sla import parse_effect_kind
 from router.store import statistics, views
-from router.store.corrections import POLICE, corrections
+from router.store.corrections import corrections, misroute_counts
 from schemas.api import Alert, Dispute, Misroute, Problem, Reference, ReturnReason, Town, TownFigures
 
 router = APIRouter(prefix="/api/v1", tags=["监督 supervision"])
-DISTRICT_ROLES = frozenset(Role) - TOWN_ROLES
 _ERRORS = {401: {"model": Problem}, 404: {"model": Problem}}
 
 ALERT_COLUMNS = [("at", "时间"), ("order_id", "工单编号"), ("town_name", "镇街"), ("kind_name", "类型"),
@@ -45,20 +44,13 @@ def list_misroutes(
     format: Literal["json", "csv"] = "json",
 ) -> list[Misroute] | Response:
     zone = svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else UTC
-    first = statistics.local_month(svc.clock(), zone)
-    for _ in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
-    since, _ = statistics.month_bounds(first, zone)
+    since, _ = statistics.month_bounds(statistics.months_back(statistics.local_month(svc.clock(), zone), months - 1),
+                                       zone)
     misroutes = svc.jurisdiction.loop.lifecycle.misroutes if svc.jurisdiction.loop else {}
     with svc.read() as conn:
-        found = corrections(conn, misroutes, since)
-    counts: dict[tuple[str, str], list[int]] = {}
-    for c in found:
-        key = (f"{c.corrected_at.astimezone(zone):%Y-%m}", c.rule_id)
-        counts.setdefault(key, [0, 0])[c.misroute == POLICE] += 1
-    rows = sorted((Misroute(month=m, rule_id=r, wrong_town=t, police=p, total=t + p)
-                   for (m, r), (t, p) in counts.items()), key=lambda row: (-row.total, row.rule_id))
-    rows.sort(key=lambda row: row.month, reverse=True)  # newest month first; stable: the worst rule first in it
+        counts = misroute_counts(corrections(conn, misroutes, since), zone)
+    rows = [Misroute(month=c.month, rule_id=c.rule_id, wrong_town=c.wrong_town, police=c.police, total=c.total)
+            for c in counts]
     if format == "csv":
         return csv_response("misroutes", MISROUTE_COLUMNS, [r.model_dump() for r in rows])
     return rows

@@ -163,6 +163,7 @@ class Role(StrEnum):
 
 # Town roles act only on orders whose town_code is their unit_code; district roles and admin on any.
 TOWN_ROLES: frozenset[Role] = frozenset({Role.TOWN_OPERATOR, Role.TOWN_LEADER, Role.INTEGRATION})
+DISTRICT_ROLES: frozenset[Role] = frozenset(Role) - TOWN_ROLES
 
 _TOWN = TOWN_ROLES | {Role.ADMIN}
 _DISPATCH = frozenset({Role.DISTRICT_DISPATCHER, Role.ADMIN})

@@ -12,9 +12,10 @@ turns them into labelled cases for `fengqiao eval`, and the board counts them pe
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import Connection, select
 
@@ -26,13 +27,10 @@ TOWN, POLICE = "town", "police"
 @dataclass(frozen=True, slots=True)
 class Correction:
     order_id: str
-    incident_id: str
     corrected_at: datetime
     action: str  # approve_return | transfer | withdraw
     misroute: str  # town | police
-    reason_code: str | None
     to_town: str | None  # the town it belonged to, for a town misroute
-    actor_role: str | None
     summary: str
     address: str
     decision: Mapping[str, object]  # the routing decision that was wrong, as recorded
@@ -47,17 +45,15 @@ class Correction:
 _KINDS = ("request_return", "approve_return", "transfer", "withdraw")
 
 
-def corrections(conn: Connection, misroutes: Mapping[str, str], since: datetime | None = None,
-                until: datetime | None = None) -> list[Correction]:
-    """Every correction made in [since, until), oldest first."""
+def corrections(conn: Connection, misroutes: Mapping[str, str], since: datetime | None = None) -> list[Correction]:
+    """Every correction made since `since`, oldest first. The order's earlier 退单 is read whenever it
+    was made, since it says why a later 改派 or 撤单 was one."""
     query = (select(order_events.c.order_id, order_events.c.kind, order_events.c.at, order_events.c.details,
-                    order_events.c.actor_role, work_orders.c.incident_id, incidents.c.decision, incidents.c.record)
+                    incidents.c.decision, incidents.c.record)
              .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
              .join(incidents, incidents.c.incident_id == work_orders.c.incident_id)
              .where(order_events.c.accepted.is_(True), order_events.c.kind.in_(_KINDS))
              .order_by(order_events.c.order_id, order_events.c.id))
-    if until is not None:
-        query = query.where(order_events.c.at < until)
     found: list[Correction] = []
     reason: dict[str, str | None] = {}  # the order's latest 退单 reason
     for row in conn.execute(query):
@@ -76,8 +72,31 @@ def corrections(conn: Connection, misroutes: Mapping[str, str], since: datetime 
         if since is not None and row.at < since:
             continue
         record = row.record or {}
-        found.append(Correction(row.order_id, row.incident_id, row.at, row.kind, misroute,
-                                code if row.kind != "transfer" else None, to_town, row.actor_role,
-                                record.get("summary", ""), record.get("address", ""), row.decision))
+        found.append(Correction(row.order_id, row.at, row.kind, misroute, to_town, record.get("summary", ""),
+                                record.get("address", ""), row.decision))
     found.sort(key=lambda c: c.corrected_at)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class MisrouteCount:
+    """误派统计: one rule's corrections in one local month."""
+
+    month: str  # YYYY-MM
+    rule_id: str
+    wrong_town: int
+    police: int
+
+    @property
+    def total(self) -> int:
+        return self.wrong_town + self.police
+
+
+def misroute_counts(found: list[Correction], zone: tzinfo) -> list[MisrouteCount]:
+    """Corrections per local month and rule: newest month first, the most corrected rule first in it."""
+    counts = Counter((f"{c.corrected_at.astimezone(zone):%Y-%m}", c.rule_id, c.misroute) for c in found)
+    keys = sorted({(month, rule) for month, rule, _ in counts})
+    rows = [MisrouteCount(month, rule, counts[month, rule, TOWN], counts[month, rule, POLICE]) for month, rule in keys]
+    rows.sort(key=lambda row: (-row.total, row.rule_id))
+    rows.sort(key=lambda row: row.month, reverse=True)  # stable: within a month, the order above
+    return rows

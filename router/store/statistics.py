@@ -50,6 +50,12 @@ def local_month(now: datetime, zone: tzinfo) -> date:
     return date(local.year, local.month, 1)
 
 
+def months_back(month: date, count: int) -> date:
+    """The first day of the month `count` months before `month` (0: that month itself)."""
+    index = month.year * 12 + month.month - 1 - count
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def month_bounds(month: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """The local month containing `month` as [start, end): midnight of its first day to the next's."""
     start = datetime(month.year, month.month, 1, tzinfo=zone)
