@@ -3,8 +3,10 @@
 Evidence in order of strength: an explicit town code from the feed, coordinates inside
 a town boundary, place names in the address, then in the summary. Names are found by
 one leftmost-longest Aho–Corasick pass. A village name shared by two towns decides
-nothing unless the town is also named; conflicting or missing evidence is an outcome
-(ambiguous, unresolved, outside), never a guess.
+nothing unless the town is also named; a village named after a place elsewhere (another
+county or town of China, or a masked one: "D7县") is that place's village, not ours; a short
+alias followed by 村, 镇, 县... is part of a longer name we do not know. Conflicting or missing
+evidence is an outcome (ambiguous, unresolved, outside), never a guess.
 """
 
 from __future__ import annotations

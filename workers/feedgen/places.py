@@ -11,12 +11,10 @@ places in other districts. Roads and vague places name nothing the resolver know
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-import ahocorasick
-
 from router.domain.jurisdiction import Jurisdiction
+from router.domain.names import NameSet
 from workers.feedgen import texts
 from workers.feedgen.draw import Draws
 
@@ -28,21 +26,6 @@ class Village:
     name: str  # the name used in addresses
     community: bool
     shared: tuple[str, ...]  # the towns sharing this name, when more than one
-
-
-class _Names:
-    """Whether a text contains any of a set of names: one Aho–Corasick pass (the country has ~45,000)."""
-
-    def __init__(self, names: Iterable[str]) -> None:
-        self._automaton = ahocorasick.Automaton()
-        for name in names:
-            self._automaton.add_word(name, name)
-        self._empty = len(self._automaton) == 0
-        if not self._empty:
-            self._automaton.make_automaton()
-
-    def in_text(self, text: str) -> bool:
-        return not self._empty and next(self._automaton.iter(text), None) is not None
 
 
 class Addresses:
@@ -59,8 +42,8 @@ class Addresses:
             for name in (t.name, *t.aliases):
                 owners[name].add(t.code)
         outside_names = {p.name for p in j.outside}
-        in_outside = _Names(outside_names)
-        self._known = _Names({*owners, *outside_names, *j.district_names})
+        in_outside = NameSet(outside_names)
+        self._known = NameSet({*owners, *outside_names, *j.district_names})
         self._district_heads(j)
 
         villages: list[Village] = []
@@ -87,7 +70,7 @@ class Addresses:
         self._town_names = dict(self.towns)
         self._towns_with_villages = sorted(self._unique_by_town)
         districts = {p.district for p in j.outside}
-        in_inside = _Names(owners)
+        in_inside = NameSet(owners)
         inside_parts = {name[i:k] for name in owners for i in range(len(name)) for k in range(i + 1, len(name) + 1)}
 
         def clean_outside(name: str) -> bool:
