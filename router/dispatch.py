@@ -77,9 +77,11 @@ class Dispatch:
         self._topics = topics
 
     def prefetch(self, conn: Connection, batch: Batch, places: list[Place]) -> None:
-        """Load, in one query, the open orders that the batch's reports could repeat."""
+        """Load, in one query, the open orders that the batch's reports could repeat, once no other
+        transaction can open or merge one of them (`orders.hold_matters`)."""
         if self._j.loop is None or not places:
             return
+        orders.hold_matters(conn, ((p.town_code, p.matter_type) for p in places))
         window = self._j.loop.merge.window
         flagged = select(key_disputes.c.order_id).where(key_disputes.c.order_id == work_orders.c.order_id).exists()
         query = (

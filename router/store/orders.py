@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, insert, literal_column, select, update
+from sqlalchemy import Connection, RowMapping, insert, literal_column, select, text, update
 
 from router.domain.lifecycle import Order, State
 from router.domain.sla import Stage, Timer
@@ -19,6 +20,34 @@ def order_for_update(conn: Connection, order_id: str) -> RowMapping | None:
         query = query.with_for_update()
     row = conn.execute(query).first()
     return row._mapping if row else None
+
+
+# pg_advisory_xact_lock(classid, objid): the class is Fengqiao's 并单 locks ("FQ" + 1), so they
+# never meet another application's advisory locks on the same server.
+_MERGE_LOCK_CLASS = 0x4651_0001
+_HOLD_IN_ORDER = text(
+    "SELECT count(pg_advisory_xact_lock(:class, k)) FROM (SELECT unnest(CAST(:keys AS integer[])) AS k ORDER BY k) s")
+
+
+def hold_matters(conn: Connection, matters: Iterable[tuple[str, str]]) -> None:
+    """Hold, until the transaction ends, the (town, matter type) pairs whose open orders it may repeat.
+
+    并单 across workers: a report can only be merged into an order of its own town and matter
+    type, so two batches that could merge into each other's orders share a pair, and the second
+    one waits here until the first has committed; its read of the open orders then sees them.
+    Locks are taken in one order (sorted keys), so two batches never deadlock. On SQLite (the
+    embedded default, one worker) there is nothing to hold.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key(town, matter) for town, matter in matters})
+    if keys:
+        conn.execute(_HOLD_IN_ORDER, {"class": _MERGE_LOCK_CLASS, "keys": keys})
+
+
+def _lock_key(town_code: str, matter_type: str) -> int:
+    digest = hashlib.blake2b(f"{town_code}|{matter_type}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def orders_by_id(conn: Connection, order_ids: Iterable[str]) -> dict[str, RowMapping]:
