@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: deb run test test-unit test-integration bench eval lint schemas postgres clean
+.PHONY: deb run test test-unit test-integration bench eval lint schemas postgres clean chaos
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ bench: $(STAMP) postgres
 	$(BIN)/python -m bench.routing --records 100000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.sweep --pending 1000000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.lateness --rate 500 --seconds 40
+
+## Fault injection, not in `make test`: per seed two workers, kills, outages, a paused broker; the checker's table.
+SEEDS ?= 1 2 3
+CHAOS_SECONDS ?= 120
+CHAOS_SIZE ?= 3000
+chaos: $(STAMP) postgres
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m tests.chaos --seed $(SEEDS) --seconds $(CHAOS_SECONDS) \
+	  --size $(CHAOS_SIZE)
 
 ## Routing judgement, printed (docs/evaluation.md): the bundle's own labelled cases, the feed generator's
 ## ground truth, and every file of ../shared/data/real_texts/ when it is there. Figures, not pass/fail.

@@ -197,8 +197,8 @@ def _place(order: dict) -> Place:
 
 
 def _timers_once_on_time(evidence: Evidence, due_by: datetime, findings: Findings) -> None:
-    """Each timer fired once (one audit row, one event), never before it was due, never after its stage
-    was done (签收 stops the 签收 clock), and none still pending long after it fell due."""
+    """Each timer fired once (one audit row, one event), never before it was due, never when its stage
+    was done before it fell due (签收 stops the 签收 clock), and none still pending long after it fell due."""
     fired = Counter((t["order_id"], t["generation"], f"sla.{t['stage']}.{t['kind']}")
                     for t in evidence.timers if t["status"] == "fired")
     effects = [row for row in evidence.audit if row["kind"].startswith("sla.")]
@@ -222,10 +222,13 @@ def _timers_once_on_time(evidence: Evidence, due_by: datetime, findings: Finding
                                  f"{timer['due_at'].isoformat()}, never fired")
     acknowledged = {(row["order_id"], row["generation"]): row["at"] for row in evidence.audit
                     if row["kind"] == "acknowledge" and row["accepted"]}
-    for row in effects:
-        done = acknowledged.get((row["order_id"], row["generation"]))
-        if row["kind"].startswith("sla.acknowledge.") and done is not None and row["at"] > done:
-            findings.add(TIMERS, f"{row['order_id']} {row['kind']}: fired after 签收")
+    for timer in evidence.timers:
+        done = acknowledged.get((timer["order_id"], timer["generation"]))
+        if timer["stage"] == "acknowledge" and timer["status"] == "fired" and done is not None \
+                and done < timer["due_at"]:
+            findings.add(TIMERS, f"{timer['order_id']} acknowledge.{timer['kind']}: 签收 at {done.isoformat()}, "
+                                 f"before it was due ({timer['due_at'].isoformat()}), yet fired at "
+                                 f"{timer['fired_at'].isoformat()}")
 
 
 def _commands_once(evidence: Evidence, sent: Sequence[SentCommand], findings: Findings) -> None:
