@@ -92,6 +92,7 @@ def decision_document(decision: Decision, decided_at: str) -> dict[str, Any]:
         "matched_terms": c.matched_terms,
         "negated_terms": c.negated_terms,
         "shielded_terms": c.shielded_terms,
+        "outweighed_terms": c.outweighed_terms,
         "classification_confidence": c.confidence,
         "placement": r.placement.value if r else None,
         "method": r.method.value if r else None,

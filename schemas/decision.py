@@ -31,6 +31,9 @@ class RoutingDecisionV1(Contract):
         (), description="Police terms under a negation or hypothesis cue (未动手, 一旦发生火灾): not counted.")
     shielded_terms: tuple[str, ...] = Field(
         (), description="Rule terms found only inside a longer word or a place name (火灾 in 火灾隐患): not counted.")
+    outweighed_terms: tuple[str, ...] = Field(
+        (), description="Police terms of a petition to the administration (reason `petition`) that names a civil "
+                        "matter; none of them acute: heard, and not enough to keep it with the police.")
     classification_confidence: float
     placement: Literal["resolved", "ambiguous", "unresolved", "outside"] | None = None
     method: Literal["explicit_code", "polygon", "address", "summary", "none"] | None = None

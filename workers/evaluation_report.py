@@ -79,6 +79,8 @@ def _miss(miss: Miss) -> list[str]:
         + (f"; negated {', '.join(d.classification.negated_terms)}" if d.classification.negated_terms else "")
         + (f"; inside longer words {', '.join(d.classification.shielded_terms)}"
            if d.classification.shielded_terms else "")
+        + (f"; outweighed {', '.join(d.classification.outweighed_terms)}"
+           if d.classification.outweighed_terms else "")
         + (f"; places {evidence}" if evidence else ""),
     ]
 
@@ -99,6 +101,7 @@ def as_json(card: Scorecard, source: str, worst: int) -> dict[str, object]:
                    "matched_terms": m.decision.classification.matched_terms,
                    "negated_terms": m.decision.classification.negated_terms,
                    "shielded_terms": m.decision.classification.shielded_terms,
+                   "outweighed_terms": m.decision.classification.outweighed_terms,
                    "evidence": [e.text for e in m.decision.resolution.evidence] if m.decision.resolution else []}
                   for m in card.worst(worst)],
     }

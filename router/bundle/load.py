@@ -41,6 +41,7 @@ from router.domain.jurisdiction import (
     Jurisdiction,
     KeywordRule,
     OutsidePlace,
+    PetitionRegister,
     Town,
     Village,
 )
@@ -271,7 +272,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
     rules = ClassificationRules(
         keywords=tuple(
             KeywordRule(r.rule_id, r.verdict, r.matter_type, r.priority, r.terms, r.exclusions, r.negatable,
-                        r.context, r.weak)
+                        r.context, r.weak, r.acute)
             for _, r in tables["keywords.csv"]
         ),
         categories=tuple(
@@ -282,6 +283,8 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         negation_after_cues=c.negation_after_cues,
         negation_fillers=c.negation_fillers,
         neutral=tuple(r.word for _, r in tables["neutral.csv"]),
+        petition=PetitionRegister(c.petition.titles, c.petition.openers, c.petition.requests)
+        if c.petition else None,
     )
     d = manifest.district
     return Jurisdiction(

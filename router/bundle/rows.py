@@ -54,11 +54,20 @@ class DistrictSection(_Row):
     centre: CentreSection
 
 
+class PetitionSection(_Row):
+    """`[classification.petition]`: the register of a message to the administration."""
+
+    titles: Annotated[tuple[Text, ...], Field(min_length=1)]
+    openers: tuple[Text, ...] = ()
+    requests: tuple[Text, ...] = ()
+
+
 class ClassificationSection(_Row):
     negation_cues: tuple[Text, ...] = ()
     negation_after_cues: tuple[Text, ...] = ()
     negation_window: Annotated[int, Field(ge=0, le=10)] = 2
     negation_fillers: str = NEGATION_FILLERS
+    petition: PetitionSection | None = None
 
 
 class LifecycleSection(_Row):
@@ -189,6 +198,7 @@ class KeywordRow(_Row):
     exclusions: Names = ()
     context: Names = ()
     weak: YesNo = False
+    acute: YesNo = False
     source: str = ""
 
     @field_validator("terms")
@@ -197,6 +207,13 @@ class KeywordRow(_Row):
         if not terms:
             raise ValueError("a rule needs at least one term")
         return terms
+
+    @field_validator("acute")
+    @classmethod
+    def _acute_is_police(cls, acute: bool, info: ValidationInfo) -> bool:
+        if acute and info.data.get("verdict") is Verdict.NON_POLICE:
+            raise ValueError("only a police rule can be acute")
+        return acute
 
 
 class SlaRow(_Row):

@@ -4,6 +4,10 @@ Police is the default. The evidence order (docs/classification.md):
 1. a police feed category, or any police term in the text, keeps the incident with the police:
    a weak non-police word ("租金", "纠纷") never outweighs crime, violence, fraud, danger or a
    crowd;
+   — unless the text is a petition to the administration (信访 / 12345 留言: "尊敬的王市长",
+   "恳请政府") naming a civil matter, and none of its police rules is acute (danger to life,
+   body or liberty, a mass incident): a letter asking the government to regulate 传销 is not a
+   call for the police to attend; the police terms are reported as outweighed;
 2. otherwise non-police terms divert it, the matter type taken from the strongest rule;
 3. otherwise a non-police feed category diverts it;
 4. otherwise it is unclear, and unclear goes to the police.
@@ -16,6 +20,7 @@ inside "撞击声" or "偷" inside "偷税漏税" fires no rule. The rest is set
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -28,6 +33,7 @@ from router.domain.jurisdiction import (
     CategoryRule,
     ClassificationRules,
     KeywordRule,
+    PetitionRegister,
     Priority,
     Verdict,
 )
@@ -47,6 +53,7 @@ class Classification:
     negated_terms: tuple[str, ...] = ()
     confidence: float = 0.0
     shielded_terms: tuple[str, ...] = ()  # rule terms found only inside a longer word, so not counted
+    outweighed_terms: tuple[str, ...] = ()  # police terms of a petition that asks for regulation, not help
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,7 @@ _CLAUSE_BREAKS = frozenset("，。！？；：,.!?;:\n")
 # Confidence by the kind of evidence: it is reported, and never used to divert on weak evidence.
 _POLICE_TERMS, _CATEGORY = 0.9, 0.95
 _ONE_TYPE, _SEVERAL_TYPES, _WEAK_ONLY = 0.85, 0.7, 0.6
+_PETITION = 0.65
 
 
 class Classifier:
@@ -107,6 +115,7 @@ class Classifier:
             self._automaton.make_automaton()
         self._window = rules.negation_window
         self._fillers = frozenset(rules.negation_fillers)
+        self._petition = _petition_pattern(rules.petition) if rules.petition else None
 
     def classify(self, incident: Incident) -> Classification:
         category = self._categories.get(incident.category_code or "")
@@ -117,11 +126,17 @@ class Classifier:
         scan = self._scan(text)
         police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.POLICE]
 
+        non_police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.NON_POLICE]
         if police:
+            petition = self._petition_about(text, police, non_police)
+            if petition is not None:
+                found = self._verdict(Verdict.NON_POLICE, non_police, scan, "petition", _PETITION)
+                return replace(found, rule_ids=("register:petition", *found.rule_ids),
+                               matched_terms=(petition, *found.matched_terms),
+                               outweighed_terms=tuple(dict.fromkeys(w for _, w in police)))
             return self._verdict(Verdict.POLICE, police, scan, "police_keywords", _POLICE_TERMS)
         if category is not None and category.verdict is Verdict.POLICE:
             return self._from_category(category, scan)
-        non_police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.NON_POLICE]
         if non_police:
             types = {r.matter_type for r, _ in non_police if not r.weak}
             confidence = _WEAK_ONLY if not types else _ONE_TYPE if len(types) == 1 else _SEVERAL_TYPES
@@ -203,6 +218,17 @@ class Classifier:
             shielded = {w: None for w in shielded if w not in counted}
         return _Scan(list(fired.values()), {k: len(v) for k, v in terms.items()}, tuple(negated), tuple(shielded))
 
+    def _petition_about(self, text: str, police: list[tuple[KeywordRule, str]],
+                        non_police: list[tuple[KeywordRule, str]]) -> str | None:
+        """The words that make `text` a petition about a civil matter, when its police words may
+        be outweighed: none of them acute, and a matter named beside them by a strong rule (who is
+        involved, "母亲", or how, "纠纷", names no matter)."""
+        if (self._petition is None or all(rule.weak for rule, _ in non_police)
+                or any(rule.acute for rule, _ in police)):
+            return None
+        found = self._petition.search(text)
+        return found.group(0) if found else None
+
     def _negated(self, start: int, end: int, cue_ends: list[int], after_starts: list[int], text: str) -> bool:
         """A cue ends shortly before the term with only filler characters between ("没有人受伤"), or an
         after-cue starts shortly after it within the same clause ("敲诈勒索有什么区别", "打人事件频发")."""
@@ -233,6 +259,20 @@ class Classifier:
             confidence=confidence,
             shielded_terms=scan.shielded,
         )
+
+
+def _petition_pattern(register: PetitionRegister) -> re.Pattern[str]:
+    """An opener before a title in the same clause ("尊敬的王市长"), a title addressed ("李书记：",
+    "领导您好"), or a request to one ("恳请政府")."""
+    def alternatives(words: tuple[str, ...]) -> str:
+        return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    titles = f"(?:{alternatives(register.titles)})"
+    forms = [rf"{titles}们?\s*[：:]", rf"{titles}们?[，,\s]*[您你]好"]
+    if register.openers:
+        forms.append(rf"(?:{alternatives(register.openers)})[^，。！？；,.!?;\n]{{0,12}}?{titles}")
+    if register.requests:
+        forms.append(rf"(?:{alternatives(register.requests)})[省市县区镇乡]?{titles}")
+    return re.compile("|".join(forms))
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,6 +99,20 @@ class KeywordRule:
     negatable: bool = False
     context: tuple[str, ...] = ()  # if given, the rule fires only when one of these is in the text too
     weak: bool = False  # names its matter only when no strong rule of the same verdict fired
+    acute: bool = False  # a danger to life, body or liberty, or a mass incident: police even in a petition
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionRegister:
+    """How a message written to the administration (信访 / 12345 留言) reads, as opposed to a call
+    for help: it addresses an official ("尊敬的王市长", "李书记：", "领导您好", "致：市场监管局") or asks
+    the government to act ("恳请政府", "希望相关部门"). Such a message may name a crime it wants
+    regulated ("传销", "骗取补贴") without being a report for the police to attend.
+    """
+
+    titles: tuple[str, ...]  # 书记, 市长, 领导, 政府, 相关部门 ...
+    openers: tuple[str, ...] = ()  # before a title, in the same clause: 尊敬的, 敬爱的, 致：
+    requests: tuple[str, ...] = ()  # right before a title: 恳请, 希望, 请求 (恳请政府, 希望相关部门)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +141,7 @@ class ClassificationRules:
     negation_after_cues: tuple[str, ...] = ()  # after a term, same clause: "……有什么区别", "……频发"
     negation_fillers: str = NEGATION_FILLERS
     neutral: tuple[str, ...] = ()  # words that contain a rule term but mean neither ("撞击声", "偷税漏税")
+    petition: PetitionRegister | None = None
 
 
 @dataclass(frozen=True, slots=True)

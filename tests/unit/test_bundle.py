@@ -4,6 +4,7 @@ is reported with the right file, line and field."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,6 +107,8 @@ BROKEN_ROWS = [
                  "keywords.csv", "verdict", "police", id="keywords-bad-verdict"),
     pytest.param(Edit("keywords.csv", "police.fire,", lambda l: l.replace("police.fire,police,", "police.fire,unclear,")),
                  "keywords.csv", "verdict", "police", id="keywords-unclear-verdict-not-allowed"),
+    pytest.param(Edit("keywords.csv", "non_police.noise,", lambda l: l.replace(",normal,no,no,no,", ",normal,no,no,yes,")),
+                 "keywords.csv", "acute", "only a police rule", id="keywords-acute-non-police"),
     pytest.param(Edit("keywords.csv", "police.fire,", lambda l: l.replace(",urgent,", ",asap,")),
                  "keywords.csv", "priority", "urgent", id="keywords-bad-priority"),
     pytest.param(Edit("keywords.csv", "police.fire,", lambda l: l.replace("police.fire,", "Police Fire,", 1)),
@@ -345,7 +348,7 @@ def test_not_a_directory(tmp_path: Path):
 
 
 CLASSIFICATION_SETTINGS = [
-    # (line appended to [classification], attribute, value)
+    # (line added to [classification] after negation_window, attribute, value)
     pytest.param('negation_fillers = "人"', "negation_fillers", "人", id="negation-fillers"),
     pytest.param("negation_window = 3", None, None, id="duplicate-key-is-toml-error"),
 ]
@@ -353,9 +356,16 @@ CLASSIFICATION_SETTINGS = [
 
 @pytest.mark.parametrize(("line", "attribute", "value"), CLASSIFICATION_SETTINGS)
 def test_classification_settings_reach_the_rules(bundle: Path, line, attribute, value):
-    assert (bundle / "bundle.toml").read_text(encoding="utf-8").rstrip().splitlines()[-1].startswith("negation_window")
-    number = Edit("bundle.toml", None, line).apply(bundle)
+    number = Edit("bundle.toml", "negation_window", lambda window: f"{window}\n{line}").apply(bundle) + 1
     if attribute is None:
         assert [(p.line, p.field) for p in check_bundle(bundle)] == [(number, None)]
     else:
         assert getattr(load_bundle(bundle).rules, attribute) == value
+
+
+def test_the_petition_register_needs_titles(bundle: Path):
+    manifest = bundle / "bundle.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(re.sub(r"titles = \[[^]]*\]", "titles = []", text), encoding="utf-8")
+    problems = check_bundle(bundle)
+    assert [(p.file, p.field) for p in problems] == [("bundle.toml", "classification.petition.titles")], problems

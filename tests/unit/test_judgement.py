@@ -173,6 +173,60 @@ def test_a_real_danger_beside_a_hypothetical_one_stays_police(router: Router, in
     assert classification.verdict is P and "着火" in classification.matched_terms
 
 
+# --- a petition to the administration is not a call for help, unless it names a danger -------
+
+PETITIONS = [
+    pytest.param("尊敬的王市长：您好！我们小区旁边的商铺里有人搞传销，天天开会卖保健品，请政府查处", "传销", "消费纠纷",
+                 id="salutation-pyramid-selling"),
+    pytest.param("恳请相关部门严查这所学校以补课为名骗取学生家长钱财的问题", "骗取", "教育", id="request-school-fraud"),
+    pytest.param("李书记，您好。村口路段没有红绿灯，交通事故不断，恳请在路口安装信号灯", "交通事故", "交通运输",
+                 id="addressed-traffic-safety"),
+    pytest.param("领导们：你们好！公司威胁说不签新合同就辞退我们，也不补发拖欠的工资", "威胁", "劳资纠纷",
+                 id="addressed-employer-threat"),
+]
+
+
+@pytest.mark.parametrize(("summary", "outweighed", "matter_type"), PETITIONS)
+def test_a_petition_naming_a_civil_matter_goes_to_the_town(router: Router, incident, summary, outweighed,
+                                                           matter_type):
+    classification = router.route(incident(summary)).classification
+    assert classification.verdict is N and classification.reason == "petition", classification
+    assert classification.rule_ids[0] == "register:petition"
+    assert outweighed in classification.outweighed_terms
+    assert classification.matter_type == matter_type
+
+
+STILL_POLICE = [
+    pytest.param("尊敬的领导：邻居天天拿菜刀在楼道里比划，请政府管一管", "police.weapon", id="petition-with-a-knife"),
+    pytest.param("恳请政府关注：我被包工头打伤住院，工资也没结", "police.violence", id="petition-with-an-assault"),
+    pytest.param("尊敬的县长：几十名工人为讨薪堵住了厂门口的公路，交通中断", "police.crowd_blocking",
+                 id="petition-with-a-mass-incident"),
+    pytest.param("尊敬的市长：我家孩子三天没回家，下落不明，请帮帮我们", "police.missing", id="petition-with-a-missing-child"),
+    pytest.param("尊敬的市长：有人冒充公安骗走我母亲十万元", "police.fraud", id="petition-naming-only-who"),
+    pytest.param("对方以投资为名骗取报警人十万元，报警人要求处理", "police.fraud", id="fraud-report-without-petition"),
+    pytest.param("看望领导回来的路上钱包被偷了，里面有身份证", "police.theft_robbery", id="a-title-without-address"),
+]
+
+
+@pytest.mark.parametrize(("summary", "rule_id"), STILL_POLICE)
+def test_a_danger_or_a_plain_report_stays_police_whatever_the_register(router: Router, incident, summary, rule_id):
+    classification = router.route(incident(summary)).classification
+    assert classification.verdict is P and rule_id in classification.rule_ids, classification
+    assert classification.outweighed_terms == ()
+
+
+ACCIDENTS = [
+    pytest.param("在工地干活被钢管砸到受伤，老板不肯认定工伤，也不给医药费", N, id="work-injury-is-labour"),
+    pytest.param("工友在工地上被人打伤了，流了很多血", P, id="assault-at-work-is-violence"),
+    pytest.param("化工厂半夜冒浓烟，污染严重，气味刺鼻", N, id="smoke-as-pollution"),
+]
+
+
+@pytest.mark.parametrize(("summary", "verdict"), ACCIDENTS)
+def test_an_accident_or_pollution_is_no_violence_or_fire(router: Router, incident, summary, verdict):
+    assert router.route(incident(summary)).classification.verdict is verdict
+
+
 # --- the resolver never places a case elsewhere in a Xiaoshan town ---------------------------
 
 ELSEWHERE = [
