@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -119,7 +121,20 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:
+        """Liveness: the process answers. Restarting it would not bring a lost database back."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Readiness: the database answers, so requests can be served; 503 while it does not."""
+        try:
+            with services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except DBAPIError as error:
+            log.warning("database_unreachable", reason=(str(error.orig or error).strip().splitlines() or [""])[0])
+            problem = Problem(code="database_unavailable", message="数据库暂不可用，请稍后再试")
+            return JSONResponse(problem.model_dump(), status_code=503)
+        return JSONResponse({"status": "ready"})
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

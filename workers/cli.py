@@ -149,14 +149,14 @@ def run(
 def api() -> None:
     """Serve the HTTP API and web console on FENGQIAO_API_HOST:FENGQIAO_API_PORT against the database."""
     from router.store.database import make_engine
-    from router.store.migrate import upgrade
     from workers import logs
     from workers.api_server import run_api
+    from workers.waiting import upgrade_when_reachable
 
     settings = _settings()
     logs.configure(settings.log_level)
     engine = make_engine(settings.db_url)
-    upgrade(engine)
+    upgrade_when_reachable(engine)
     run_api(settings, bundle_or_exit(settings.jurisdiction), engine)
 
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 
 import faust
 import structlog
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
 from api.app import create_app as create_api
 from api.demo import DEMO_PASSWORD, ensure_demo_users
@@ -18,7 +15,6 @@ from router.bundle import BundleError, load_bundle
 from router.domain.lifecycle import Role
 from router.domain.routing import Router
 from router.store.database import make_engine
-from router.store.migrate import upgrade
 from workers import logs
 from workers.api_server import BackgroundServer, build_services
 from workers.app import Wiring, create_app
@@ -26,11 +22,10 @@ from workers.broker import EmbeddedBroker
 from workers.clock import configured_clock
 from workers.metrics import RouterMetrics
 from workers.settings import Settings
-from workers.topics import ensure_topics, topic_names
+from workers.topics import topic_names
+from workers.waiting import topics_when_reachable, upgrade_when_reachable
 
 log = structlog.get_logger("fengqiao")
-
-FIRST_WAIT_S, LONGEST_WAIT_S = 0.5, 4.0  # a database back within seconds is used within seconds
 
 
 def prepare(settings: Settings) -> Wiring:
@@ -41,29 +36,13 @@ def prepare(settings: Settings) -> Wiring:
         print(error, file=sys.stderr)
         raise SystemExit(2) from None
     engine = make_engine(settings.db_url)
-    _upgrade_when_reachable(engine)
-    created = ensure_topics(settings.kafka_servers, topic_names(settings.topics, jurisdiction),
+    upgrade_when_reachable(engine)
+    created = topics_when_reachable(settings.kafka_servers, topic_names(settings.topics, jurisdiction),
                             settings.topic_partitions, settings.replication_factor)
     log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
              topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
     clock = configured_clock(settings)
     return Wiring(settings, Router(jurisdiction), engine, RouterMetrics.create(), clock)
-
-
-def _upgrade_when_reachable(engine: Engine) -> None:
-    """Migrate once the database answers: a worker started before its database waits for it (it serves
-    no /metrics meanwhile, so a readiness probe says not ready) instead of exiting."""
-    wait = FIRST_WAIT_S
-    while True:
-        try:
-            upgrade(engine)
-            return
-        except OperationalError as error:
-            reason = str(error.orig).strip().splitlines()[0] if error.orig else type(error).__name__
-            log.warning("database_unreachable", retry_in_s=wait, reason=reason,
-                        database=engine.url.render_as_string(hide_password=True))
-            time.sleep(wait)
-            wait = min(wait * 2, LONGEST_WAIT_S)
 
 
 def run_worker(settings: Settings) -> None:

@@ -19,7 +19,8 @@ def topic_names(topics: Topics, jurisdiction: Jurisdiction) -> list[str]:
 
 def ensure_topics(bootstrap: str, names: list[str], partitions: int, replication: int) -> list[str]:
     """Create missing topics; returns the names created."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="fengqiao-admin")
+    # A short bootstrap: a broker that is not up yet is reported in seconds, and the caller retries.
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="fengqiao-admin", bootstrap_timeout_ms=5_000)
     try:
         existing = set(admin.list_topics())
         missing = [n for n in names if n not in existing]

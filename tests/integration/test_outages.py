@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,8 +23,8 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import dead_letters, incidents, outbox
-from tests.integration.support import PG_ADMIN_URL, consume_all, incident_of, produce, wait_for
-from workers.broker import EmbeddedBroker
+from tests.integration.support import PG_ADMIN_URL, REPO, consume_all, incident_of, produce, wait_for
+from workers.broker import EmbeddedBroker, free_port
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
@@ -130,21 +137,75 @@ def test_a_worker_killed_mid_stream_is_replaced_without_loss_or_duplicates(broke
     _check_each_incident_once(broker.bootstrap, worker.prefix, samples)
 
 
-def test_a_worker_started_while_the_database_is_down_waits_and_comes_up_by_itself(broker, make_worker, pg_url):
+@contextmanager
+def _refusing(pg_url: str) -> Iterator[None]:
+    """The test's own database refuses new connections and drops its open ones (the shared server runs on)."""
     name = pg_url.rsplit("/", 1)[1]
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
     try:
-        worker = make_worker(pg_url).start()
-        wait_for(lambda: worker.log_path.read_text(errors="replace").count("database_unreachable") >= 2, 60,
-                 "the worker waiting for its database")
-        assert worker.process.poll() is None, worker.log_path.read_text(errors="replace")
-        assert "Traceback" not in worker.log_path.read_text(errors="replace")
+        yield
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
+def _waiting(log_path: Path, event: str) -> bool:
+    return log_path.read_text(errors="replace").count(event) >= 2
+
+
+def test_a_worker_started_while_the_database_is_down_waits_and_comes_up_by_itself(broker, make_worker, pg_url):
+    with _refusing(pg_url):
+        worker = make_worker(pg_url).start()
+        wait_for(lambda: _waiting(worker.log_path, "database_unreachable"), 60, "the worker waiting for its database")
+        assert worker.process.poll() is None, worker.log_path.read_text(errors="replace")
+        assert "Traceback" not in worker.log_path.read_text(errors="replace")
     samples = _samples(100, seed=51)
     produce(broker.bootstrap, Settings(topic_prefix=worker.prefix).topics.incidents,
             [(s.key, s.value) for s in samples])
     worker.wait_ready()
     wait_for(lambda: _routed(pg_url) == _expected_total(samples), 120, "every record routed once it came up")
+
+
+def test_a_worker_started_before_its_broker_waits_and_comes_up_by_itself(make_worker, pg_url, tmp_path):
+    later = EmbeddedBroker(port=free_port(), log_path=tmp_path / "later-tansu.log")
+    worker = make_worker(pg_url, FENGQIAO_BOOTSTRAP_SERVERS=later.bootstrap).start()
+    wait_for(lambda: _waiting(worker.log_path, "broker_unreachable"), 60, "the worker waiting for its broker")
+    assert worker.process.poll() is None, worker.log_path.read_text(errors="replace")
+    with later:
+        worker.wait_ready(90)
+        samples = _samples(50, seed=52)
+        produce(later.bootstrap, Settings(topic_prefix=worker.prefix).topics.incidents,
+                [(s.key, s.value) for s in samples])
+        wait_for(lambda: _routed(pg_url) == _expected_total(samples), 120, "every record routed once it came up")
+        worker.stop()
+    assert "Traceback" not in worker.log_path.read_text(errors="replace")
+
+
+def test_the_api_waits_for_its_database_and_says_not_ready_while_it_is_gone(pg_url, tmp_path):
+    port, log_path = free_port(), tmp_path / "api.log"
+    env = {**os.environ, "FENGQIAO_DATABASE_URL": pg_url, "FENGQIAO_API_PORT": str(port), "FENGQIAO_LOG_LEVEL": "INFO"}
+
+    def ready() -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    with log_path.open("ab") as log, _refusing(pg_url):
+        api = subprocess.Popen([sys.executable, "-m", "workers", "api"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        with _refusing(pg_url):
+            wait_for(lambda: _waiting(log_path, "database_unreachable"), 60, "the API waiting for its database")
+            assert api.poll() is None, log_path.read_text(errors="replace")
+        wait_for(lambda: ready() == 200, 60, "the API ready once its database answers")
+        with _refusing(pg_url):
+            wait_for(lambda: ready() == 503, 30, "the API not ready while its database is gone")
+        wait_for(lambda: ready() == 200, 30, "the API ready again")
+    finally:
+        api.send_signal(signal.SIGTERM)
+        api.wait(timeout=30)
+    assert "Traceback" not in log_path.read_text(errors="replace")
