@@ -103,7 +103,7 @@ def read_evidence(database_url: str, bootstrap: str, topics: Topics) -> Evidence
 
 def _published(bootstrap: str, topic: str, *, json_body: bool) -> list[Published]:
     unique: dict[str, Published] = {}
-    for record in consume_all(bootstrap, topic, idle_s=1.5):
+    for record in consume_all(bootstrap, topic, idle_s=1.0):
         headers = {k: v.decode() for k, v in record.headers}
         event_id = headers[EVENT_ID]
         # Police records are the feed's own bytes; every other topic carries a JSON event of ours.

@@ -29,7 +29,7 @@ HTTP_PATIENCE_S = 90.0
 
 @dataclass
 class Traffic:
-    """A thread that sends `feed` over `seconds` and commands every few seconds, until stopped."""
+    """A thread that sends `feed` evenly over `seconds`, and acknowledge commands every few seconds."""
 
     bootstrap: str
     topics: Topics
