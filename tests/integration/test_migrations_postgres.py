@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -25,6 +26,32 @@ def test_migrations_build_the_declared_schema_on_postgresql(pg_url):
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     engine.dispose()
+
+
+def test_workers_started_together_on_an_empty_database_migrate_it_once(pg_url):
+    """Two workers starting at once used to both create the schema; the second died on a unique index."""
+    engines = [make_engine(pg_url) for _ in range(4)]
+    start, failures = threading.Barrier(len(engines)), []
+
+    def migrate(engine) -> None:
+        start.wait()
+        try:
+            upgrade(engine)
+        except Exception as error:  # every failure is the finding
+            failures.append(error)
+
+    threads = [threading.Thread(target=migrate, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert failures == []
+        with engines[0].connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
 
 
 @pytest.mark.parametrize(("table", "row"), [
