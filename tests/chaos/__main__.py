@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,11 +21,11 @@ from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import dead_letters, incidents, outbox, sla_timers
 from tests.chaos.checker import Findings, GroundTruth, RunClock, check
-from tests.chaos.cluster import PARTITIONS, Cluster
+from tests.chaos.cluster import PARTITIONS, Cluster, ExternalBroker
 from tests.chaos.evidence import read_evidence
 from tests.chaos.faults import inject
 from tests.chaos.feed import chaos_feed
-from tests.chaos.schedule import draw_schedule
+from tests.chaos.schedule import BROKER_PAUSE, EVERY_KIND, draw_schedule
 from tests.chaos.table import render
 from tests.chaos.traffic import Traffic
 from tests.integration.support import REPO, TEST_START, fresh_database, moved_clock, produce, short_sla_bundle, wait_for
@@ -37,7 +39,8 @@ TAIL_S = 10  # feed sent after the last fault ends
 SETTLE_S = 180  # longest wait, after the last fault, for every record, timer and event
 
 
-def run(seed: int, seconds: float, size: int, workers: int, run_dir: Path) -> Findings:
+def run(seed: int, seconds: float, size: int, workers: int, run_dir: Path, bootstrap: str | None = None) -> Findings:
+    """One seeded run on a broker of its own (Tansu), or on the Kafka cluster at `bootstrap`."""
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     bundle_dir = short_sla_bundle(run_dir / "bundle", acknowledge_minutes=2, report=4, report_unit="minutes",
@@ -48,10 +51,12 @@ def run(seed: int, seconds: float, size: int, workers: int, run_dir: Path) -> Fi
     feed = chaos_feed(bundle, seed, size, TEST_START - timedelta(hours=1))
     truth = GroundTruth.of(feed)
     backlog = int(len(feed) * BACKLOG_SHARE)
-    schedule = draw_schedule(seed, seconds, workers)
+    schedule = draw_schedule(seed, seconds, workers,
+                             EVERY_KIND if bootstrap is None else tuple(k for k in EVERY_KIND if k != BROKER_PAUSE))
     rng = random.Random(seed)
 
-    with fresh_database("chaos") as url, EmbeddedBroker(log_path=run_dir / "tansu.log") as broker:
+    own_broker = EmbeddedBroker(log_path=run_dir / "tansu.log") if bootstrap is None else None
+    with fresh_database("chaos") as url, own_broker or nullcontext(ExternalBroker(bootstrap)) as broker:
         cluster = Cluster.create(run_dir, url, broker, workers,
                                  {"FENGQIAO_JURISDICTION": str(bundle_dir), **clock_env})
         engine = make_engine(url)
@@ -119,10 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=3000, help="generated feed records (repeats come on top)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--run-dir", type=Path, default=REPO / "var" / "chaos", help="logs of each run")
+    parser.add_argument("--bootstrap", default=os.environ.get("FENGQIAO_CHAOS_BOOTSTRAP") or None,
+                        help="a real Kafka cluster instead of a Tansu of its own (no broker pause then)")
     args = parser.parse_args(argv)
     for name in ("kafka", "aiokafka", "faust"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    results = [run(seed, args.seconds, args.size, args.workers, args.run_dir / f"seed-{seed}").clean
+    results = [run(seed, args.seconds, args.size, args.workers, args.run_dir / f"seed-{seed}", args.bootstrap).clean
                for seed in args.seed]
     return 0 if all(results) else 1
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,11 +37,18 @@ class Slot:
     ended_by_harness: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ExternalBroker:
+    """A Kafka cluster the harness does not own (`--bootstrap`): it cannot be paused from here."""
+
+    bootstrap: str
+
+
 @dataclass
 class Cluster:
     run_dir: Path
     database_url: str  # the direct URL, for the harness and the checker
-    broker: EmbeddedBroker
+    broker: EmbeddedBroker | ExternalBroker
     proxy: DatabaseProxy
     env: dict[str, str]  # FENGQIAO_* shared by every process of the run
     slots: list[Slot] = field(default_factory=list)
@@ -49,11 +57,11 @@ class Cluster:
     api_port: int = field(default_factory=free_port)
 
     @classmethod
-    def create(cls, run_dir: Path, database_url: str, broker: EmbeddedBroker, workers: int,
+    def create(cls, run_dir: Path, database_url: str, broker: EmbeddedBroker | ExternalBroker, workers: int,
                extra_env: dict[str, str]) -> Cluster:
         url = make_url(database_url)
         proxy = DatabaseProxy((url.host or "127.0.0.1", url.port or 5432)).start()
-        prefix = f"chaos{os.getpid()}."
+        prefix = f"chaos{uuid.uuid4().hex[:8]}."  # a run's own topics, also on a shared cluster
         env = {**os.environ, "FENGQIAO_BOOTSTRAP_SERVERS": broker.bootstrap,
                "FENGQIAO_DATABASE_URL": proxy.url_for(database_url), "FENGQIAO_TOPIC_PREFIX": prefix,
                "FENGQIAO_GROUP_ID": f"{prefix}router", "FENGQIAO_TOPIC_PARTITIONS": str(PARTITIONS),
@@ -141,6 +149,7 @@ class Cluster:
             self.api.wait()
 
     def pause_broker(self) -> None:
+        assert isinstance(self.broker, EmbeddedBroker), "only the harness's own broker can be paused"
         os.kill(self.broker._process.pid, signal.SIGSTOP)
 
     def resume_broker(self) -> None:

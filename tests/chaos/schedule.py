@@ -28,10 +28,10 @@ class Fault:
     worker: int  # which worker slot, for the kinds that hit one (a leader kill finds its own)
 
 
-def draw_schedule(seed: int, seconds: float, workers: int) -> list[Fault]:
-    """Each kind once, in a seeded order, then further kills and outages of any kind until `seconds`."""
+def draw_schedule(seed: int, seconds: float, workers: int, kinds: tuple[str, ...] = EVERY_KIND) -> list[Fault]:
+    """Each of `kinds` once, in a seeded order, then further kills and outages until `seconds`."""
     rng = random.Random(seed)
-    kinds = list(EVERY_KIND)
+    kinds = list(kinds)
     rng.shuffle(kinds)
     schedule, at = [], rng.uniform(*_GAP_S)
     while at < seconds:
