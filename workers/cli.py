@@ -14,7 +14,8 @@ from workers.bundles import bundle_or_exit
 from workers.cases_cli import cases_app, eval_command
 from workers.orders_cli import orders_app
 
-app = typer.Typer(help="Fengqiao (枫桥): routes non-police incidents to town command centres.", no_args_is_help=True)
+app = typer.Typer(help="Fengqiao (枫桥): routes non-police incidents to town command centres.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)  # main() says what went wrong; --debug for the traceback
 schema_app = typer.Typer(help="Wire contracts.", no_args_is_help=True)
 config_app = typer.Typer(help="Jurisdiction bundles.", no_args_is_help=True)
 db_app = typer.Typer(help="Database.", no_args_is_help=True)
@@ -346,4 +347,26 @@ def report_monthly(
 
 
 def main() -> None:
-    app()
+    """`fengqiao`: an ordinary failure is one or two lines and an exit code; `--debug` shows the traceback."""
+    from workers.cli_errors import explain
+
+    debug = "--debug" in sys.argv[1:]
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        raise SystemExit(1) from None
+    except typer.TyperException as error:  # a usage error: click's own message and exit code
+        error.show()
+        raise SystemExit(error.exit_code) from None
+    except Exception as error:
+        failure = explain(error)
+        if failure is None or debug:
+            raise
+        typer.echo(f"fengqiao: {failure.message}", err=True)
+        if failure.hint:
+            typer.echo(f"  {failure.hint} (--debug shows the traceback)", err=True)
+        raise SystemExit(failure.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -57,7 +57,8 @@ def _csv_row_to_incident(row: dict[str, str]) -> dict:
 
 def replay(path: Path, bootstrap: str, topic: str, rate: float = 0.0, progress: bool = True) -> int:
     """Send every record of `path` to `topic`, at most `rate` per second (0: as fast as possible)."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="fengqiao-replay")
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="fengqiao-replay",
+                             bootstrap_timeout_ms=5_000)  # a wrong address is reported in seconds
     sent = 0
     started = time.monotonic()
     try:

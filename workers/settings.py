@@ -13,6 +13,14 @@ from schemas.topics import Topics
 _DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "jurisdictions" / "xiaoshan"
 
 
+
+class SettingMissing(ValueError):
+    """A setting a command needs is not given; `hint` says how to give it."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
 class Settings(BaseSettings):
     """Everything a Fengqiao process needs to know; frozen once read at the entry point."""
 
@@ -73,5 +81,6 @@ class Settings(BaseSettings):
     @property
     def kafka_servers(self) -> str:
         if not self.bootstrap_servers:
-            raise ValueError("FENGQIAO_BOOTSTRAP_SERVERS is not set and no embedded broker was started")
+            raise SettingMissing("FENGQIAO_BOOTSTRAP_SERVERS is not set and no embedded broker was started",
+                                 "set it to the Kafka bootstrap servers, or use `make run` for the embedded broker")
         return self.bootstrap_servers
