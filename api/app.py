@@ -11,6 +11,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
+from swagger_ui_bundle import swagger_ui_path
 
 from api import live, orders, ranking, session, supervision
 from api.errors import ApiError, answer, invalid
@@ -34,7 +36,12 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# Swagger UI starts itself from one inline script and styles itself inline; still nothing from elsewhere.
+DOCS_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy":
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"}
 API_VERSION = "1.0.0"
+DOCS_ASSETS = "/api/docs/assets"
 
 
 def _outcome(request: Request, status: int) -> str:
@@ -64,7 +71,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
         description="工单闭环 work orders from the 110 centre to town command centres: list, act, supervise. "
                     "Sign in with `POST /api/v1/session` (console cookie) or send `Authorization: Bearer fq_...` "
                     "(integration accounts). Town roles see only their own town: another town's order is a 404.",
-        docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json",
+        docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json",
         # Every 422 is our Problem (api.errors.invalid), not FastAPI's default shape.
         responses={422: {"model": Problem}},
     )
@@ -94,8 +101,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
         m.request_seconds.labels(route).observe(time.perf_counter() - started)
         # The engine's clock, which deadlines are measured by: the console's countdowns follow it.
         response.headers["X-Fengqiao-Time"] = services.clock().isoformat(timespec="milliseconds")
-        if route != "/api/docs":  # Swagger UI comes from its CDN
-            response.headers.update(SECURITY_HEADERS)
+        response.headers.update(DOCS_HEADERS if route == "/api/docs" else SECURITY_HEADERS)
         if request.url.path.startswith("/api/v1/") and route != "/api/v1/openapi.json":
             if response.status_code in (401, 403, 404):
                 m.denials.labels(str(response.status_code)).inc()
@@ -135,6 +141,16 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
             problem = Problem(code="database_unavailable", message="数据库暂不可用，请稍后再试")
             return JSONResponse(problem.model_dump(), status_code=503)
         return JSONResponse({"status": "ready"})
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        """Swagger UI from the product's own copy (swagger-ui-bundle), so the docs work offline."""
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{app.title} — 接口文档",
+                                   swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png")
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -31,7 +31,7 @@ def client(tmp_path, xiaoshan):
     engine.dispose()
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/console/", "/api/v1/orders", "/api/v1/no-such-route"])
+@pytest.mark.parametrize("path", ["/healthz", "/console/", "/api/v1/orders", "/api/v1/no-such-route", "/api/docs"])
 def test_every_answer_carries_the_security_headers_and_the_engines_clock(client, path):
     response = client[0].get(path)
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
@@ -58,3 +58,12 @@ def test_units_are_named_by_the_jurisdiction(xiaoshan, code, name):
 def test_the_district_centre_has_a_name_too(xiaoshan):
     centre = xiaoshan.district_centre
     assert xiaoshan.unit_name(centre.code) == centre.name != centre.code
+
+
+def test_the_api_docs_work_offline_from_the_products_own_swagger_ui(client):
+    page = client[0].get("/api/docs")
+    assert page.status_code == 200 and "/api/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", ""), "nothing fetched from elsewhere"
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert client[0].get(f"/api/docs/assets/{asset}").status_code == 200
+    assert "script-src 'self' 'unsafe-inline'" in page.headers["content-security-policy"]
