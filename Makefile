@@ -29,11 +29,13 @@ test-integration: $(STAMP) postgres
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/integration
 
 ## Figures, not pass/fail tests: offline routing rate on 100,000 records; the sweep among
-## 1,000,000 pending timers in PostgreSQL; sweep lateness while a worker ingests 500/s.
+## 1,000,000 pending timers in PostgreSQL; sweep lateness while a worker ingests 500/s; saturation: the
+## rate one and two workers drain a 20,000-record backlog at, beside a bare baseline, with a py-spy profile.
 bench: $(STAMP) postgres
 	$(BIN)/python -m bench.routing --records 100000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.sweep --pending 1000000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.lateness --rate 500 --seconds 40
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.saturation --records 20000
 
 ## Fault injection, not in `make test`: per seed two workers, kills, outages, a paused broker; the checker's table.
 SEEDS ?= 1 2 3
