@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -46,7 +47,11 @@ def prepare(settings: Settings) -> Wiring:
     log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
              topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
     clock = configured_clock(settings)
-    return Wiring(settings, Router(jurisdiction), engine, RouterMetrics.create(), clock)
+    router = Router(jurisdiction)
+    # The bundle and its automata (~350,000 objects) live as long as the process: out of the collector's
+    # sight, a full collection no longer scans them (it was ~20 % of the intake's time in the saturation bench).
+    gc.freeze()
+    return Wiring(settings, router, engine, RouterMetrics.create(), clock)
 
 
 def run_worker(settings: Settings) -> None:
