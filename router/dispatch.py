@@ -219,7 +219,8 @@ class Dispatch:
         stage_fact(batch.rows, self._topics, order, event_id=fact_id("report_merged", incident.source_id),
                    event_type="workorder.report_merged", kind="report_merged", at=now,
                    details={"incident_id": incident.source_id, "reports": row["reports"]})
-        if row["reports"] >= self._j.loop.merge.key_dispute_reports:
+        rules = self._j.loop.merge
+        if row["reports"] >= rules.key_dispute_reports and rules.may_be_key_dispute(row["matter_type"]):
             self._flag_key_dispute(conn, batch, order, row, incident, place, now)
 
     def _flag_key_dispute(self, conn: Connection, batch: Batch, order: Order, row: dict, incident: IncidentV1,

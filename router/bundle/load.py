@@ -43,6 +43,7 @@ from router.domain.jurisdiction import (
     OutsidePlace,
     PetitionRegister,
     Town,
+    Verdict,
     Village,
 )
 from router.domain.lifecycle import LifecycleRules
@@ -111,6 +112,7 @@ class _Reader:
         if manifest is None:
             return None
         self._cross_check(tables)
+        self._check_key_dispute_types(manifest, tables)
         town_codes = {row.code for _, row in tables["towns.csv"]}
         for boundary in boundaries:
             if boundary.town_code not in town_codes:
@@ -224,6 +226,15 @@ class _Reader:
                 continue
             boundaries.append(Boundary(str(code), rings))
         return tuple(boundaries)
+
+    def _check_key_dispute_types(self, manifest: Manifest, tables: dict[str, list]) -> None:
+        known = {r.matter_type for _, r in tables["keywords.csv"] if r.verdict is Verdict.NON_POLICE} | {
+            r.matter_type for _, r in tables["categories.csv"] if r.verdict is Verdict.NON_POLICE}
+        for matter_type in manifest.merge.key_dispute_matter_types:
+            if matter_type not in known:
+                self.problems.append(Problem("bundle.toml", None, "merge.key_dispute_matter_types",
+                                             f"{matter_type!r} is no non-police matter type of keywords.csv "
+                                             "or categories.csv"))
 
     def _cross_check(self, tables: dict[str, list]) -> None:
         towns = tables["towns.csv"]
@@ -345,6 +356,7 @@ def _loop_rules(manifest: Manifest, tables: dict[str, list], calendars: Calendar
             key_dispute_reports=m.key_dispute_reports,
             key_dispute_window=timedelta(days=m.key_dispute_window_days),
             key_dispute_working_days=m.key_dispute_working_days,
+            key_dispute_matter_types=frozenset(m.key_dispute_matter_types),
         ),
     )
 

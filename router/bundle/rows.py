@@ -82,6 +82,9 @@ class MergeSection(_Row):
     key_dispute_reports: Annotated[int, Field(ge=2, le=100)] = 3
     key_dispute_window_days: Annotated[int, Field(ge=1, le=365)] = 30
     key_dispute_working_days: Annotated[int, Field(ge=1, le=250)] = 15
+    # Only these matter types can become key disputes (a quarrel that keeps recurring, not a street lamp
+    # reported three times); empty: every matter type.
+    key_dispute_matter_types: tuple[Text, ...] = ()
 
 
 Weight = Annotated[float, Field(ge=0, le=1000)]

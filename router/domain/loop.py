@@ -26,6 +26,10 @@ class MergeRules:
     key_dispute_reports: int  # this many reports ...
     key_dispute_window: timedelta  # ... within this window flag a key dispute
     key_dispute_working_days: int  # its resolution deadline
+    key_dispute_matter_types: frozenset[str] = frozenset()  # only these can become one; empty: any
+
+    def may_be_key_dispute(self, matter_type: str) -> bool:
+        return not self.key_dispute_matter_types or matter_type in self.key_dispute_matter_types
 
 
 @dataclass(frozen=True, slots=True)

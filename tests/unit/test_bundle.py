@@ -369,3 +369,13 @@ def test_the_petition_register_needs_titles(bundle: Path):
     manifest.write_text(re.sub(r"titles = \[[^]]*\]", "titles = []", text), encoding="utf-8")
     problems = check_bundle(bundle)
     assert [(p.file, p.field) for p in problems] == [("bundle.toml", "classification.petition.titles")], problems
+
+
+def test_a_key_dispute_type_must_be_a_non_police_matter_type(bundle: Path):
+    manifest = bundle / "bundle.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(re.sub(r"key_dispute_matter_types = \[[^]]*\]", 'key_dispute_matter_types = ["邻里纠纷", "火灾"]',
+                               text), encoding="utf-8")
+    problems = check_bundle(bundle)
+    assert [(p.file, p.field) for p in problems] == [("bundle.toml", "merge.key_dispute_matter_types")], problems
+    assert "'火灾'" in problems[0].message

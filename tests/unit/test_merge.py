@@ -12,7 +12,7 @@ from router.domain.loop import MergeRules, Place, distance_m, same_matter
 from router.intake import FeedRecord, Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
-from router.store.tables import order_reports, work_orders
+from router.store.tables import key_disputes, order_reports, work_orders
 from schemas.topics import Topics
 
 T0 = datetime(2026, 11, 28, 9, tzinfo=UTC)
@@ -67,3 +67,25 @@ def test_reports_close_by_merge_across_batches_on_coordinates_alone(tmp_path, ro
     assert orders == {"G1": 2, "G3": 1}
     assert attached["G2"] == attached["G1"]
     engine.dispose()
+
+
+@pytest.mark.parametrize(("summary", "matter_type", "flagged"), [
+    pytest.param("和邻居因为宅基地边界又起了争执，村里调解过几次没用", "土地纠纷", True, id="a-recurring-quarrel"),
+    pytest.param("小区门口的路灯坏了，晚上一片漆黑", "市政设施", False, id="a-lamp-reported-three-times"),
+])
+def test_only_a_dispute_that_keeps_coming_back_becomes_a_key_dispute(tmp_path, router, summary, matter_type,
+                                                                     flagged):
+    engine = make_engine(f"sqlite:///{tmp_path / 'disputes.db'}")
+    upgrade(engine)
+    intake = Intake(router, engine.begin, Topics(), 65_536)
+    for i in range(3):
+        at = T0 + timedelta(hours=i)
+        body = {"source_id": f"K{i}", "received_at": at.isoformat(), "channel": "phone", "summary": summary,
+                "address": "萧山区新塘街道傅楼村12号"}
+        intake.handle([FeedRecord(json.dumps(body, ensure_ascii=False).encode())], at)
+    with engine.connect() as conn:
+        [order] = conn.execute(select(work_orders)).all()
+        disputes = conn.execute(select(key_disputes)).all()
+    engine.dispose()
+    assert (order.matter_type, order.reports) == (matter_type, 3)
+    assert bool(disputes) is flagged
