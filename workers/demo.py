@@ -46,15 +46,17 @@ class DemoFeed:
                 stop.wait(max(ahead, 0.0))
         finally:
             producer.close(timeout=5)
+            if sys.stderr.isatty():
+                print(file=sys.stderr)  # end the status line
 
     def _print_status(self, sent: int) -> None:
         with self._engine.connect() as conn:
             counts = ledger.outcome_counts(conn)
             backlog = ledger.outbox_backlog(conn)
-        print(
-            f"[demo] sent {sent} | 工单 work orders {counts.get('work_order', 0)} | 警务 police "
-            f"{counts.get('police', 0)} | 待定位 review {counts.get('review', 0)} | 死信 dead letters "
-            f"{counts.get('dead_letter', 0)} | outbox backlog {backlog}",
-            file=sys.stderr,
-            flush=True,
-        )
+        line = (f"[demo] sent {sent} | 工单 work orders {counts.get('work_order', 0)} | 警务 police "
+                f"{counts.get('police', 0)} | 待定位 review {counts.get('review', 0)} | 死信 dead letters "
+                f"{counts.get('dead_letter', 0)} | outbox backlog {backlog}")
+        if sys.stderr.isatty():  # one line, rewritten in place, under the banner
+            print(f"\r\x1b[2K{line}", end="", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import structlog
 
@@ -26,9 +27,11 @@ def mask_personal_data(_logger: object, _method: str, event: dict) -> dict:
     return event
 
 
-def configure(level: str = "INFO", *, json: bool | None = None) -> None:
-    """Configure structlog and the stdlib root logger once, at the entry point."""
-    json = not sys.stderr.isatty() if json is None else json
+def configure(level: str = "INFO", *, json: bool | None = None, file: Path | None = None) -> None:
+    """Configure structlog and the stdlib root logger once, at the entry point: to stderr, or as JSON
+    lines appended to `file` (`make run` keeps the terminal for its banner and status line)."""
+    stream = file.open("a", encoding="utf-8", buffering=1) if file else sys.stderr
+    json = not stream.isatty() if json is None else json
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()
     shared = [
         structlog.contextvars.merge_contextvars,
@@ -39,10 +42,11 @@ def configure(level: str = "INFO", *, json: bool | None = None) -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=level.upper(), stream=stream, format="%(levelname)s %(name)s %(message)s",
+                        force=True)
     # Faust and aiokafka log every message at DEBUG/INFO; that costs CPU and says nothing.
     for noisy in ("aiokafka", "faust", "mode", "kafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import faust
 import structlog
@@ -65,8 +66,8 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     """`make run`: start what is not configured, print where to look, stop cleanly on Ctrl-C."""
     from workers.demo import DemoFeed
 
-    logs.configure(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logs.configure(settings.log_level, file=log_file(settings))
     broker = None
     if not settings.bootstrap_servers:
         broker = EmbeddedBroker(log_path=settings.data_dir / "tansu.log").start()
@@ -83,7 +84,8 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     for thread in threads:
         thread.start()
     try:
-        _faust_worker(create_app(wiring), on_force=broker.kill if broker else lambda: None).execute_from_commandline()
+        _faust_worker(create_app(wiring), on_force=broker.kill if broker else lambda: None,
+                      logfile=log_file(settings)).execute_from_commandline()
     finally:
         stop.set()
         for thread in threads:
@@ -111,8 +113,10 @@ class _Worker(faust.Worker):
     hand, leave the group); a second one, while that stop is under way, ends the process at once
     after `on_force` (the embedded broker must not outlive it)."""
 
-    def __init__(self, app: faust.App, on_force: Callable[[], None] = lambda: None) -> None:
-        super().__init__(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
+    def __init__(self, app: faust.App, on_force: Callable[[], None] = lambda: None,
+                 logfile: Path | None = None) -> None:
+        super().__init__(app, loglevel="WARNING", quiet=True, redirect_stdouts=False,
+                         logfile=str(logfile) if logfile else None)
         self._on_force = on_force
 
     def _on_sigint(self) -> None:  # Faust's own prints a banner of -INT-; one line is enough
@@ -128,9 +132,15 @@ class _Worker(faust.Worker):
         super()._schedule_shutdown(signum)
 
 
-def _faust_worker(app: faust.App, on_force: Callable[[], None] = lambda: None) -> faust.Worker:
+def _faust_worker(app: faust.App, on_force: Callable[[], None] = lambda: None,
+                  logfile: Path | None = None) -> faust.Worker:
     """Faust's worker runs until SIGINT/SIGTERM; our own logging and prints stay as configured."""
-    return _Worker(app, on_force)
+    return _Worker(app, on_force, logfile)
+
+
+def log_file(settings: Settings) -> Path:
+    """Where `make run` writes its logs, one JSON line each, so the terminal keeps the banner and status."""
+    return settings.data_dir / "fengqiao.log"
 
 
 def _banner(settings: Settings, embedded_broker: bool, demo: bool) -> None:
@@ -143,8 +153,9 @@ def _banner(settings: Settings, embedded_broker: bool, demo: bool) -> None:
         f"  feed       {t.incidents}" + (f"  (demo feed, {settings.demo_rate:g} records/s)" if demo else ""),
         f"  outputs    {t.police}, {t.workorder_events}, {t.centre_orders('<centre>')}, {t.review}, {t.dead_letters}",
         f"  console    http://{settings.api_host}:{settings.api_port}/  (指挥中心工作台; API docs at /api/docs)",
+        f"  logs       {log_file(settings)}",
         f"  metrics    http://{settings.web_host}:{settings.web_port}/metrics (worker), "
         f"http://{settings.api_host}:{settings.api_port}/metrics (API)",
-        "  status     a line every 5 s below; `fengqiao status` for totals",
+        "  status     the line below, every 5 s; `fengqiao status` for totals",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)
