@@ -9,7 +9,8 @@ from api.services import Services
 from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, State, available_actions
 from router.domain.privacy import mask_name, mask_phone, mask_text
 from router.domain.sla import parse_effect_kind
-from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, TimelineEntry
+from router.store.views import running_deadline
+from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, RunningClock, TimelineEntry
 
 STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
 SLA_TERMS = {"breach": "超时", "escalation.remind": "催办", "escalation.supervise": "督办",
@@ -58,9 +59,17 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
         deadlines=Deadlines(acknowledge=deadlines.get("acknowledge"),
                             report=row["report_due"] or deadlines.get("report"),
                             resolve=deadlines.get("resolve")),
-        returns=row["returns"], reports=row["reports"], generation=row["generation"],
+        clock=_clock(row), returns=row["returns"], reports=row["reports"], generation=row["generation"],
         allowed_actions=[a.value for a in available_actions(State(row["state"]), who.role)],
     )
+
+
+def _clock(row: Mapping) -> RunningClock | None:
+    running = running_deadline(row)
+    if running is None:
+        return None
+    stage, due = running
+    return RunningClock(stage=stage.value, stage_name=STAGE_TERMS[stage.value], due=due)
 
 
 def detail(row: Mapping, deadlines: Mapping[str, object], timeline: list[Mapping], reports: list[Mapping],

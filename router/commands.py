@@ -29,7 +29,7 @@ from router.domain.lifecycle import (
     State,
     decide,
 )
-from router.domain.sla import clocks_after
+from router.domain.sla import Stage, breach_due, clocks_after
 from router.ids import fact_id
 from router.loop_events import record_fact, stage_event
 from router.store import ledger, orders
@@ -146,7 +146,9 @@ class CommandHandler:
         policy = self._loop.sla.policy_for(row["matter_type"], row["priority"])
         clocks = clocks_after(transition.action, after, at, policy, self._loop.calendar)
         after = replace(after, report_due=clocks.report_due)
-        orders.save_order(conn, after.order_id, orders.order_values(after, at))
+        # A clock replaced with none (签收 done) leaves its last deadline; only the running one is read.
+        acknowledge_due = breach_due(clocks, Stage.ACKNOWLEDGE) or row["acknowledge_due"]
+        orders.save_order(conn, after.order_id, {**orders.order_values(after, at), "acknowledge_due": acknowledge_due})
         orders.replace_timers(conn, after.order_id, [s.value for s in clocks.replace],
                               orders.timer_rows(t for timers in clocks.replace.values() for t in timers))
         if after.town_code != before.town_code:

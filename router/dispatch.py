@@ -32,7 +32,7 @@ from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import MERGEABLE, Order, State
 from router.domain.loop import MergeRules, Place, box_around, same_matter
 from router.domain.routing import Decision
-from router.domain.sla import clocks_on_open
+from router.domain.sla import Stage, breach_due, clocks_on_open
 from router.ids import fact_id, number
 from router.loop_events import stage_fact
 from router.store import ledger, orders
@@ -153,12 +153,12 @@ class Dispatch:
               wire: RoutingDecisionV1, place: Place, now: datetime) -> str:
         order_id = order_id_for(incident.source_id)
         order = Order(order_id, State.DISPATCHED, place.town_code, decision.centre_code, None)
-        report_due = None
+        report_due = acknowledge_due = None
         if self._j.loop is not None:
             loop = self._j.loop
             policy = loop.sla.policy_for(place.matter_type, decision.classification.priority.value)
             clocks = clocks_on_open(order, now, policy, loop.calendar)
-            report_due = clocks.report_due
+            report_due, acknowledge_due = clocks.report_due, breach_due(clocks, Stage.ACKNOWLEDGE)
             timers = [t for ts in clocks.replace.values() for t in ts]
             batch.rows.setdefault("sla_timers", []).extend(
                 {**row, "status": "pending"} for row in orders.timer_rows(timers))
@@ -175,6 +175,7 @@ class Dispatch:
             "opened_at": now,
             "generation": 0,
             "report_due": report_due,
+            "acknowledge_due": acknowledge_due,
             "returns": 0,
             "village_code": place.village_code,
             "lon": place.lon,

@@ -63,6 +63,15 @@ class Deadlines(View):
     resolve: AwareDatetime | None = Field(None, description="办结 deadline.")
 
 
+class RunningClock(View):
+    """The one clock the order races now: 签收 until acknowledged, then 反馈; absent while a request
+    waits for a decision, while parked, or once finished (`router.domain.sla.RUNNING`)."""
+
+    stage: Literal["acknowledge", "report"]
+    stage_name: str = Field(description="签收 or 反馈.")
+    due: AwareDatetime | None = Field(None, description="Its deadline; null when the bundle sets no clock for it.")
+
+
 class OrderSummary(View):
     order_id: str
     town_code: str
@@ -76,6 +85,7 @@ class OrderSummary(View):
     address: str
     opened_at: AwareDatetime
     deadlines: Deadlines
+    clock: RunningClock | None = Field(None, description="The clock running now; what 仅超时 and the 'due' sort read.")
     returns: int
     reports: int = Field(description="Incidents behind it (并单), itself included.")
     generation: int

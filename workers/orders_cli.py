@@ -91,20 +91,20 @@ def list_orders(
     api: Api = None, token: Token = None, user: User = None,
     state: Annotated[list[str] | None, typer.Option("--state", "-s", help="Repeatable: dispatched, ...")] = None,
     town: Annotated[str | None, typer.Option(help="Town code (district roles).")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only open orders past the 反馈 deadline.")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only orders past the deadline of the clock running now (签收, then 反馈).")] = False,
     limit: int = 50,
 ) -> None:
-    """List orders in your scope, soonest deadline first."""
+    """List orders in your scope, the running clock's deadline first (签收 until acknowledged, then 反馈)."""
     params: dict = {"sort": "due", "limit": limit, "overdue": overdue, "state": state or []}
     if town:
         params["town"] = town
     with _client(api, token, user) as client:
         page = _check(client.get("/api/v1/orders", params=params))
-    rows = [["工单编号", "镇街", "事项", "状态", "签收时限", "反馈时限", "简要情况"]]
+    rows = [["工单编号", "镇街", "事项", "状态", "当前时限", "截止", "简要情况"]]
     for o in page["items"]:
-        d = o["deadlines"]
-        rows.append([o["order_id"], o["town_name"], o["matter_type"], o["state_name"], _local(d["acknowledge"]),
-                     _local(d["report"]), o["summary"][:30]])
+        clock = o["clock"] or {}
+        rows.append([o["order_id"], o["town_name"], o["matter_type"], o["state_name"], clock.get("stage_name", "—"),
+                     _local(clock.get("due")), o["summary"][:30]])
     typer.echo("\n".join(aligned(rows)))
     typer.echo(f"共 {page['total']} 条，显示 {len(page['items'])} 条")
 

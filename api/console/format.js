@@ -31,13 +31,13 @@ export function isFinished(state) {
   return finished.has(state);
 }
 
-/** The deadline an order is racing now: 签收 while dispatched (待签收), else 反馈; none when done or parked. */
+/**
+ * The deadline an order is racing now, as the server defines it (`order.clock`, router/domain/sla.py
+ * RUNNING): 签收 until acknowledged, then 反馈; none while a 退单/延期 request or the report waits for a
+ * decision, while parked, or once finished.
+ */
 export function nextDeadline(order) {
-  if (isFinished(order.state) || order.state === "parked") return null;
-  if (order.state === "dispatched" && order.deadlines.acknowledge) {
-    return { stage: "签收", due: order.deadlines.acknowledge };
-  }
-  return order.deadlines.report ? { stage: "反馈", due: order.deadlines.report } : null;
+  return order.clock && order.clock.due ? { stage: order.clock.stage_name, due: order.clock.due } : null;
 }
 
 /**

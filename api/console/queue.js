@@ -102,7 +102,7 @@ export function createQueue(session) {
   /** A countdown cell the 1-second tick keeps current. */
   function clock(order) {
     return h("span", { class: "countdown", "data-testid": "countdown", "data-order": JSON.stringify({
-      state: order.state, opened_at: order.opened_at, deadlines: order.deadlines }) });
+      opened_at: order.opened_at, clock: order.clock }) });
   }
 
   function tick() {

@@ -7,9 +7,11 @@ a timer still matters when it falls due is decided by `is_pending`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 from router.domain.lifecycle import FINISHED, Action, Order, State
 from router.domain.workdays import WorkCalendar
@@ -128,6 +130,26 @@ _PENDING = {
     Stage.RESOLVE: frozenset({State.DISPATCHED, State.ACKNOWLEDGED, State.EXTENSION_REQUESTED,
                               State.RETURN_REQUESTED, State.REPORTED, State.REOPENED}),
 }
+
+
+# The one clock an order races now, by state (every list, filter, sort, countdown and board figure reads
+# this): 签收 until it is acknowledged, then 反馈; none while a request waits for a decision (退单, 延期,
+# the report's review), while it is parked (挂账), or once it is finished.
+RUNNING: Mapping[State, Stage] = MappingProxyType({
+    State.DISPATCHED: Stage.ACKNOWLEDGE,
+    State.ACKNOWLEDGED: Stage.REPORT,
+    State.REOPENED: Stage.REPORT,
+})
+
+
+def running_stage(state: State) -> Stage | None:
+    """The stage whose deadline is running for an order in `state`, or None when no clock runs."""
+    return RUNNING.get(state)
+
+
+def breach_due(clocks: Clocks, stage: Stage) -> datetime | None:
+    """The deadline `clocks` set for `stage` (its breach timer), or None when they set none."""
+    return next((t.due_at for t in clocks.replace.get(stage, ()) if t.kind == "breach"), None)
 
 
 def is_pending(order: Order, timer: Timer) -> bool:

@@ -93,6 +93,7 @@ work_orders = Table(
     Column("opened_at", _TS, nullable=False),
     Column("generation", Integer, nullable=False, server_default="0", comment="bumped when it changes hands"),
     Column("report_due", _TS, comment="current 反馈 deadline"),
+    Column("acknowledge_due", _TS, comment="current 签收 deadline (the clock running while dispatched)"),
     Column("returns", Integer, nullable=False, server_default="0", comment="退单 count"),
     Column("previous_state", String(24), comment="where reject_return / refuse_extension / unpark go back to"),
     Column("pending_extension_s", Integer, comment="延期 requested, seconds"),

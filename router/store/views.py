@@ -11,13 +11,29 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, Select, and_, case, func, or_, select
+from sqlalchemy import Connection, RowMapping, Select, case, func, or_, select
 
 from router.domain.lifecycle import OPEN, State
-from router.domain.sla import EFFECT_PREFIX
+from router.domain.sla import EFFECT_PREFIX, RUNNING, Stage, running_stage
 from router.store.tables import key_disputes, order_events, order_reports, sla_timers, work_orders
 
 OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
+# The column holding each running stage's deadline (sla.RUNNING): what 仅超时, the 'due' sort, the
+# board's 已超时 and the countdowns all read.
+_DUE_COLUMN = {Stage.ACKNOWLEDGE: "acknowledge_due", Stage.REPORT: "report_due"}
+
+
+def running_due():
+    """The deadline of the clock each order races now (NULL when none runs), as SQL."""
+    return case(*((work_orders.c.state == state.value, work_orders.c[_DUE_COLUMN[stage]])
+                  for state, stage in RUNNING.items()), else_=None)
+
+
+def running_deadline(row: RowMapping) -> tuple[Stage, datetime | None] | None:
+    """The stage an order row races now and its deadline (None when its bundle sets no clock for it),
+    or None when no clock runs: the same definition as `running_due`."""
+    stage = running_stage(State(row["state"]))
+    return None if stage is None else (stage, row[_DUE_COLUMN[stage]])
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +46,7 @@ class OrderFilter:
     overdue: bool = False
     text: str | None = None
     text_in_summary: bool = True  # False for roles that see no callers: a summary search would unmask them
-    sort: str = "opened"  # opened (newest first) | due (report deadline first)
+    sort: str = "opened"  # opened (newest first) | due (the running clock's deadline first, none last)
 
 
 def _scoped(query: Select, town: str | None) -> Select:
@@ -45,7 +61,7 @@ def _filtered(query: Select, f: OrderFilter, now: datetime) -> Select:
     if f.matter_type:
         query = query.where(work_orders.c.matter_type == f.matter_type)
     if f.overdue:
-        query = query.where(work_orders.c.state.in_(OPEN_STATES), work_orders.c.report_due < now)
+        query = query.where(running_due() < now)
     if f.text:
         fields = [work_orders.c.address.contains(f.text, autoescape=True), work_orders.c.order_id == f.text]
         if f.text_in_summary:
@@ -59,7 +75,7 @@ def order_page(conn: Connection, f: OrderFilter, now: datetime, limit: int | Non
     """One page of the orders `f` selects (its `town` is the caller's scope) and how many match; no limit: all."""
     base = _filtered(select(work_orders), f, now)
     total = conn.scalar(select(func.count()).select_from(base.subquery()))
-    order = ((work_orders.c.report_due.is_(None), work_orders.c.report_due, work_orders.c.order_id)
+    order = ((running_due().is_(None), running_due(), work_orders.c.order_id)
              if f.sort == "due" else (work_orders.c.opened_at.desc(), work_orders.c.order_id.desc()))
     rows = conn.execute(base.order_by(*order).limit(limit).offset(offset))
     return [r._mapping for r in rows], int(total or 0)
@@ -145,7 +161,7 @@ def town_figures(conn: Connection, town: str | None, now: datetime, since: datet
             func.count().label("orders"),
             func.sum(case((is_open, 1), else_=0)).label("open"),
             func.sum(case((work_orders.c.state == State.DISPATCHED.value, 1), else_=0)).label("awaiting_ack"),
-            func.sum(case((and_(is_open, work_orders.c.report_due < now), 1), else_=0)).label("overdue"),
+            func.sum(case((running_due() < now, 1), else_=0)).label("overdue"),
             func.sum(case((work_orders.c.state == State.CLOSED.value, 1), else_=0)).label("closed"),
         ).group_by(work_orders.c.town_code), town)
     breach = order_events.c.kind.like(f"{EFFECT_PREFIX}%.breach")

@@ -29,8 +29,8 @@ def test_an_operator_lists_acknowledges_and_reports_from_the_terminal(api, cli):
     code, out = cli("xintang-op", "list")
     assert code == 0, out
     header, row = out.splitlines()[:2]
-    assert header.split() == ["工单编号", "镇街", "事项", "状态", "签收时限", "反馈时限", "简要情况"]
-    assert row.split()[:2] == [order_id, "新塘街道"] and "待签收" in row
+    assert header.split() == ["工单编号", "镇街", "事项", "状态", "当前时限", "截止", "简要情况"]
+    assert row.split()[:2] == [order_id, "新塘街道"] and "待签收" in row and " 签收 " in row  # the clock running now
     assert "共 1 条" in out
 
     assert cli("xintang-op", "acknowledge", order_id) == (0, f"已受理: {order_id} 现为「已签收/处置中」\n")

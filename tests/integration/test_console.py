@@ -96,12 +96,11 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     # The countdown's colours (format.js countdown): minutes left on a 30-minute 签收 and a 24-hour 反馈.
     levels = page.evaluate("""async () => {
         const { countdown } = await import("/console/format.js");
-        const at = (minutesLeft, windowMinutes, state) => countdown({ state, opened_at: new Date(
-            Date.now() - (windowMinutes - minutesLeft) * 60000).toISOString(), deadlines: {
-            acknowledge: new Date(Date.now() + minutesLeft * 60000).toISOString(),
-            report: new Date(Date.now() + minutesLeft * 60000).toISOString() } }).level;
-        return [at(20, 30, "dispatched"), at(10, 30, "dispatched"), at(-1, 30, "dispatched"),
-                at(300, 1440, "acknowledged"), at(280, 1440, "acknowledged"), at(-5, 1440, "reopened")];
+        const at = (minutesLeft, windowMinutes, stage_name) => countdown({ opened_at: new Date(
+            Date.now() - (windowMinutes - minutesLeft) * 60000).toISOString(), clock: { stage_name,
+            due: new Date(Date.now() + minutesLeft * 60000).toISOString() } }).level;
+        return [at(20, 30, "签收"), at(10, 30, "签收"), at(-1, 30, "签收"),
+                at(300, 1440, "反馈"), at(280, 1440, "反馈"), at(-5, 1440, "反馈")];
     }""")
     assert levels == ["ok", "warn", "over", "ok", "warn", "over"]
 
