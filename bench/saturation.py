@@ -364,20 +364,20 @@ def _interpret(one: Run, two: Run, base1: Run, base2: Run) -> list[str]:
         f"two workers / one worker  {two.rate / one.rate:.2f}x  (baseline two/one {base2.rate / base1.rate:.2f}x): "
         f"two workers are {verdict} than one",
         f"one record costs {worker_ms:.2f} ms of worker CPU and {support_ms:.2f} ms of broker + PostgreSQL CPU "
-        f"(one-worker drain): {cores} cores fully busy would bound any number of workers at ~{bound:,.0f}/s here; "
+        f"(one-worker drain): at that cost {cores} cores carry roughly {bound:,.0f}/s; "
         f"two workers reached {two.rate:,.0f}/s with {two.cores['machine']:.2f} of {cores} cores busy.",
     ]
     if one.lock_holders > 0.05:
         lines.append(f"one worker holds the 并单 lock {one.lock_holders:.0%} of its time (reading the open orders "
-                     f"to its commit); two batches of ~{one.records / one.batches:.0f} records share dozens of (town, "
-                     f"matter type) keys and one is enough to wait, so these sections run one at a time: no number "
-                     f"of workers can exceed ~{one.rate / one.lock_holders:,.0f}/s (one-worker rate / share locked). "
-                     f"Two workers here: {two.lock_holders:.2f} holding, {two.lock_waiters:.2f} waiting on average.")
+                     f"to its commit); with two, {two.lock_holders:.2f} sessions held and {two.lock_waiters:.2f} "
+                     f"waited on average: batches sharing a (town, matter type) wait for each other, so with more "
+                     f"workers this section, not the cores, sets the ceiling — ~{one.rate / one.lock_holders:,.0f}/s "
+                     f"if it ran strictly one at a time (one-worker rate / share held), more as batches overlap less.")
     if one.cores["members"] >= 0.8:
         lines.append(f"one worker is bound by its own core ({one.cores['members']:.2f} busy, one process, one GIL): "
                      f"on a larger machine, with a core per worker and ~{support_ms / worker_ms:.1f} core per worker "
                      f"for broker and PostgreSQL, k workers would approach k x {one.rate:,.0f}/s but for the 并单 "
-                     f"lock's bound above, and PostgreSQL's.")
+                     f"lock's ceiling above, and PostgreSQL's.")
     else:
         lines.append(f"one worker kept only {one.cores['members']:.2f} core busy: it also waits (database, broker, "
                      f"batch window), so more cores alone would raise one worker's rate little.")
