@@ -283,6 +283,9 @@ class RankingLine(View):
     closed: int
     returned: int
     reopened: int
+    acknowledge_settled: int = Field(description="应签收: acknowledged, or the 签收 deadline passed (the rate's base).")
+    report_settled: int = Field(description="应反馈: reported, or the 反馈 deadline passed (the rate's base).")
+    resolve_settled: int = Field(description="应办结: closed, or the 办结 deadline passed (the rate's base).")
     rates: dict[str, float | None] = Field(description="acknowledge_on_time, report_on_time, resolution, returns, "
                                                        "reopens.")
     trend_rates: dict[str, float | None] = Field(description="同比: now minus the same month a year earlier.")

@@ -40,7 +40,7 @@ def render_csv(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
     """One row per town: the counts, rates and 同比 changes in percent (points), score, rank, grade."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    counts = ["派单", "签收", "及时签收", "反馈", "及时反馈", "办结", "退单", "重办"]
+    counts = ["派单", "签收", "及时签收", "反馈", "及时反馈", "办结", "退单", "重办", "应签收", "应反馈", "应办结"]
     writer.writerow(["月份", "镇街代码", "镇街", *counts, *(f"{INDICATOR_TERMS[i]}%" for i in Indicator), "得分",
                      "排名", "榜单", *(f"同比{INDICATOR_TERMS[i]}" for i in Indicator), "同比得分"])
     for line in report.lines:
@@ -54,7 +54,7 @@ def render_csv(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:
 def _counts(line: TownRanking) -> list[int]:
     m = line.month
     return [m.dispatched, m.acknowledged, m.acknowledged_on_time, m.reported, m.reported_on_time, m.closed,
-            m.returned, m.reopened]
+            m.returned, m.reopened, m.acknowledge_settled, m.report_settled, m.resolve_settled]
 
 
 def _changes(trend: Trend | None) -> list[str]:

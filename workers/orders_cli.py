@@ -91,7 +91,8 @@ def list_orders(
     api: Api = None, token: Token = None, user: User = None,
     state: Annotated[list[str] | None, typer.Option("--state", "-s", help="Repeatable: dispatched, ...")] = None,
     town: Annotated[str | None, typer.Option(help="Town code (district roles).")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only orders past the deadline of the clock running now (签收, then 反馈).")] = False,
+    overdue: Annotated[bool, typer.Option(
+        "--overdue", help="Only orders past the deadline of the clock running now (签收, then 反馈).")] = False,
     limit: int = 50,
 ) -> None:
     """List orders in your scope, the running clock's deadline first (签收 until acknowledged, then 反馈)."""

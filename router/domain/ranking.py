@@ -65,6 +65,11 @@ class TownMonth:
     closed: int = 0  # 办结 (report approved)
     returned: int = 0  # 退单 requested by the town
     reopened: int = 0  # 重办: a report rejected, or an unsatisfied callback
+    # Settled: the stage was done, or its deadline passed (its breach fired). A rate counts an order
+    # only once it is settled, so an order not yet due is neither on time nor late.
+    acknowledge_settled: int = 0  # dispatches acknowledged, or whose 签收 deadline passed
+    report_settled: int = 0  # acknowledged dispatches reported, or whose 反馈 deadline passed
+    resolve_settled: int = 0  # acknowledged dispatches closed, or whose 办结 deadline passed
 
     def __post_init__(self) -> None:
         counts = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "town_code"}
@@ -72,7 +77,10 @@ class TownMonth:
             raise ValueError(f"{self.town_code}: negative count in {counts}")
         subsets = (("acknowledged", "dispatched"), ("acknowledged_on_time", "acknowledged"),
                    ("reported", "acknowledged"), ("reported_on_time", "reported"), ("closed", "reported"),
-                   ("returned", "dispatched"), ("reopened", "reported"))
+                   ("returned", "dispatched"), ("reopened", "reported"),
+                   ("acknowledged", "acknowledge_settled"), ("acknowledge_settled", "dispatched"),
+                   ("reported", "report_settled"), ("report_settled", "acknowledged"),
+                   ("closed", "resolve_settled"), ("resolve_settled", "acknowledged"))
         for part, whole in subsets:
             if counts[part] > counts[whole]:
                 raise ValueError(f"{self.town_code}: {part} {counts[part]} exceeds {whole} {counts[whole]}")
@@ -80,9 +88,9 @@ class TownMonth:
     def rates(self) -> dict[Indicator, float | None]:
         """Each indicator as a fraction in [0, 1]; None when its denominator is zero (nothing to measure)."""
         return {
-            Indicator.ACKNOWLEDGE_ON_TIME: _ratio(self.acknowledged_on_time, self.dispatched),
-            Indicator.REPORT_ON_TIME: _ratio(self.reported_on_time, self.acknowledged),
-            Indicator.RESOLUTION: _ratio(self.closed, self.acknowledged),
+            Indicator.ACKNOWLEDGE_ON_TIME: _ratio(self.acknowledged_on_time, self.acknowledge_settled),
+            Indicator.REPORT_ON_TIME: _ratio(self.reported_on_time, self.report_settled),
+            Indicator.RESOLUTION: _ratio(self.closed, self.resolve_settled),
             Indicator.RETURNS: _ratio(self.returned, self.dispatched),
             Indicator.REOPENS: _ratio(self.reopened, self.reported),
         }

@@ -14,7 +14,9 @@ closed if a callback reopens it. For each dispatch, from the accepted audit rows
   approved extension or a reopening (the town never missed a 反馈 deadline for this order);
 - closed (办结): reported and an `approve_report`, even if a callback later reopened it;
 - returned (退单): a `request_return` by the town, whatever the dispatcher then decided;
-- reopened (重办): reported, and a `reject_report` or an unsatisfied `record_callback`.
+- reopened (重办): reported, and a `reject_report` or an unsatisfied `record_callback`;
+- settled, per stage: done, or its breach fired (its deadline passed). The on-time and resolution
+  rates divide by these, so an order not yet due counts neither for nor against a town.
 
 "A breach fired" is what supervisors saw: the sweep fires a breach within a tick of its
 deadline, and never for a stage already done. Counts are as of the query: run a month's
@@ -92,15 +94,19 @@ def town_months(conn: Connection, month: date, zone: tzinfo, town_codes: Sequenc
 
     acknowledged = did(Action.ACKNOWLEDGE)
     reported = and_(acknowledged, did(Action.REPORT))
+    closed = and_(reported, did(Action.APPROVE_REPORT))
     counts = {
         "dispatched": func.count(),
         "acknowledged": _count(acknowledged),
         "acknowledged_on_time": _count(and_(acknowledged, ~breached(Stage.ACKNOWLEDGE))),
         "reported": _count(reported),
         "reported_on_time": _count(and_(reported, ~breached(Stage.REPORT))),
-        "closed": _count(and_(reported, did(Action.APPROVE_REPORT))),
+        "closed": _count(closed),
         "returned": _count(did(Action.REQUEST_RETURN)),
         "reopened": _count(and_(reported, did(Action.REJECT_REPORT, Action.RECORD_CALLBACK, to_state=State.REOPENED))),
+        "acknowledge_settled": _count(or_(acknowledged, breached(Stage.ACKNOWLEDGE))),
+        "report_settled": _count(and_(acknowledged, or_(reported, breached(Stage.REPORT)))),
+        "resolve_settled": _count(and_(acknowledged, or_(closed, breached(Stage.RESOLVE)))),
     }
     query = (select(segment.c.unit_code, *(value.label(name) for name, value in counts.items()))
              .group_by(segment.c.unit_code))

@@ -40,8 +40,8 @@ def test_the_table_lists_every_town_with_rates_score_grade_and_trend(database: s
     assert len(lines) == 2 + 27
     xintang = next(line for line in lines if "新塘街道" in line)
     # too few orders for the shipped min_orders: not graded; 同比 in brackets
-    assert xintang.split() == ["—", "新塘街道", "4", "75.0%", "(-25.0)", "50.0%", "(-50.0)", "50.0%", "(-50.0)",
-                               "25.0%", "(+25.0)", "33.3%", "(+33.3)", "60.00", "(-40.00)", "不评"]
+    assert xintang.split() == ["—", "新塘街道", "4", "75.0%", "(-25.0)", "66.7%", "(-33.3)", "66.7%", "(-33.3)",
+                               "25.0%", "(+25.0)", "33.3%", "(+33.3)", "69.17", "(-30.83)", "不评"]
     beigan = next(line for line in lines if "北干街道" in line)
     assert beigan.split() == ["—", "北干街道", "1", "100.0%", "0.0%", "0.0%", "0.0%", "—", "30.00", "不评"]
 
@@ -62,8 +62,9 @@ def test_csv_has_counts_rates_and_changes(database: str):
     xintang = next(r for r in rows if r["镇街代码"] == "330109004")
     assert (xintang["月份"], xintang["镇街"], xintang["派单"], xintang["及时签收"], xintang["重办"]) == (
         "2026-11", "新塘街道", "4", "3", "1")
-    assert (xintang["签收及时率%"], xintang["得分"], xintang["排名"], xintang["榜单"]) == ("75.00", "60.00", "", "不评")
-    assert (xintang["同比签收及时率"], xintang["同比得分"]) == ("-25.00", "-40.00")
+    assert (xintang["签收及时率%"], xintang["得分"], xintang["排名"], xintang["榜单"]) == ("75.00", "69.17", "", "不评")
+    assert (xintang["同比签收及时率"], xintang["同比得分"]) == ("-25.00", "-30.83")
+    assert (xintang["应签收"], xintang["应反馈"], xintang["应办结"]) == ("4", "3", "3")
     chengxiang = next(r for r in rows if r["镇街代码"] == "330109001")
     assert (chengxiang["派单"], chengxiang["得分"], chengxiang["同比得分"]) == ("0", "", "")
 

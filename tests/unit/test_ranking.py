@@ -24,12 +24,15 @@ A, B, C, D = "330109001", "330109002", "330109003", "330109004"
 
 
 def month(code: str, n: int = 10, *, ack: int | None = None, ack_ok: int | None = None, rep: int | None = None,
-          rep_ok: int | None = None, closed: int | None = None, returned: int = 0, reopened: int = 0) -> TownMonth:
-    """A town whose `n` dispatches all went well, except as overridden."""
+          rep_ok: int | None = None, closed: int | None = None, returned: int = 0, reopened: int = 0,
+          due: int | None = None) -> TownMonth:
+    """A town whose `n` dispatches all went well, except as overridden; every deadline has passed
+    unless `due` says how many 签收 deadlines have (the rest are neither done nor due yet)."""
     ack = n if ack is None else ack
     rep = ack if rep is None else rep
     return TownMonth(code, n, ack, ack if ack_ok is None else ack_ok, rep, rep if rep_ok is None else rep_ok,
-                     rep if closed is None else closed, returned, reopened)
+                     rep if closed is None else closed, returned, reopened,
+                     acknowledge_settled=n if due is None else due, report_settled=ack, resolve_settled=ack)
 
 
 RATES = [
@@ -39,6 +42,10 @@ RATES = [
                  {Indicator.ACKNOWLEDGE_ON_TIME: 0.6, Indicator.REPORT_ON_TIME: 0.25, Indicator.RESOLUTION: 0.375,
                   Indicator.RETURNS: 0.1, Indicator.REOPENS: 0.25}, id="each-over-its-own-denominator"),
     pytest.param(TownMonth(A), dict.fromkeys(Indicator), id="no-orders-nothing-to-measure"),
+    pytest.param(month(A, 10, ack=6, due=6), {Indicator.ACKNOWLEDGE_ON_TIME: 1.0, Indicator.REPORT_ON_TIME: 1.0,
+                                              Indicator.RESOLUTION: 1.0, Indicator.RETURNS: 0.0,
+                                              Indicator.REOPENS: 0.0},
+                 id="orders-not-yet-due-count-neither-way"),
     pytest.param(month(A, 4, ack=0), {Indicator.ACKNOWLEDGE_ON_TIME: 0.0, Indicator.REPORT_ON_TIME: None,
                                       Indicator.RESOLUTION: None, Indicator.RETURNS: 0.0, Indicator.REOPENS: None},
                  id="none-acknowledged"),
@@ -54,6 +61,7 @@ def test_rates(facts: TownMonth, expected):
     "counts",
     [
         pytest.param({"dispatched": 1, "acknowledged": 2}, id="more-acknowledged-than-dispatched"),
+        pytest.param({"dispatched": 2, "acknowledged": 2, "acknowledge_settled": 1}, id="acknowledged-yet-unsettled"),
         pytest.param({"dispatched": 2, "acknowledged": 1, "acknowledged_on_time": 2}, id="more-on-time"),
         pytest.param({"dispatched": 2, "acknowledged": 2, "reported": 1, "closed": 2}, id="closed-unreported"),
         pytest.param({"dispatched": -1}, id="negative"),

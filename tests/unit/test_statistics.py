@@ -21,12 +21,17 @@ BEIGAN, CHENGXIANG = "330109002", "330109001"
 NOVEMBER = date(2026, 11, 1)
 
 # 新塘's November: 4 dispatches; O2 acknowledged late, O3 returned (then 北干's), O4 reported late,
-# O2 rejected once (重办) and closed on its second report, O1 closed first time.
+# O2 rejected once (重办) and closed on its second report, O1 closed first time. Settled: O3 left
+# 新塘 before its 反馈 or 办结 was due, so it counts for neither rate; O4's 办结 deadline passed unclosed.
 XINTANG_NOVEMBER = TownMonth(XINTANG, dispatched=4, acknowledged=4, acknowledged_on_time=3, reported=3,
-                             reported_on_time=2, closed=2, returned=1, reopened=1)
-BEIGAN_NOVEMBER = TownMonth(BEIGAN, dispatched=1, acknowledged=1, acknowledged_on_time=1)
+                             reported_on_time=2, closed=2, returned=1, reopened=1,
+                             acknowledge_settled=4, report_settled=3, resolve_settled=3)
+# 北干 acknowledged O3 in time and let its 反馈 and 办结 deadlines pass.
+BEIGAN_NOVEMBER = TownMonth(BEIGAN, dispatched=1, acknowledged=1, acknowledged_on_time=1,
+                            acknowledge_settled=1, report_settled=1, resolve_settled=1)
 XINTANG_A_YEAR_EARLIER = TownMonth(XINTANG, dispatched=1, acknowledged=1, acknowledged_on_time=1, reported=1,
-                                   reported_on_time=1, closed=1)
+                                   reported_on_time=1, closed=1,
+                                   acknowledge_settled=1, report_settled=1, resolve_settled=1)
 
 
 def play(engine: Engine, jurisdiction: Jurisdiction) -> None:
@@ -83,8 +88,10 @@ def test_each_towns_month_counts_its_dispatches_and_what_became_of_them(played):
     ("month", "expected"),
     [
         pytest.param(date(2025, 11, 1), XINTANG_A_YEAR_EARLIER, id="a-year-earlier"),
-        pytest.param(date(2026, 10, 1), TownMonth(XINTANG, dispatched=1), id="october-by-local-time"),
-        pytest.param(date(2026, 12, 1), TownMonth(XINTANG, dispatched=1), id="december-by-local-time"),
+        pytest.param(date(2026, 10, 1), TownMonth(XINTANG, dispatched=1, acknowledge_settled=1),
+                     id="october-by-local-time"),  # its 签收 deadline passed unacknowledged
+        pytest.param(date(2026, 12, 1), TownMonth(XINTANG, dispatched=1),
+                     id="december-by-local-time"),  # not due yet: counts for no rate
         pytest.param(date(2026, 9, 1), TownMonth(XINTANG), id="a-month-without-orders"),
     ],
 )
@@ -99,14 +106,15 @@ def test_monthly_ranking_lists_every_town_with_its_trend(played, xiaoshan):
         report = monthly_ranking(conn, graded_from_one, date(2026, 11, 20))
     assert report.month == NOVEMBER
     assert len(report.lines) == len(xiaoshan.towns)
-    # 新塘: 20 × .75 + 25 × .5 + 30 × .5 + 10 × (1 − .25) + 15 × (1 − 1/3) = 60 of 100.
+    # 新塘: 20 × .75 + 25 × 2/3 + 30 × 2/3 + 10 × (1 − .25) + 15 × (1 − 1/3) = 69.17 of 100 (O3 left before
+    # its 反馈 and 办结 were due, so those two rates are over 3 orders, not 4).
     # 北干: acknowledged its one order on time, returned nothing, reported nothing yet: 30.
     assert [(line.town_code, line.score, line.rank, line.grade) for line in report.lines[:3]] == [
-        (XINTANG, 60.0, 1, Grade.BLACK), (BEIGAN, 30.0, 2, Grade.BLACK), (CHENGXIANG, None, None, Grade.UNGRADED)]
+        (XINTANG, 69.17, 1, Grade.BLACK), (BEIGAN, 30.0, 2, Grade.BLACK), (CHENGXIANG, None, None, Grade.UNGRADED)]
     trend = report.trends[XINTANG]
     assert trend.rates[Indicator.ACKNOWLEDGE_ON_TIME] == pytest.approx(0.75 - 1)
     assert trend.rates[Indicator.REOPENS] == pytest.approx(1 / 3)
-    assert trend.score == pytest.approx(60 - 100)
+    assert trend.score == pytest.approx(69.17 - 100)
     assert report.trends[BEIGAN].score is None  # nothing a year earlier
 
 
@@ -114,7 +122,7 @@ def test_the_shipped_minimum_leaves_small_towns_ungraded(played, xiaoshan):
     with played.connect() as conn:
         report = monthly_ranking(conn, xiaoshan, NOVEMBER)
     assert {line.grade for line in report.lines} == {Grade.UNGRADED}
-    assert next(line for line in report.lines if line.town_code == XINTANG).score == 60.0
+    assert next(line for line in report.lines if line.town_code == XINTANG).score == 69.17
 
 
 def test_month_bounds_are_local_midnights():
