@@ -43,8 +43,9 @@ router = APIRouter(prefix="/api/v1", tags=["工单 work orders"])
 
 _ERRORS = {401: {"model": Problem}, 404: {"model": Problem}}
 _COMMAND_ERRORS = {**_ERRORS, 403: {"model": Problem}, 409: {"model": Problem}, 422: {"model": Problem}}
-ORDER_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matter_type", "事项类型"), ("priority", "优先级"),
-                 ("state_name", "状态"), ("summary", "简要情况"), ("address", "地址"), ("opened_at", "派单时间"),
+ORDER_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matter_type", "事项类型"),
+                 ("priority_name", "优先级"), ("state_name", "状态"), ("summary", "简要情况"), ("address", "地址"),
+                 ("opened_at", "派单时间"), ("clock.stage_name", "当前时限"), ("clock.due", "截止时间"),
                  ("deadlines.acknowledge", "签收时限"), ("deadlines.report", "反馈时限"), ("returns", "退单次数"),
                  ("reports", "报警次数")]
 
@@ -73,7 +74,7 @@ def list_orders(
         names = {} if who.sees_callers else views.caller_names(conn, (r["order_id"] for r in rows))
     items = [present.summary(r, due.get(r["order_id"], {}), who, svc, names.get(r["order_id"], ())) for r in rows]
     if format == "csv":
-        return csv_response("工单列表", ORDER_COLUMNS, [i.model_dump() for i in items])
+        return csv_response("工单列表", ORDER_COLUMNS, svc.zone, [i.model_dump() for i in items])
     return OrderPage(total=total, limit=limit, offset=offset, items=items)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from api.identity import Principal
 from api.services import Services
+from router.domain.jurisdiction import PRIORITY_TERMS, Priority
 from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, State, available_actions
 from router.domain.privacy import mask_name, mask_phone, mask_text
 from router.domain.sla import parse_effect_kind
@@ -54,6 +55,7 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
     return OrderSummary(
         order_id=row["order_id"], town_code=row["town_code"], town_name=svc.unit_name(row["town_code"]),
         centre_code=row["centre_code"], matter_type=row["matter_type"], priority=row["priority"],
+        priority_name=PRIORITY_TERMS[Priority(row["priority"])],
         state=row["state"], state_name=state_term(row["state"]), summary=text_for(who, row["summary"], names),
         address=row["address"], opened_at=row["opened_at"],
         deadlines=Deadlines(acknowledge=deadlines.get("acknowledge"),

@@ -67,5 +67,5 @@ def monthly(who: Annotated[Principal, Depends(allow("rankings.monthly"))],
                               indicators={i.value: n for i, n in INDICATOR_TERMS.items()},
                               weights={i.value: w for i, w in svc.jurisdiction.ranking.weights.items()}, lines=lines)
     if format == "csv":
-        return csv_response(f"红黄黑榜-{view.month}", RANKING_COLUMNS, [x.model_dump() for x in lines])
+        return csv_response(f"红黄黑榜-{view.month}", RANKING_COLUMNS, svc.zone, [x.model_dump() for x in lines])
     return view

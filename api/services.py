@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from fastapi import Request
 from sqlalchemy import Connection, Engine
@@ -32,6 +32,11 @@ class Services:
 
     def unit_name(self, code: str) -> str:
         return self.jurisdiction.unit_name(code)
+
+    @property
+    def zone(self) -> tzinfo:
+        """The bundle's time zone: local months, and the times people read (CSV exports)."""
+        return self.jurisdiction.loop.calendar.timezone if self.jurisdiction.loop else UTC
 
 
 def services(request: Request) -> Services:

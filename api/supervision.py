@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -43,7 +43,7 @@ def list_misroutes(
     months: Annotated[int, Query(ge=1, le=24, description="This month and the ones before it.")] = 3,
     format: Literal["json", "csv"] = "json",
 ) -> list[Misroute] | Response:
-    zone = svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else UTC
+    zone = svc.zone
     since, _ = statistics.month_bounds(statistics.months_back(statistics.local_month(svc.clock(), zone), months - 1),
                                        zone)
     misroutes = svc.jurisdiction.loop.lifecycle.misroutes if svc.jurisdiction.loop else {}
@@ -52,13 +52,13 @@ def list_misroutes(
     rows = [Misroute(month=c.month, rule_id=c.rule_id, wrong_town=c.wrong_town, police=c.police, total=c.total)
             for c in counts]
     if format == "csv":
-        return csv_response("misroutes", MISROUTE_COLUMNS, [r.model_dump() for r in rows])
+        return csv_response("误派统计", MISROUTE_COLUMNS, svc.zone, [r.model_dump() for r in rows])
     return rows
 
 
 def month_start(svc: Services, now: datetime) -> datetime:
     """The first instant of this month in the bundle's time zone."""
-    zone = svc.jurisdiction.loop.calendar.timezone if svc.jurisdiction.loop else now.tzinfo
+    zone = svc.zone
     start, _ = statistics.month_bounds(statistics.local_month(now, zone), zone)
     return start
 
@@ -90,7 +90,7 @@ def list_alerts(
                             matter_type=r["matter_type"],
                             summary=present.text_for(who, r["summary"], names.get(r["order_id"], ()))))
     if format == "csv":
-        return csv_response("预警督办", ALERT_COLUMNS, [a.model_dump() for a in alerts])
+        return csv_response("预警督办", ALERT_COLUMNS, svc.zone, [a.model_dump() for a in alerts])
     return alerts
 
 
@@ -107,7 +107,7 @@ def town_figures(
     figures = [TownFigures(**{k: int(v or 0) for k, v in r.items() if k != "town_code"}, town_code=r["town_code"],
                            town_name=svc.unit_name(r["town_code"])) for r in rows]
     if format == "csv":
-        return csv_response("分镇街统计", FIGURE_COLUMNS, [f.model_dump() for f in figures])
+        return csv_response("分镇街统计", FIGURE_COLUMNS, svc.zone, [f.model_dump() for f in figures])
     return figures
 
 
@@ -125,7 +125,7 @@ def list_disputes(
                         town_name=svc.unit_name(r["town_code"]), state_name=present.state_term(r["state"]))
                 for r in rows]
     if format == "csv":
-        return csv_response("重点矛盾纠纷", DISPUTE_COLUMNS, [d.model_dump() for d in disputes])
+        return csv_response("重点矛盾纠纷", DISPUTE_COLUMNS, svc.zone, [d.model_dump() for d in disputes])
     return disputes
 
 

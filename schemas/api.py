@@ -79,6 +79,7 @@ class OrderSummary(View):
     centre_code: str
     matter_type: str
     priority: str
+    priority_name: str = Field(description="紧急, 高, 普通 or 低.")
     state: str
     state_name: str
     summary: str

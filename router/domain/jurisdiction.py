@@ -30,6 +30,7 @@ class Priority(StrEnum):
 
 
 PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+PRIORITY_TERMS = {Priority.URGENT: "紧急", Priority.HIGH: "高", Priority.NORMAL: "普通", Priority.LOW: "低"}
 
 
 @dataclass(frozen=True, slots=True)

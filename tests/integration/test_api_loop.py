@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -229,6 +230,13 @@ def test_figures_ranking_and_csv_exports_reflect_the_orders(api):
     assert table[0][:5] == ["工单编号", "镇街", "事项类型", "优先级", "状态"]
     states = {row[0]: row[4] for row in table[1:]}
     assert states[first] == "办结" and states[second] == "待签收" and len(states) == 3
+    second_row = next(row for row in table[1:] if row[0] == second)
+    heading = table[0]
+    # Chinese labels beside codes, and local time to the second (Asia/Shanghai), as people read them.
+    assert second_row[heading.index("优先级")] in ("紧急", "高", "普通", "低")
+    assert second_row[heading.index("当前时限")] == "签收"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", second_row[heading.index("派单时间")])
+    assert second_row[heading.index("截止时间")] == second_row[heading.index("签收时限")]
     town_csv = list(csv.reader(io.StringIO(op.get("/api/v1/towns/figures", params={"format": "csv"})
                                            .text.removeprefix("\ufeff"))))
     assert town_csv[0][:3] == ["镇街", "工单总数", "在办"] and town_csv[1][:2] == ["新塘街道", "2"]
