@@ -189,7 +189,10 @@ export async function send(form, orderId, { path, body, label, choice = "" }, ct
     const result = await request("POST", `/api/v1/orders/${encodeURIComponent(orderId)}/${path}`,
       { body, key: form.dataset.key });
     forgetKey(form);
-    flash(result.status === "duplicate" ? `${label}已提交过，未重复执行` : `${label}成功`, "ok");
+    // A request (退单, 延期) or a report waits for someone's decision: it was sent, not yet done.
+    const awaiting = ["return_requested", "extension_requested", "reported"].includes(result.order?.state);
+    flash(result.status === "duplicate" ? `${label}已提交过，未重复执行`
+      : awaiting ? `${label}已提交，待审核` : `${label}成功`, "ok");
     await ctx.done(result.order);
   } catch (error) {
     // A network failure keeps the key: pressing again retries the same command, not a second one.

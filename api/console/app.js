@@ -78,7 +78,8 @@ async function start() {
   useReference(session.reference);
   $("login-view").hidden = true;
   $("app-view").hidden = false;
-  $("me-name").textContent = `${me.display_name}（${me.role_name}）`;
+  // 区督办员 signed in as 区督办员 reads once, not 「区督办员（区督办员）」.
+  $("me-name").textContent = me.display_name === me.role_name ? me.role_name : `${me.display_name}（${me.role_name}）`;
   $("me-unit").textContent = me.unit_name;
   $("tab-board").hidden = !BOARD_ROLES.has(me.role);
   document.body.dataset.role = me.role;

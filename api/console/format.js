@@ -19,6 +19,14 @@ export function duration(seconds) {
   return days ? `${days}天 ${hms}` : hms;
 }
 
+/** A length of time in words, for a span people asked for: 172800 s → "2天", 108000 s → "1天6小时", 1800 s → "30分钟". */
+export function span(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const parts = [[Math.floor(s / 86400), "天"], [Math.floor((s % 86400) / 3600), "小时"], [Math.floor((s % 3600) / 60), "分钟"]]
+    .filter(([n]) => n > 0).map(([n, unit]) => `${n}${unit}`);
+  return parts.length ? parts.join("") : "0分钟";
+}
+
 // Finished states (办结, 撤单, 并单) come from GET /api/v1/reference (router/domain/lifecycle.py FINISHED).
 let finished = new Set();
 

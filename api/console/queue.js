@@ -3,7 +3,7 @@
 import { actionForms, send } from "./actions.js";
 import { ApiError, get, serverNow, url } from "./api.js";
 import { $, fill, flash, h } from "./dom.js";
-import { countdown, duration, isFinished, when } from "./format.js";
+import { countdown, isFinished, span, when } from "./format.js";
 
 const PAGE = 50;
 
@@ -202,7 +202,7 @@ export function createQueue(session) {
         ? `${states[e.from_state] || e.from_state} → ${states[e.to_state] || e.to_state}` : null,
       reason && `原因：${reason}`,
       d.to_town && `转至：${town(d.to_town)}`,
-      d.extension_s && `延期 ${duration(d.extension_s)}`,
+      d.extension_s && `延期 ${span(d.extension_s)}`,
       d.satisfied !== undefined && (d.satisfied ? "群众满意" : "群众不满意"),
       d.text && `说明：${d.text}`,
       Array.isArray(d.attachments) && d.attachments.length ? `附件：${d.attachments.join("，")}` : null,

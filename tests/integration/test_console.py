@@ -103,6 +103,11 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
                 at(300, 1440, "反馈"), at(280, 1440, "反馈"), at(-5, 1440, "反馈")];
     }""")
     assert levels == ["ok", "warn", "over", "ok", "warn", "over"]
+    # A span people asked for (延期 48 小时) reads in words, not as a countdown.
+    assert page.evaluate("""async () => {
+        const { span } = await import("/console/format.js");
+        return [span(172800), span(108000), span(1800)];
+    }""") == ["2天", "1天6小时", "30分钟"]
 
     # A new order reaches the open page over SSE: no reload (the marker set now survives).
     page.evaluate("window.__sameDocument = 'kept'")
@@ -134,6 +139,7 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     detail.get_by_test_id("report-attachments").fill("oss://fengqiao/test/现场照片.jpg")
     detail.get_by_test_id("report-submit").click()
     expect(detail.get_by_test_id("detail-state")).to_have_text("已反馈/待审核")
+    expect(page.get_by_test_id("flash")).to_have_text("反馈已提交，待审核")  # sent for review, not done
     expect(row.get_by_test_id("order-state")).to_have_text("已反馈/待审核")
     expect(detail.locator('.timeline li[data-kind="report"]')).to_contain_text("现场照片.jpg")
     expect(detail.locator("#report-form")).to_have_count(0)  # no longer an allowed action
