@@ -85,7 +85,7 @@ def read_evidence(database_url: str, bootstrap: str, topics: Topics) -> Evidence
                     work_orders.c.order_id, work_orders.c.incident_id, work_orders.c.town_code,
                     work_orders.c.matter_type, work_orders.c.received_at, work_orders.c.village_code,
                     work_orders.c.address, work_orders.c.lon, work_orders.c.lat, work_orders.c.opened_at,
-                    work_orders.c.state))],
+                    work_orders.c.state, work_orders.c.reports))],
                 audit=[dict(r._mapping) for r in conn.execute(select(
                     order_events.c.event_id, order_events.c.order_id, order_events.c.kind, order_events.c.accepted,
                     order_events.c.to_state, order_events.c.generation, order_events.c.at))],

@@ -31,7 +31,8 @@ def render(seed: int, findings: Findings, evidence: Evidence, truth: GroundTruth
         ("faults injected", f"{len(faults)} (" + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())) + ")"),
         ("fed", f"{len(truth.incidents)} incidents + {len(truth.dead_letters)} invalid records"),
         ("decided", f"{len(evidence.ledger)} ledger rows + {len(evidence.dead_letters)} dead letters, "
-                    f"{len(evidence.orders)} orders"),
+                    f"{len(evidence.orders)} orders, {sum(o['reports'] - 1 for o in evidence.orders)} reports merged "
+                    "into them (并单)"),
         ("commands sent", f"{len({c.key for c in sent})} idempotency keys, each sent twice"),
         ("SLA timers fired", str(fired)),
         *((category, str(findings.count(category))) for category in CATEGORIES),
