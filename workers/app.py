@@ -142,7 +142,7 @@ def create_app(w: Wiring) -> faust.App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(relay_wake.wait(), timeout=0.5)
 
-    w.metrics.prime(town.code for town in w.router.jurisdiction.towns)
+    w.metrics.prime((town.code, town.name) for town in w.router.jurisdiction.towns)
     gauges = DatabaseGauges(w.metrics)
 
     def refresh_gauges() -> None:

@@ -54,6 +54,7 @@ class RouterMetrics:
     report_seconds: Histogram
     consumer_lag: Gauge
     rebalances: Counter
+    town_info: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> RouterMetrics:
@@ -100,10 +101,14 @@ class RouterMetrics:
                                ["topic", "partition"], registry=r),
             rebalances=Counter("fengqiao_rebalances", "Consumer-group rebalances this worker took part in.",
                                registry=r),
+            town_info=Gauge("fengqiao_town_info", "The bundle's towns, always 1: join on town for town_name, so "
+                            "panels and alerts name a town (新塘街道) rather than its code.", ["town", "town_name"],
+                            registry=r),
         )
 
-    def prime(self, towns: Iterable[str]) -> RouterMetrics:
-        """Create the bounded label sets up front, so alerts and panels see zeros rather than no series."""
+    def prime(self, towns: Iterable[tuple[str, str]]) -> RouterMetrics:
+        """Create the bounded label sets up front, so alerts and panels see zeros rather than no series;
+        `towns` are (code, name) pairs."""
         for reason in DEAD_LETTER_REASONS:
             self.dead_letters.labels(reason)
         for status in COMMAND_STATUSES:
@@ -111,7 +116,8 @@ class RouterMetrics:
         for stage in STAGES:
             self.retries.labels(stage)
             self.database_errors.labels(stage)
-        for town in towns:
+        for town, name in towns:
+            self.town_info.labels(town, name).set(1)
             self.open_orders.labels(town, "dispatched")
             self.acknowledge_seconds.labels(town)
             self.report_seconds.labels(town)

@@ -49,12 +49,13 @@ def test_no_label_can_carry_personal_data_or_identifiers():
 
 
 def test_primed_series_exist_before_anything_happens():
-    m = RouterMetrics.create().prime(["330109001", "330109004"])
+    m = RouterMetrics.create().prime([("330109001", "城厢街道"), ("330109004", "新塘街道")])
     assert value(m, "fengqiao_dead_letters_total", reason="not_json") == 0
     assert value(m, "fengqiao_open_orders", town="330109004", state="dispatched") == 0
     assert value(m, "fengqiao_sla_events_total", town="330109001", stage="acknowledge", kind="breach") == 0
     assert value(m, "fengqiao_acknowledge_seconds_count", town="330109001") == 0
     assert value(m, "fengqiao_commands_total", status="rejected") == 0
+    assert value(m, "fengqiao_town_info", town="330109004", town_name="新塘街道") == 1
 
 
 @pytest.mark.parametrize(("topic", "kind"), [
