@@ -51,6 +51,7 @@ class RouterMetrics:
     sweep_lateness: Histogram
     open_orders: Gauge
     acknowledge_seconds: Histogram
+    acknowledgements: Counter
     report_seconds: Histogram
     consumer_lag: Gauge
     rebalances: Counter
@@ -94,6 +95,9 @@ class RouterMetrics:
                               ["town", "state"], registry=r),
             acknowledge_seconds=Histogram("fengqiao_acknowledge_seconds", "Dispatch to accepted acknowledge, by town.",
                                           ["town"], buckets=_DURATION_BUCKETS, registry=r),
+            acknowledgements=Counter("fengqiao_acknowledgements", "Accepted 签收 by town, on_time true when it came "
+                                     "by the 签收 deadline (a late one also has its breach).", ["town", "on_time"],
+                                     registry=r),
             report_seconds=Histogram("fengqiao_report_seconds", "Dispatch to accepted report, by town.",
                                      ["town"], buckets=_DURATION_BUCKETS, registry=r),
             consumer_lag=Gauge("fengqiao_consumer_lag",
@@ -120,6 +124,8 @@ class RouterMetrics:
             self.town_info.labels(town, name).set(1)
             self.open_orders.labels(town, "dispatched")
             self.acknowledge_seconds.labels(town)
+            for on_time in ("true", "false"):
+                self.acknowledgements.labels(town, on_time)
             self.report_seconds.labels(town)
             for sla_stage in Stage:
                 self.sla_events.labels(town, sla_stage.value, "breach")
@@ -167,7 +173,7 @@ class DatabaseGauges:
             return
         rows = conn.execute(
             select(order_events.c.id, order_events.c.kind, order_events.c.at, order_events.c.details,
-                   work_orders.c.town_code, work_orders.c.opened_at)
+                   work_orders.c.town_code, work_orders.c.opened_at, work_orders.c.acknowledge_due)
             .join(work_orders, work_orders.c.order_id == order_events.c.order_id)
             .where(order_events.c.id > self._last_event, order_events.c.accepted.is_(True))
             .order_by(order_events.c.id).limit(10_000)).all()
@@ -181,6 +187,9 @@ class DatabaseGauges:
             kind = row.kind
             if kind == "acknowledge":
                 m.acknowledge_seconds.labels(row.town_code).observe(_seconds(row.opened_at, row.at))
+                due = row.acknowledge_due
+                on_time = due is None or _aware(row.at) <= _aware(due)
+                m.acknowledgements.labels(row.town_code, "true" if on_time else "false").inc()
             elif kind == "report":
                 m.report_seconds.labels(row.town_code).observe(_seconds(row.opened_at, row.at))
             elif (effect := parse_effect_kind(kind)) is not None:

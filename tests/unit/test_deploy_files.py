@@ -200,3 +200,43 @@ def test_prometheus_config_is_valid():
     result = subprocess.run([promtool(), "check", "config", "--syntax-only", str(DEPLOY / "prometheus" / "prometheus.yml")],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _panel_expr(dashboard: str, title: str) -> str:
+    """A panel's query as Grafana runs it for every town (`$town` = all)."""
+    panels = json.loads((DEPLOY / "grafana" / "dashboards" / f"{dashboard}.json").read_text(encoding="utf-8"))["panels"]
+    [panel] = [p for p in panels if p.get("title") == title]
+    return panel["targets"][0]["expr"].replace("$town", ".*")
+
+
+def test_the_acknowledged_on_time_panel_is_a_share_on_known_data(tmp_path):
+    """签收及时率 from the panel's own query, by promtool on a day of series: never below 0 or above 100 %,
+    and no value for a town that had nothing due (the old query showed -504 % and 100 % for those)."""
+    per_minute = {  # town: (acknowledged on time, acknowledge breaches) per minute for a day
+        "330109004": (8, 2),  # 0.8
+        "330109002": (1, 3),  # more late than on time: 0.25, not 1 - 3/1
+        "330109001": (0, 1),  # acknowledged nothing in time: 0
+        "330109005": (0, 0),  # nothing due: no value
+    }
+    series = []
+    for town, (on_time, late) in per_minute.items():
+        series += [
+            {"series": f'fengqiao_acknowledgements_total{{town="{town}",on_time="true",instance="w1"}}',
+             "values": f"0+{on_time}x1440"},
+            {"series": f'fengqiao_sla_events_total{{town="{town}",stage="acknowledge",kind="breach",instance="w1"}}',
+             "values": f"0+{late}x1440"},
+            {"series": f'fengqiao_town_info{{town="{town}",town_name="镇{town[-3:]}",instance="w1"}}',
+             "values": "1x1440"},
+        ]
+    expected = {"330109004": 0.8, "330109002": 0.25, "330109001": 0.0}
+    test = {"evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": series,
+        "promql_expr_test": [{
+            "expr": _panel_expr("town-sla", "Acknowledged on time (share, 24 h)"), "eval_time": "1440m",
+            "exp_samples": [{"labels": f'{{town="{town}",town_name="镇{town[-3:]}"}}', "value": value}
+                            for town, value in expected.items()]}]}]}
+    path = tmp_path / "panel_test.yml"
+    path.write_text(yaml.safe_dump(test, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([promtool(), "test", "rules", path.name], cwd=tmp_path, capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

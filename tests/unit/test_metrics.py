@@ -149,3 +149,18 @@ def test_backoff_doubles_up_to_its_maximum_and_starts_over_after_a_success():
     assert [backoff.next() for _ in range(5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
     backoff.reset()
     assert backoff.next() == 0.1
+
+
+def test_an_acknowledgement_is_on_time_by_the_orders_acknowledge_deadline(engine):
+    m = RouterMetrics.create()
+    gauges = DatabaseGauges(m)
+    due = T0 + timedelta(minutes=30)
+    with engine.begin() as conn:
+        conn.execute(insert(work_orders), [{**order("A", "330109004", "acknowledged"), "acknowledge_due": due},
+                                           {**order("B", "330109004", "acknowledged"), "acknowledge_due": due}])
+        gauges.refresh(conn, T0)
+        conn.execute(insert(order_events), [event(1, "A", "acknowledge", due),  # at the deadline: on time
+                                            event(2, "B", "acknowledge", due + timedelta(seconds=1))])
+        gauges.refresh(conn, T0 + timedelta(hours=1))
+    assert value(m, "fengqiao_acknowledgements_total", town="330109004", on_time="true") == 1
+    assert value(m, "fengqiao_acknowledgements_total", town="330109004", on_time="false") == 1
