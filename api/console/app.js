@@ -95,14 +95,17 @@ async function start() {
   listen();
 }
 
+/** #/board: the supervisors' board; #/order/<id>: that order in the queue's detail (the board links there). */
 async function route() {
   const wantsBoard = window.location.hash === "#/board" && board;
+  const linked = window.location.hash.match(/^#\/order\/(.+)$/);
   $("queue-view").hidden = Boolean(wantsBoard);
   $("board-view").hidden = !wantsBoard;
   $("tab-queue").toggleAttribute("aria-current", !wantsBoard);
   $("tab-board").toggleAttribute("aria-current", Boolean(wantsBoard));
   if (wantsBoard) await board.load();
   else await queue.load();
+  if (linked) await queue.open(decodeURIComponent(linked[1]));
 }
 
 /** Reload what is on screen whenever the server says orders in scope changed. */

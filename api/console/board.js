@@ -4,14 +4,22 @@ import { get, serverNow, url } from "./api.js";
 import { $, emptyRow, fill, flash, h } from "./dom.js";
 import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
 
+/** An order id that opens the order's detail in the queue (app.js routes #/order/<id>). */
+const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orderId)}`, "data-testid": "order-link" },
+  orderId);
+
 const ALERT_KINDS = { warning: "预警", breach: "超时", escalation: "督办" };
+const ALERT_PAGE = 200; // rows per page of the alert log; 加载更多 adds another
 const COUNTS = [["dispatched", "派单"], ["acknowledged", "签收"], ["reported", "反馈"], ["closed", "办结"],
   ["returned", "退单"], ["reopened", "重办"]];
 
 export function createBoard() {
+  let alertLimit = ALERT_PAGE;
+
   function setup() {
     $("ranking-month").addEventListener("change", () => ranking());
-    $("alert-kind").addEventListener("change", () => alerts());
+    $("alert-kind").addEventListener("change", () => { alertLimit = ALERT_PAGE; alerts(); });
+    $("alerts-more").addEventListener("click", () => { alertLimit += ALERT_PAGE; alerts(); });
   }
 
   // The months up to the engine's own (serverNow), not the PC's: "this month" is the server's month.
@@ -67,11 +75,12 @@ export function createBoard() {
   const alerts = () => guarded(async () => {
     const kind = $("alert-kind").value;
     $("alerts-csv").href = url("/api/v1/alerts", { kind, format: "csv" });
-    const rows = await get("/api/v1/alerts", { kind });
+    const rows = await get("/api/v1/alerts", { kind, limit: alertLimit });
+    $("alerts-more").hidden = rows.length < alertLimit; // a full page: there may be more
     fill($("alert-rows"), rows.length ? rows.map((a) => h("tr", { "data-testid": "alert-row", "data-kind": a.kind },
       h("td", {}, when(a.at)),
       h("td", {}, h("span", { class: `alert alert-${a.kind.split(".")[0].replace(/_\d+$/, "")}` }, a.kind_name)),
-      h("td", {}, a.town_name), h("td", {}, a.order_id), h("td", {}, a.matter_type),
+      h("td", {}, a.town_name), h("td", {}, orderLink(a.order_id)), h("td", {}, a.matter_type),
       h("td", { class: "summary" }, a.summary)))
       : [emptyRow(6, kind ? `近30天无${ALERT_KINDS[kind]}` : "近30天无预警、超时或督办")]);
   });
@@ -90,7 +99,7 @@ export function createBoard() {
     $("disputes-csv").href = url("/api/v1/disputes", { format: "csv" });
     const rows = await get("/api/v1/disputes");
     fill($("dispute-rows"), rows.length ? rows.map((d) => h("tr", { "data-testid": "dispute-row" },
-      h("td", {}, d.order_id), h("td", {}, d.town_name), h("td", {}, d.matter_type), h("td", {}, d.reports),
+      h("td", {}, orderLink(d.order_id)), h("td", {}, d.town_name), h("td", {}, d.matter_type), h("td", {}, d.reports),
       h("td", {}, d.responsible_leader || "待指定"), h("td", {}, d.responsible_unit || "待指定"),
       h("td", {}, d.responsible_person || "待指定"), h("td", {}, when(d.resolution_due)),
       h("td", {}, d.state_name)))

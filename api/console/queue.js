@@ -221,5 +221,5 @@ export function createQueue(session) {
     $("new-orders-notice").hidden = true;
   }
 
-  return { setup, load, refreshDetail, tick, reset };
+  return { setup, load, open, refreshDetail, tick, reset };
 }

@@ -186,6 +186,7 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     alert = page.get_by_test_id("alert-row").filter(has_text=late[0])
     expect(alert.first).to_be_visible()
     expect(page.get_by_test_id("alerts-table")).to_contain_text("签收超时")
+    expect(page.get_by_test_id("alerts-more")).to_be_hidden()  # fewer than a page of 200: nothing more to load
     figures = page.locator(f'[data-testid="figure-row"][data-town="{xintang}"]')
     expect(figures.locator('[data-figure="orders"]')).to_have_text("5")
     expect(figures.locator('[data-figure="awaiting_ack"]')).to_have_text("4")
@@ -193,6 +194,11 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     ranking_csv = page.request.get(api.url + page.get_by_test_id("ranking-csv").get_attribute("href"))
     assert ranking_csv.ok and "新塘街道" in ranking_csv.text()
     shot(page, shots, "06-supervisor-board")
+
+    # Every alert links to its order: the queue opens with that order's detail.
+    alert.first.get_by_test_id("order-link").click()
+    expect(page.get_by_test_id("order-detail")).to_contain_text(late[0])
+    expect(page.locator("#queue-view")).to_be_visible()
 
     # The district queue shows every town, with a town filter.
     page.get_by_test_id("tab-queue").click()
