@@ -81,6 +81,7 @@ def detail(row: Mapping, deadlines: Mapping[str, object], timeline: list[Mapping
         **summary(row, deadlines, who, svc, names).model_dump(),
         timeline=[TimelineEntry(at=e["at"], kind=e["kind"], kind_name=kind_term(e["kind"]), accepted=e["accepted"],
                                 from_state=e["from_state"], to_state=e["to_state"], actor_user=e["actor_user"],
+                                actor_name=e["actor_name"],
                                 actor_role=e["actor_role"], actor_unit=e["actor_unit"],
                                 details=_details_for(who, e["details"] or {}, names))
                   for e in timeline],

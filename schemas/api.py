@@ -108,6 +108,7 @@ class TimelineEntry(View):
     from_state: str | None
     to_state: str | None
     actor_user: str | None
+    actor_name: str | None = Field(None, description="The account's display name (姓名), for people to read.")
     actor_role: str | None
     actor_unit: str | None
     details: dict

@@ -210,7 +210,7 @@ export function createQueue(session) {
     return h("li", { class: e.accepted ? "" : "rejected", "data-kind": e.kind },
       h("time", { datetime: e.at }, when(e.at)), " ",
       h("strong", {}, e.kind_name), e.accepted ? "" : "（未通过）",
-      e.actor_user ? h("span", { class: "muted" }, ` · ${e.actor_user}`) : null,
+      e.actor_user ? h("span", { class: "muted", title: e.actor_user }, ` · ${e.actor_name || e.actor_user}`) : null,
       bits.length ? h("div", { class: "small" }, bits.join("；")) : null);
   }
 

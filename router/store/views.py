@@ -15,7 +15,7 @@ from sqlalchemy import Connection, RowMapping, Select, case, func, or_, select
 
 from router.domain.lifecycle import OPEN, State
 from router.domain.sla import EFFECT_PREFIX, RUNNING, Stage, running_stage
-from router.store.tables import key_disputes, order_events, order_reports, sla_timers, work_orders
+from router.store.tables import key_disputes, order_events, order_reports, sla_timers, users, work_orders
 
 OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
 # The column holding each running stage's deadline (sla.RUNNING): what 仅超时, the 'due' sort, the
@@ -123,8 +123,10 @@ def caller_names(conn: Connection, order_ids: Iterable[str]) -> dict[str, list[s
 
 
 def timeline(conn: Connection, order_id: str) -> list[RowMapping]:
-    query = select(order_events).where(order_events.c.order_id == order_id).order_by(order_events.c.at,
-                                                                                      order_events.c.id)
+    """The order's audit rows, oldest first, each with the display name of the account that acted (if any)."""
+    query = (select(order_events, users.c.display_name.label("actor_name"))
+             .outerjoin(users, users.c.user_id == order_events.c.actor_user)
+             .where(order_events.c.order_id == order_id).order_by(order_events.c.at, order_events.c.id))
     return [r._mapping for r in conn.execute(query)]
 
 

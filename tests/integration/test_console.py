@@ -129,6 +129,7 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     detail = page.get_by_test_id("order-detail")
     expect(detail.get_by_test_id("detail-state")).to_have_text("已签收/处置中")
     expect(detail.locator('.timeline li[data-kind="acknowledge"]')).to_have_count(1)
+    expect(detail.locator('.timeline li[data-kind="acknowledge"]')).to_contain_text("新塘街道值班员")  # a name, not a login
     expect(detail.locator('.timeline li[data-kind="rejected"]')).to_have_count(0)
     shot(page, shots, "04-acknowledged-detail")
 
