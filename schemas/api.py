@@ -229,6 +229,20 @@ class TownFigures(View):
     escalations: int = Field(description="催办/督办/通报 this month.")
 
 
+class DeadLetterView(View):
+    """死信: a feed record Fengqiao could not read, kept with its reason (the bytes stay in the database)."""
+
+    fingerprint: str = Field(description="SHA-256 of the original bytes: the record's identity.")
+    reason: str = Field(description="oversize, bad_encoding, not_json or schema_violation.")
+    reason_name: str
+    detail: str = Field(description="What was wrong, field by field; phone numbers masked.")
+    source_topic: str
+    partition: int | None
+    offset: int | None
+    size: int = Field(description="Bytes.")
+    dead_lettered_at: AwareDatetime
+
+
 class Misroute(View):
     """误派统计: how often one rule's decisions were corrected by the loop in a month (改派, 转派, 撤单)."""
 

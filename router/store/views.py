@@ -15,7 +15,15 @@ from sqlalchemy import Connection, RowMapping, Select, case, func, or_, select
 
 from router.domain.lifecycle import OPEN, State
 from router.domain.sla import EFFECT_PREFIX, RUNNING, Stage, running_stage
-from router.store.tables import key_disputes, order_events, order_reports, sla_timers, users, work_orders
+from router.store.tables import (
+    dead_letters,
+    key_disputes,
+    order_events,
+    order_reports,
+    sla_timers,
+    users,
+    work_orders,
+)
 
 OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
 # The column holding each running stage's deadline (sla.RUNNING): what 仅超时, the 'due' sort, the
@@ -208,3 +216,13 @@ def scope_version(conn: Connection, town: str | None) -> tuple[int, str]:
     last = conn.scalar(_scoped(select(func.max(order_events.c.id))
                                .join(work_orders, work_orders.c.order_id == order_events.c.order_id), town))
     return int(count or 0), hashlib.sha256(f"{count}:{last}".encode()).hexdigest()[:16]
+
+
+def dead_letter_list(conn: Connection, limit: int) -> list[RowMapping]:
+    """Feed records that could not be read, newest first: why, and where they came from. Never the
+    payload, which may hold a caller's name and phone."""
+    query = (select(dead_letters.c.fingerprint, dead_letters.c.reason, dead_letters.c.detail,
+                    dead_letters.c.source_topic, dead_letters.c.partition, dead_letters.c.offset, dead_letters.c.size,
+                    dead_letters.c.dead_lettered_at)
+             .order_by(dead_letters.c.dead_lettered_at.desc(), dead_letters.c.fingerprint).limit(limit))
+    return [r._mapping for r in conn.execute(query)]
