@@ -229,6 +229,23 @@ class TownFigures(View):
     escalations: int = Field(description="催办/督办/通报 this month.")
 
 
+class ReviewView(View):
+    """待定位: a non-police incident whose town could not be decided, waiting for the district dispatcher."""
+
+    review_id: str
+    incident_id: str
+    state: str = Field(description="open until a dispatcher decides.")
+    reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"]
+    reason_name: str
+    matter_type: str | None
+    summary: str = Field(description="As received; callers masked for roles that see none.")
+    address: str
+    candidates: list[Town] = Field(description="The towns the evidence points to, when it points to several.")
+    evidence: list[str] = Field(description="What the resolver found, kind:text (village:傅楼村, outside:广州市).")
+    rule_ids: list[str] = Field(description="The classifier's rules, strongest first.")
+    queued_at: AwareDatetime
+
+
 class DeadLetterView(View):
     """死信: a feed record Fengqiao could not read, kept with its reason (the bytes stay in the database)."""
 

@@ -17,9 +17,11 @@ from router.domain.lifecycle import OPEN, State
 from router.domain.sla import EFFECT_PREFIX, RUNNING, Stage, running_stage
 from router.store.tables import (
     dead_letters,
+    incidents,
     key_disputes,
     order_events,
     order_reports,
+    review_items,
     sla_timers,
     users,
     work_orders,
@@ -225,4 +227,14 @@ def dead_letter_list(conn: Connection, limit: int) -> list[RowMapping]:
                     dead_letters.c.source_topic, dead_letters.c.partition, dead_letters.c.offset, dead_letters.c.size,
                     dead_letters.c.dead_lettered_at)
              .order_by(dead_letters.c.dead_lettered_at.desc(), dead_letters.c.fingerprint).limit(limit))
+    return [r._mapping for r in conn.execute(query)]
+
+
+def review_list(conn: Connection, states: Sequence[str], limit: int) -> list[RowMapping]:
+    """Incidents waiting for the district to place them (待定位), oldest first, each with its decision
+    and the record as received (personal data: mask before showing)."""
+    query = (select(review_items, incidents.c.decision, incidents.c.record, incidents.c.matter_type)
+             .join(incidents, incidents.c.incident_id == review_items.c.incident_id)
+             .where(review_items.c.state.in_(list(states)))
+             .order_by(review_items.c.queued_at, review_items.c.review_id).limit(limit))
     return [r._mapping for r in conn.execute(query)]

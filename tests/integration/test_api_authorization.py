@@ -70,6 +70,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/stream"): "list",
     ("GET", "/api/v1/misroutes"): "district",
     ("GET", "/api/v1/dead-letters"): "district",
+    ("GET", "/api/v1/reviews"): "district",
     ("GET", "/api/v1/orders/{order_id}"): "order",
     **{("POST", f"/api/v1/orders/{{order_id}}/{path}"): "order" for path in COMMANDS},
 }

@@ -1,5 +1,5 @@
-"""死信 for the district: feed records that could not be read, listed with their reason and where they
-came from, never with the bytes that may hold a caller."""
+"""The district's inbox: incidents waiting to be placed in a town (待定位), and feed records that could
+not be read (死信), listed with their reasons, never with more personal data than the role may see."""
 
 from __future__ import annotations
 
@@ -29,3 +29,20 @@ def test_district_roles_see_dead_letters_with_their_reason_and_no_personal_data(
     exported = api.client("district-supervisor").get("/api/v1/dead-letters", params={"format": "csv"})
     assert exported.status_code == 200 and "字段不符合契约" in exported.text
     assert api.client("xintang-op").get("/api/v1/dead-letters").status_code == 403
+
+
+def test_district_roles_see_what_waits_to_be_placed_with_its_evidence(api):
+    unplaced = json.dumps({"source_id": "RV1", "received_at": api.clock().isoformat(), "channel": "phone",
+                           "summary": "楼上邻居装修噪音太大，晚上还在施工", "address": "",
+                           "caller": {"name": "王小明", "phone": "13912345678"}}, ensure_ascii=False).encode()
+    [routed] = Intake(api.router, api.engine.begin, Topics(), 65_536).handle([FeedRecord(unplaced)], api.clock()).routed
+    assert routed.outcome == "review"
+
+    [item] = api.client("district-dispatcher").get("/api/v1/reviews").json()
+    assert (item["incident_id"], item["state"], item["reason"], item["reason_name"]) == (
+        "RV1", "open", "town_unresolved", "无法定位镇街")
+    assert item["matter_type"] == "噪音扰民" and "噪音" in item["summary"]
+    assert item["rule_ids"] and item["rule_ids"][0].startswith("non_police.")
+    exported = api.client("district-supervisor").get("/api/v1/reviews", params={"format": "csv"})
+    assert exported.status_code == 200 and "无法定位镇街" in exported.text
+    assert api.client("xintang-op").get("/api/v1/reviews").status_code == 403
