@@ -64,10 +64,11 @@ class Settings(BaseSettings):
     clock_speed: Annotated[float, Field(ge=1, le=10_000)] = Field(
         1.0, description="Tests and demos only: how much faster than real time the clock runs from clock_epoch."
     )
-    clock_epoch: AwareDatetime | None = Field(
-        None, description="Tests and demos only: the real instant the moved clock is anchored at (default: start).")
+    clock_epoch: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="Tests and demos only: the instant the moved clock is anchored at, as a reading of the "
+                          "machine's monotonic clock (time.monotonic(); default: start), so processes agree.")
     clock_origin: AwareDatetime | None = Field(
-        None, description="Tests and demos only: what the clock shows at clock_epoch (default: clock_epoch).")
+        None, description="Tests and demos only: what the clock shows at clock_epoch (default: the real time then).")
     demo_rate: Annotated[float, Field(ge=0, le=10_000)] = Field(5.0, description="Demo feed records per second.")
 
     @property

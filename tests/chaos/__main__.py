@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import dead_letters, incidents, outbox, sla_timers
-from tests.chaos.checker import Findings, GroundTruth, RunClock, check
+from tests.chaos.checker import Findings, GroundTruth, check
 from tests.chaos.cluster import PARTITIONS, Cluster, ExternalBroker
 from tests.chaos.evidence import read_evidence
 from tests.chaos.faults import inject
@@ -28,7 +28,16 @@ from tests.chaos.feed import chaos_feed
 from tests.chaos.schedule import BROKER_PAUSE, EVERY_KIND, draw_schedule
 from tests.chaos.table import render
 from tests.chaos.traffic import Traffic
-from tests.integration.support import REPO, TEST_START, fresh_database, moved_clock, produce, short_sla_bundle, wait_for
+from tests.integration.support import (
+    REPO,
+    TEST_START,
+    fresh_database,
+    moved_clock,
+    produce,
+    run_clock,
+    short_sla_bundle,
+    wait_for,
+)
 from workers.broker import EmbeddedBroker
 from workers.topics import ensure_topics, topic_names
 
@@ -47,7 +56,7 @@ def run(seed: int, seconds: float, size: int, workers: int, run_dir: Path, boots
                                   resolve=6, resolve_unit="minutes")
     bundle = load_bundle(bundle_dir)
     clock_env = moved_clock(SPEED)
-    clock = RunClock.of(clock_env)
+    clock = run_clock(clock_env)
     feed = chaos_feed(bundle, seed, size, TEST_START - timedelta(hours=1))
     truth = GroundTruth.of(feed)
     backlog = int(len(feed) * BACKLOG_SHARE)
@@ -85,7 +94,7 @@ def run(seed: int, seconds: float, size: int, workers: int, run_dir: Path, boots
         evidence = read_evidence(url, broker.bootstrap, cluster.topics)
         engine.dispose()
     exits = cluster.exits + [f"HTTP command {key} never answered" for key in traffic.unanswered]
-    findings = check(evidence, truth, bundle.loop.merge, clock, clock.now(), traffic.sent,
+    findings = check(evidence, truth, bundle.loop.merge, clock.now(), traffic.sent,
                      timedelta(seconds=GRACE_S * SPEED), exits, cluster.logs)
     print(render(seed, findings, evidence, truth, injected, traffic.sent, clock))
     for line in findings.examples():

@@ -11,7 +11,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 
@@ -56,27 +56,6 @@ class GroundTruth:
 
 
 @dataclass(frozen=True, slots=True)
-class RunClock:
-    """The moved clock every worker of the run shares (`support.moved_clock`), read the same way."""
-
-    speed: float
-    epoch: datetime
-    origin: datetime
-
-    @classmethod
-    def of(cls, env: Mapping[str, str]) -> RunClock:
-        return cls(float(env["FENGQIAO_CLOCK_SPEED"]), datetime.fromisoformat(env["FENGQIAO_CLOCK_EPOCH"]),
-                   datetime.fromisoformat(env["FENGQIAO_CLOCK_ORIGIN"]))
-
-    def now(self) -> datetime:
-        """What the workers' clocks show at this instant."""
-        return self.origin + (datetime.now(UTC) - self.epoch) * self.speed
-
-    def real(self, shown: datetime) -> datetime:
-        return self.epoch + (shown - self.origin) / self.speed
-
-
-@dataclass(frozen=True, slots=True)
 class SentCommand:
     """A command the harness sent (maybe more than once), by the idempotency key the engine stores."""
 
@@ -106,7 +85,7 @@ class Findings:
         return [f"{category}: {what}" for category, found in self.anomalies.items() for what in found[:_EXAMPLES]]
 
 
-def check(evidence: Evidence, truth: GroundTruth, merge: MergeRules, clock: RunClock, now: datetime,
+def check(evidence: Evidence, truth: GroundTruth, merge: MergeRules, now: datetime,
           sent: Sequence[SentCommand] = (), grace: timedelta = timedelta(0), worker_exits: Sequence[str] = (),
           logs: Sequence[Path] = ()) -> Findings:
     """Every check over one run; `now` is the run's clock when the evidence was read, and a timer due

@@ -12,7 +12,6 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import make_url
@@ -110,7 +109,7 @@ class Cluster:
             running = slot.process and slot.process.process
             if running and running.poll() is not None and not slot.ended_by_harness:
                 self.exits.append(f"worker {slot.index} exited by itself with status {running.returncode} "
-                                  f"at {datetime.now(UTC).isoformat(timespec='seconds')}")
+                                  f"(its log: {slot.process.log_path})")
                 self.start(slot.index)
 
     def wait_ready(self, timeout_s: float = 120) -> None:

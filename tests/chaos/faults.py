@@ -5,12 +5,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select
 
 from router.store.tables import sla_timers
-from tests.chaos.checker import RunClock
 from tests.chaos.cluster import Cluster
 from tests.chaos.schedule import (
     API_KILL,
@@ -24,16 +22,17 @@ from tests.chaos.schedule import (
     InjectedFault,
 )
 from tests.chaos.traffic import Traffic
+from workers.clock import MovedClock
 
 LEADER_PROBE_S = 1.5
 
 
-def inject(fault: Fault, cluster: Cluster, traffic: Traffic, engine: Engine, clock: RunClock,
+def inject(fault: Fault, cluster: Cluster, traffic: Traffic, engine: Engine, clock: MovedClock,
            rng: random.Random) -> InjectedFault:
     """Inject `fault` and undo it after its duration; returns once the cluster is whole again."""
-    started = datetime.now(UTC)
+    started = time.monotonic()
     detail = _ACTIONS[fault.kind](fault, cluster, traffic, engine, clock, rng)
-    return InjectedFault(fault.kind, started, datetime.now(UTC), detail)
+    return InjectedFault(fault.kind, started, time.monotonic(), detail)
 
 
 def _kill(fault: Fault, cluster: Cluster, *_: object) -> str:
@@ -43,7 +42,7 @@ def _kill(fault: Fault, cluster: Cluster, *_: object) -> str:
     return f"worker {fault.worker}, restarted after {fault.duration_s} s"
 
 
-def _kill_leader(fault: Fault, cluster: Cluster, traffic: Traffic, engine: Engine, clock: RunClock,
+def _kill_leader(fault: Fault, cluster: Cluster, traffic: Traffic, engine: Engine, clock: MovedClock,
                  rng: random.Random) -> str:
     """The worker whose sweep fired most in the probe (only the group leader sweeps), killed while
     timers are due."""
@@ -91,7 +90,7 @@ def _broker_pause(fault: Fault, cluster: Cluster, *_: object) -> str:
     return f"SIGSTOP for {fault.duration_s} s"
 
 
-def _kill_api(fault: Fault, cluster: Cluster, traffic: Traffic, engine: Engine, clock: RunClock,
+def _kill_api(fault: Fault, cluster: Cluster, traffic: Traffic, engine: Engine, clock: MovedClock,
               rng: random.Random) -> str:
     """SIGKILL the API just after a 签收 went out to it; the sender retries the same idempotency key."""
     traffic.command_over_http()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
 
 KILL = "kill"  # SIGKILL a worker, restart it 1–5 s later
 LEADER_KILL = "leader_kill"  # SIGKILL the worker whose SLA sweep is firing, while timers are due
@@ -50,9 +49,9 @@ def draw_schedule(seed: int, seconds: float, workers: int, kinds: tuple[str, ...
 
 @dataclass(frozen=True, slots=True)
 class InjectedFault:
-    """A fault as it happened: real times (UTC) of its start and end, and what it hit."""
+    """A fault as it happened: the monotonic instants of its start and end, and what it hit."""
 
     kind: str
-    started: datetime
-    ended: datetime
+    started: float  # time.monotonic()
+    ended: float
     detail: str

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 from statistics import median
 
-from tests.chaos.checker import CATEGORIES, Findings, GroundTruth, RunClock, SentCommand
+from tests.chaos.checker import CATEGORIES, Findings, GroundTruth, SentCommand
 from tests.chaos.evidence import Evidence
 from tests.chaos.schedule import InjectedFault
+from workers.clock import MovedClock
 from workers.text_table import aligned
 
-PEAK_WINDOW = timedelta(seconds=5)
+PEAK_WINDOW_S = 5.0
 
 
-def decision_times(evidence: Evidence, clock: RunClock) -> list[datetime]:
-    """Real instants of every decision (a ledger row or a dead letter), from the run's moved clock."""
+def decision_times(evidence: Evidence, clock: MovedClock) -> list[float]:
+    """Monotonic instants of every decision (a ledger row or a dead letter), from the run's moved clock."""
     shown = [row["routed_at"] for row in evidence.ledger.values()] + list(evidence.dead_letters.values())
-    return sorted(clock.real(at) for at in shown)
+    return sorted(clock.instant(at) for at in shown)
 
 
 def render(seed: int, findings: Findings, evidence: Evidence, truth: GroundTruth, faults: Sequence[InjectedFault],
-           sent: Sequence[SentCommand], clock: RunClock) -> str:
+           sent: Sequence[SentCommand], clock: MovedClock) -> str:
     times = decision_times(evidence, clock)
     kinds = Counter(f.kind for f in faults)
     fired = sum(1 for t in evidence.timers if t["status"] == "fired")
@@ -43,7 +43,7 @@ def render(seed: int, findings: Findings, evidence: Evidence, truth: GroundTruth
     return "\n".join(aligned([("", ""), *rows])[1:])
 
 
-def _recovery(faults: Sequence[InjectedFault], times: list[datetime]) -> list[tuple[str, str]]:
+def _recovery(faults: Sequence[InjectedFault], times: list[float]) -> list[tuple[str, str]]:
     """Per fault kind: seconds from the fault's end to the next decision, median and worst."""
     waits: dict[str, list[float]] = defaultdict(list)
     never: Counter[str] = Counter()
@@ -52,7 +52,7 @@ def _recovery(faults: Sequence[InjectedFault], times: list[datetime]) -> list[tu
         if after is None:
             never[fault.kind] += 1
         else:
-            waits[fault.kind].append((after - fault.ended).total_seconds())
+            waits[fault.kind].append(after - fault.ended)
     rows = []
     for kind in sorted({f.kind for f in faults}):
         found = waits[kind]
@@ -63,13 +63,13 @@ def _recovery(faults: Sequence[InjectedFault], times: list[datetime]) -> list[tu
     return rows
 
 
-def _throughput(times: list[datetime]) -> str:
+def _throughput(times: list[float]) -> str:
     if len(times) < 2:
         return "n/a"
-    span = (times[-1] - times[0]).total_seconds() or 1.0
+    span = (times[-1] - times[0]) or 1.0
     peak, start = 0, 0
     for end, at in enumerate(times):
-        while at - times[start] > PEAK_WINDOW:
+        while at - times[start] > PEAK_WINDOW_S:
             start += 1
         peak = max(peak, end - start + 1)
-    return f"{len(times) / span:.1f} decisions/s over the run, peak {peak / PEAK_WINDOW.total_seconds():.0f}/s"
+    return f"{len(times) / span:.1f} decisions/s over the run, peak {peak / PEAK_WINDOW_S:.0f}/s"

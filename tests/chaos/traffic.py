@@ -17,7 +17,8 @@ from api.identity import Identity, LoginPolicy
 from router.domain.lifecycle import Role
 from router.store.tables import users, work_orders
 from schemas.topics import Topics
-from tests.chaos.checker import RunClock, SentCommand
+from tests.chaos.checker import SentCommand
+from workers.clock import MovedClock
 from workers.feedgen import Sample
 
 TICK_S = 0.5
@@ -34,7 +35,7 @@ class Traffic:
     bootstrap: str
     topics: Topics
     engine: Engine  # direct, not through the proxy: the harness sees the database during outages
-    clock: RunClock
+    clock: MovedClock
     feed: list[Sample]
     seconds: float
     seed: int

@@ -7,13 +7,15 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from workers.clock import MovedClock, monotonic_s
 
 REPO = Path(__file__).resolve().parents[2]
 # The PostgreSQL the integration tests (and the benches) create their databases in, as SQLAlchemy
@@ -29,11 +31,16 @@ TEST_START = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 def moved_clock(speed: float = 1.0) -> dict[str, str]:
     """The environment that gives worker processes a clock showing TEST_START now and running `speed`
-    times faster. Its epoch is the one wall-clock read such a test needs: the real instant every process,
-    also one restarted after a SIGKILL, counts elapsed time from, so they agree; nothing the engine
-    decides depends on it."""
-    return {"FENGQIAO_CLOCK_SPEED": str(speed), "FENGQIAO_CLOCK_EPOCH": datetime.now(UTC).isoformat(),
+    times faster. Its epoch is a reading of the machine's monotonic clock, which every process (also one
+    restarted after a SIGKILL) counts elapsed time from, so they agree; no wall clock is read."""
+    return {"FENGQIAO_CLOCK_SPEED": str(speed), "FENGQIAO_CLOCK_EPOCH": repr(monotonic_s()),
             "FENGQIAO_CLOCK_ORIGIN": TEST_START.isoformat()}
+
+
+def run_clock(env: Mapping[str, str]) -> MovedClock:
+    """The clock `moved_clock`'s environment gives the workers, for the test to read the same time."""
+    return MovedClock(float(env["FENGQIAO_CLOCK_SPEED"]), float(env["FENGQIAO_CLOCK_EPOCH"]),
+                      datetime.fromisoformat(env["FENGQIAO_CLOCK_ORIGIN"]))
 
 
 @contextmanager

@@ -31,13 +31,20 @@ from tests.chaos.checker import (
     MISSED_MERGES,
     TIMERS,
     GroundTruth,
-    RunClock,
     SentCommand,
     check,
 )
 from tests.chaos.evidence import EVENT_ID, read_evidence
 from tests.chaos.feed import chaos_feed
-from tests.integration.support import TEST_START, consume_all, moved_clock, produce, short_sla_bundle, wait_for
+from tests.integration.support import (
+    TEST_START,
+    consume_all,
+    moved_clock,
+    produce,
+    run_clock,
+    short_sla_bundle,
+    wait_for,
+)
 from workers.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -82,11 +89,11 @@ def test_a_clean_run_passes_and_every_planted_anomaly_is_reported(broker, make_w
     unpublished = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
     wait_for(lambda: _count(engine, unpublished) == 0, 60, "the outbox drained")
 
-    clock = RunClock.of(clock_env)
+    clock = run_clock(clock_env)
 
     def findings():
         evidence = read_evidence(pg_url, broker.bootstrap, topics)
-        return check(evidence, truth, bundle.loop.merge, clock, clock.now(), sent, GRACE, logs=[worker.log_path])
+        return check(evidence, truth, bundle.loop.merge, clock.now(), sent, GRACE, logs=[worker.log_path])
 
     clean = findings()
     assert clean.clean, clean.examples()
