@@ -14,7 +14,6 @@ from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.bundle import load_bundle
-from router.commands import CommandHandler
 from router.store.database import make_engine
 from schemas.topics import Topics
 
@@ -26,8 +25,8 @@ def document(bundle: Path = REFERENCE_BUNDLE) -> dict:
     engine = make_engine("sqlite://")
     try:
         jurisdiction = load_bundle(bundle)
-        services = Services(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, Topics()),
-                            Identity(engine.begin, LoginPolicy()), lambda: datetime.now(UTC))
+        services = Services.build(engine, jurisdiction, Topics(), Identity(engine.begin, LoginPolicy()),
+                                  lambda: datetime.now(UTC))
         return create_app(services).openapi()
     finally:
         engine.dispose()

@@ -13,6 +13,8 @@ from sqlalchemy import Connection, Engine
 from api.identity import Identity, Principal
 from router.commands import CommandHandler
 from router.domain.jurisdiction import Jurisdiction
+from router.review_desk import ReviewDesk
+from schemas.topics import Topics
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,17 @@ class Services:
     engine: Engine
     jurisdiction: Jurisdiction
     commands: CommandHandler
+    reviews: ReviewDesk
     identity: Identity
     clock: Callable[[], datetime]
     secure_cookies: bool = False  # True behind HTTPS
+
+    @classmethod
+    def build(cls, engine: Engine, jurisdiction: Jurisdiction, topics: Topics, identity: Identity,
+              clock: Callable[[], datetime], secure_cookies: bool = False) -> Services:
+        """The services of one API process: commands and review decisions on `engine`, events on `topics`."""
+        return cls(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, topics),
+                   ReviewDesk(jurisdiction, engine.begin, topics), identity, clock, secure_cookies)
 
     def transaction(self) -> AbstractContextManager[Connection]:
         return self.engine.begin()

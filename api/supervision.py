@@ -14,19 +14,16 @@ from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.domain.lifecycle import ACTION_TERMS, DISTRICT_ROLES, FINISHED, OPEN, STATE_TERMS, State
-from router.domain.privacy import mask_text
 from router.domain.sla import parse_effect_kind
 from router.store import statistics, views
 from router.store.corrections import corrections, misroute_counts
 from schemas.api import (
     Alert,
-    DeadLetterView,
     Dispute,
     Misroute,
     Problem,
     Reference,
     ReturnReason,
-    ReviewView,
     Town,
     TownFigures,
 )
@@ -39,14 +36,6 @@ ALERT_COLUMNS = [("at", "时间"), ("order_id", "工单编号"), ("town_name", "
 FIGURE_COLUMNS = [("town_name", "镇街"), ("orders", "工单总数"), ("open", "在办"), ("awaiting_ack", "待签收"),
                   ("overdue", "已超时"), ("closed", "办结"), ("breaches", "本月超时次数"),
                   ("escalations", "本月督办次数")]
-REVIEW_TERMS = {"town_ambiguous": "镇街不唯一", "town_unresolved": "无法定位镇街", "outside_jurisdiction": "疑似辖区外"}
-REVIEW_COLUMNS = [("queued_at", "时间"), ("reason_name", "待定位原因"), ("matter_type", "事项类型"),
-                  ("summary", "简要情况"), ("address", "地址"), ("incident_id", "警情编号")]
-DEAD_LETTER_COLUMNS = [("dead_lettered_at", "时间"), ("reason_name", "原因"), ("detail", "详情"),
-                       ("source_topic", "来源主题"), ("partition", "分区"), ("offset", "偏移量"), ("size", "字节数"),
-                       ("fingerprint", "指纹")]
-DEAD_LETTER_TERMS = {"oversize": "记录过大", "bad_encoding": "编码错误", "not_json": "非JSON",
-                     "schema_violation": "字段不符合契约"}
 MISROUTE_COLUMNS = [("month", "月份"), ("rule_id", "规则"), ("wrong_town", "派错镇街"), ("police", "属警务"),
                     ("total", "合计")]
 DISPUTE_COLUMNS = [("order_id", "工单编号"), ("town_name", "镇街"), ("matter_type", "事项类型"),
@@ -163,52 +152,3 @@ def reference(who: Annotated[Principal, Depends(allow("reference.read"))],
         open_states=[s.value for s in State if s in OPEN],
         finished_states=[s.value for s in State if s in FINISHED],
     )
-
-
-@router.get("/dead-letters", response_model=list[DeadLetterView], responses={**_ERRORS, 403: {"model": Problem},
-            422: {"model": Problem}, **CSV_RESPONSE},
-            summary="死信 Feed records that could not be read, newest first (district roles)")
-def list_dead_letters(
-    who: Annotated[Principal, Depends(allow("dead_letters.list", DISTRICT_ROLES))],
-    svc: Annotated[Services, Depends(services)],
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-    format: Literal["json", "csv"] = "json",
-) -> list[DeadLetterView] | Response:
-    with svc.read() as conn:
-        found = views.dead_letter_list(conn, limit)
-    rows = [DeadLetterView(**{**r, "detail": mask_text(r["detail"])},
-                           reason_name=DEAD_LETTER_TERMS.get(r["reason"], r["reason"])) for r in found]
-    if format == "csv":
-        return csv_response("死信", DEAD_LETTER_COLUMNS, svc.zone, [r.model_dump() for r in rows])
-    return rows
-
-
-@router.get("/reviews", response_model=list[ReviewView], responses={**_ERRORS, 403: {"model": Problem},
-            422: {"model": Problem}, **CSV_RESPONSE},
-            summary="待定位 Non-police incidents waiting for the district to place them, oldest first (district roles)")
-def list_reviews(
-    who: Annotated[Principal, Depends(allow("reviews.list", DISTRICT_ROLES))],
-    svc: Annotated[Services, Depends(services)],
-    state: Annotated[list[Literal["open", "placed", "police"]] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-    format: Literal["json", "csv"] = "json",
-) -> list[ReviewView] | Response:
-    with svc.read() as conn:
-        found = views.review_list(conn, state or ["open"], limit)
-    towns = svc.jurisdiction.town_by_code
-    rows = []
-    for r in found:
-        record, decision = r["record"], r["decision"]
-        names = [record["caller"]["name"]] if (record.get("caller") or {}).get("name") else []
-        rows.append(ReviewView(
-            review_id=r["review_id"], incident_id=r["incident_id"], state=r["state"], reason=r["reason"],
-            reason_name=REVIEW_TERMS[r["reason"]], matter_type=r["matter_type"],
-            summary=present.text_for(who, record.get("summary", ""), names),
-            address=present.text_for(who, record.get("address", ""), names),
-            candidates=[Town(code=c, name=towns[c].name, onboarded=towns[c].onboarded)
-                        for c in r["candidates"] if c in towns],
-            evidence=[f"{e['kind']}:{e['text']}" for e in decision.get("evidence", ())],
-            rule_ids=list(decision.get("rule_ids", ())), queued_at=r["queued_at"]))
-    if format == "csv":
-        return csv_response("待定位", REVIEW_COLUMNS, svc.zone, [r.model_dump() for r in rows])
-    return rows

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, update
 
-from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
+from router.dead_letters import FeedRecord, stage_dead_letters
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import (
     FINISHED,
@@ -81,12 +81,10 @@ class CommandHandler:
         return outcomes
 
     def _dead_letter(self, record: FeedRecord, error: InvalidRecord, now: datetime) -> CommandOutcome:
-        fingerprint = fingerprint_of(record)
         with self._transaction() as conn:
-            if not ledger.known_fingerprints(conn, [fingerprint]):
-                rows: dict[str, list[dict]] = {}
-                stage_dead_letter(rows, record, error, fingerprint, self._topics.command_dead_letters, now)
-                ledger.add_rows(conn, rows)
+            rows: dict[str, list[dict]] = {}
+            stage_dead_letters(conn, rows, [(record, error)], self._topics.command_dead_letters, now)
+            ledger.add_rows(conn, rows)
         return CommandOutcome("dead_letter", "", reason=error.detail, code=error.reason.value)
 
     def handle(self, wire: WorkOrderCommandV1, received_at: datetime) -> CommandOutcome:

@@ -7,7 +7,8 @@ that keeps recurring is flagged a key dispute (重点矛盾纠纷).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
@@ -141,6 +142,14 @@ class Dispatch:
                 self._merge(conn, batch, existing, incident, place, now)
                 return existing.order_id, True
         return self._open(conn, batch, incident, decision, wire, place, now), False
+
+    def merge_into(self, conn: Connection, batch: Batch, row: Mapping, incident: IncidentV1, now: datetime) -> None:
+        """并单 by hand: attach `incident` to the open order `row` (locked by the caller), wherever it is."""
+        place = Place(row["town_code"], row["matter_type"], row["received_at"], row["village_code"], row["address"],
+                      row["lon"], row["lat"])
+        existing = _Open(row["order_id"], place, dict(row), stored=True)
+        batch.open.setdefault((place.town_code, place.matter_type), []).append(existing)
+        self._merge(conn, batch, existing, incident, replace(place, at=incident.received_at), now)
 
     @staticmethod
     def _repeated(batch: Batch, place: Place, rules: MergeRules) -> _Open | None:

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letter
+from router.dead_letters import FeedRecord, stage_dead_letters
 from router.dispatch import Batch, Dispatch, place_of
 from router.domain.routing import Decision, Outcome, Router
 from router.ids import fact_id, number
@@ -74,12 +74,12 @@ class Intake:
     def handle(self, records: Sequence[FeedRecord], now: datetime) -> BatchResult:
         """Route `records` in one transaction; raises only on database errors (retry the batch)."""
         valid: list[tuple[int, FeedRecord, IncidentV1]] = []
-        invalid: list[tuple[int, FeedRecord, InvalidRecord, str]] = []
+        invalid: list[tuple[int, FeedRecord, InvalidRecord]] = []
         for position, record in enumerate(records):
             try:
                 valid.append((position, record, read_incident(record.value, self._max_bytes)))
             except InvalidRecord as error:
-                invalid.append((position, record, error, fingerprint_of(record)))
+                invalid.append((position, record, error))
 
         batch = Batch()
         outcomes: dict[int, Routed] = {}
@@ -96,14 +96,11 @@ class Intake:
                                                   if d.outcome is Outcome.WORK_ORDER])
             for position, record, incident, decision in fresh:
                 outcomes[position] = self._stage(conn, batch, record, incident, decision, now)
-            known = ledger.known_fingerprints(conn, (fp for *_, fp in invalid))
-            for position, record, error, fingerprint in invalid:
-                if fingerprint in known:
-                    outcomes[position] = Routed(DUPLICATE, reason=error.reason.value, record=record)
-                    continue
-                known.add(fingerprint)
-                stage_dead_letter(batch.rows, record, error, fingerprint, self._topics.dead_letters, now)
-                outcomes[position] = Routed(DEAD_LETTER, reason=error.reason.value, record=record)
+            staged = stage_dead_letters(conn, batch.rows, [(record, error) for _, record, error in invalid],
+                                        self._topics.dead_letters, now)
+            for (position, record, error), fresh_letter in zip(invalid, staged, strict=True):
+                outcomes[position] = Routed(DEAD_LETTER if fresh_letter else DUPLICATE, reason=error.reason.value,
+                                            record=record)
             self._dispatch.flush(conn, batch, now)
             ledger.add_rows(conn, batch.rows)
         routed = [outcomes[position] for position in range(len(records))]

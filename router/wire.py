@@ -10,11 +10,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from router.domain.gazetteer import Resolution
+from router.domain.classify import Classification
+from router.domain.gazetteer import Evidence, Method, Placement, Resolution
 from router.domain.incident import Datum, Incident, Point
-from router.domain.routing import Decision
+from router.domain.jurisdiction import Priority, Verdict
+from router.domain.routing import Decision, Outcome, ReviewReason
 from schemas.base import Contract
 from schemas.deadletter import DeadLetterReason
+from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
 
 
@@ -104,7 +107,22 @@ def decision_document(decision: Decision, decided_at: str) -> dict[str, Any]:
         "centre_code": decision.centre_code,
         "fallback_to_district": decision.fallback_to_district,
         "review_reason": decision.review_reason.value if decision.review_reason else None,
+        "placed_by": None,
         "bundle": decision.bundle,
         "bundle_version": decision.bundle_version,
         "decided_at": decided_at,
     }
+
+
+def decision_of(document: RoutingDecisionV1) -> Decision:
+    """The core's decision back from its recorded document (`decision_document`'s inverse)."""
+    d = document
+    classification = Classification(
+        Verdict(d.verdict), d.matter_type, Priority(d.priority), d.reason, d.rule_ids, d.matched_terms,
+        d.negated_terms, d.classification_confidence, d.shielded_terms, d.outweighed_terms)
+    resolution = None if d.placement is None else Resolution(
+        Placement(d.placement), Method(d.method or "none"), d.town_code, d.candidates,
+        tuple(Evidence(e.kind, e.text, e.code, e.town_codes) for e in d.evidence), d.resolution_confidence or 0.0)
+    return Decision(d.incident_id, Outcome(d.outcome), classification, resolution, d.bundle, d.bundle_version,
+                    d.town_code, d.centre_code, d.fallback_to_district,
+                    ReviewReason(d.review_reason) if d.review_reason else None)

@@ -6,6 +6,7 @@
 | (the incident, unchanged) | `police.v1` | Fengqiao → police dispatch |
 | `WorkOrderDispatchedV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns |
 | `ReviewQueuedV1` | `incidents.review.v1` | Fengqiao → district centre |
+| `ReviewDecidedV1` | `incidents.review.v1` | Fengqiao → district centre, integrators |
 | `DeadLetterV1` | `incidents.dlq.v1`, `workorders.commands.dlq.v1` | Fengqiao → integrators |
 | `WorkOrderCommandV1` | `workorders.commands.v1` | town systems → Fengqiao |
 | `WorkOrderEventV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns, supervisors |
@@ -14,7 +15,7 @@
 from schemas.deadletter import DeadLetterReason, DeadLetterV1
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import CallerV1, Channel, IncidentV1, LocationV1
-from schemas.workorder import ReviewQueuedV1, WorkOrderDispatchedV1
+from schemas.workorder import ReviewDecidedV1, ReviewQueuedV1, WorkOrderDispatchedV1
 
 __all__ = [
     "CallerV1",
@@ -23,6 +24,7 @@ __all__ = [
     "DeadLetterV1",
     "IncidentV1",
     "LocationV1",
+    "ReviewDecidedV1",
     "ReviewQueuedV1",
     "RoutingDecisionV1",
     "WorkOrderDispatchedV1",

@@ -234,7 +234,9 @@ class ReviewView(View):
 
     review_id: str
     incident_id: str
-    state: str = Field(description="open until a dispatcher decides.")
+    state: Literal["open", "placed", "merged", "police"] = Field(
+        description="open until the district decides: placed in a town, merged into an order, or marked police.")
+    state_name: str
     reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"]
     reason_name: str
     matter_type: str | None
@@ -244,6 +246,12 @@ class ReviewView(View):
     evidence: list[str] = Field(description="What the resolver found, kind:text (village:傅楼村, outside:广州市).")
     rule_ids: list[str] = Field(description="The classifier's rules, strongest first.")
     queued_at: AwareDatetime
+    decided_at: AwareDatetime | None = None
+    decided_by: str | None = Field(None, description="The district account that decided.")
+    town_code: str | None = Field(None, description="The town whose order it became (placed, merged).")
+    town_name: str | None = None
+    order_id: str | None = Field(None, description="The order it opened or was merged into.")
+    note: str | None = None
 
 
 class DeadLetterView(View):
@@ -258,6 +266,38 @@ class DeadLetterView(View):
     offset: int | None
     size: int = Field(description="Bytes.")
     dead_lettered_at: AwareDatetime
+    redriven_at: AwareDatetime | None = Field(None, description="Sent back to its topic (重投), not read back yet.")
+    redriven_by: str | None = None
+    redrives: int = Field(0, description="How often it was re-driven; read back unreadable, it waits here again.")
+
+
+class PlaceBody(Body):
+    town_code: TownCode = Field(description="The town to open the order in (定位派单).")
+    text: Text = None
+
+
+class ReviewDecision(View):
+    """What became of a review item: placed in a town, merged into an order, or marked police."""
+
+    review_id: str
+    state: Literal["placed", "merged", "police"]
+    state_name: str
+    order_id: str | None = None
+    town_code: str | None = None
+
+
+class Redrive(View):
+    fingerprint: str
+    status: Literal["redriven"]
+
+
+class InboxSummary(View):
+    """The district's inbox at a glance (看板): what waits, and since when."""
+
+    reviews_waiting: int = Field(description="待定位 items not decided yet.")
+    review_oldest_at: AwareDatetime | None = Field(None, description="When the oldest waiting item was queued.")
+    dead_letters_waiting: int = Field(description="死信 not re-driven.")
+    dead_letter_oldest_at: AwareDatetime | None = None
 
 
 class Misroute(View):

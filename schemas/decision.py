@@ -36,14 +36,17 @@ class RoutingDecisionV1(Contract):
                         "matter; none of them acute: heard, and not enough to keep it with the police.")
     classification_confidence: float
     placement: Literal["resolved", "ambiguous", "unresolved", "outside"] | None = None
-    method: Literal["explicit_code", "polygon", "address", "summary", "none"] | None = None
+    method: Literal["explicit_code", "polygon", "address", "summary", "dispatcher", "none"] | None = Field(
+        None, description="How the town was found; `dispatcher`: the district placed it after review (定位派单).")
     evidence: tuple[EvidenceV1, ...] = ()
     candidates: tuple[str, ...] = Field((), description="Candidate town codes when the town is ambiguous.")
     resolution_confidence: float | None = None
     town_code: str | None = None
     centre_code: str | None = None
     fallback_to_district: bool = Field(False, description="The town is not onboarded; its district centre receives it.")
-    review_reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"] | None = None
+    review_reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"] | None = Field(
+        None, description="Why it waited for the district: set on a review, and kept when the district placed it.")
+    placed_by: str | None = Field(None, description="The district account that placed it in a town after review.")
     bundle: str
     bundle_version: str
     decided_at: AwareDatetime

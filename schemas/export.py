@@ -12,13 +12,14 @@ from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.deadletter import DeadLetterV1
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
-from schemas.workorder import ReviewQueuedV1, WorkOrderDispatchedV1
+from schemas.workorder import ReviewDecidedV1, ReviewQueuedV1, WorkOrderDispatchedV1
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "incident.v1": IncidentV1,
     "routing-decision.v1": RoutingDecisionV1,
     "workorder-dispatched.v1": WorkOrderDispatchedV1,
     "review-queued.v1": ReviewQueuedV1,
+    "review-decided.v1": ReviewDecidedV1,
     "dead-letter.v1": DeadLetterV1,
     "workorder-command.v1": WorkOrderCommandV1,
     "workorder-event.v1": WorkOrderEventV1,

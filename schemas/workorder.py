@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from schemas.base import Event
+from schemas.command import ActorV1
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
 
@@ -36,3 +37,16 @@ class ReviewQueuedV1(Event):
     reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"]
     incident: IncidentV1
     decision: RoutingDecisionV1
+
+
+class ReviewDecidedV1(Event):
+    """The district decided a review item (区中心处置): placed in a town (定位派单), merged into an order
+    (并单), or marked a police matter (转警务). Topic `incidents.review.v1`, keyed by incident id."""
+
+    event_type: Literal["review.decided"] = "review.decided"
+    review_id: str
+    incident_id: str
+    outcome: Literal["placed", "merged", "police"]
+    town_code: str | None = Field(None, description="The town whose order it now is (placed, merged).")
+    order_id: str | None = Field(None, description="The order it opened or was merged into (placed, merged).")
+    actor: ActorV1 = Field(description="The district account that decided.")

@@ -12,7 +12,6 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
-from router.commands import CommandHandler
 from router.domain.jurisdiction import Jurisdiction
 from workers.clock import configured_clock
 from workers.settings import Settings
@@ -21,11 +20,8 @@ from workers.settings import Settings
 def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> Services:
     policy = LoginPolicy(session_ttl=timedelta(hours=settings.session_hours), max_failures=settings.lockout_failures,
                          lockout=timedelta(minutes=settings.lockout_minutes))
-    return Services(engine=engine, jurisdiction=jurisdiction,
-                    commands=CommandHandler(jurisdiction, engine.begin, settings.topics),
-                    identity=Identity(engine.begin, policy),
-                    clock=configured_clock(settings),
-                    secure_cookies=settings.secure_cookies)
+    return Services.build(engine, jurisdiction, settings.topics, Identity(engine.begin, policy),
+                          configured_clock(settings), secure_cookies=settings.secure_cookies)
 
 
 def server(app: FastAPI, host: str, port: int) -> uvicorn.Server:

@@ -35,6 +35,7 @@ class Method(StrEnum):
     POLYGON = "polygon"
     ADDRESS = "address"
     SUMMARY = "summary"
+    DISPATCHER = "dispatcher"  # placed by the district after review (定位派单), not found by the resolver
     NONE = "none"
 
 

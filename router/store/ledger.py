@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Table, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from router.store.tables import (
@@ -29,12 +29,33 @@ def known_incidents(conn: Connection, ids: Iterable[str]) -> set[str]:
     return set(conn.scalars(select(incidents.c.incident_id).where(incidents.c.incident_id.in_(ids))))
 
 
-def known_fingerprints(conn: Connection, fingerprints: Iterable[str]) -> set[str]:
+def dead_letter_redrives(conn: Connection, fingerprints: Iterable[str]) -> dict[str, tuple[int, bool]]:
+    """The dead letters among `fingerprints`: how often each was re-driven, and whether it is re-driven now."""
     fingerprints = list(fingerprints)
     if not fingerprints:
-        return set()
-    query = select(dead_letters.c.fingerprint).where(dead_letters.c.fingerprint.in_(fingerprints))
-    return set(conn.scalars(query))
+        return {}
+    query = (select(dead_letters.c.fingerprint, dead_letters.c.redrives, dead_letters.c.redriven_at)
+             .where(dead_letters.c.fingerprint.in_(fingerprints)))
+    return {r.fingerprint: (r.redrives, r.redriven_at is not None) for r in conn.execute(query)}
+
+
+def forget_dead_letters(conn: Connection, fingerprints: Sequence[str]) -> None:
+    """Drop re-driven dead letters that are unreadable again, before their new rows are added."""
+    if fingerprints:
+        conn.execute(delete(dead_letters).where(dead_letters.c.fingerprint.in_(list(fingerprints))))
+
+
+def dead_letter_for_update(conn: Connection, fingerprint: str) -> RowMapping | None:
+    query = select(dead_letters).where(dead_letters.c.fingerprint == fingerprint)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    return row._mapping if row else None
+
+
+def mark_redriven(conn: Connection, fingerprint: str, user_id: str, now: datetime) -> None:
+    conn.execute(update(dead_letters).where(dead_letters.c.fingerprint == fingerprint)
+                 .values(redriven_at=now, redriven_by=user_id, redrives=dead_letters.c.redrives + 1))
 
 
 def known_events(conn: Connection, event_ids: Iterable[str]) -> set[str]:

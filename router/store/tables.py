@@ -198,8 +198,13 @@ review_items = Table(
     Column("centre_code", String(32), nullable=False),
     Column("reason", String(32), nullable=False),
     Column("candidates", JSON, nullable=False),
-    Column("state", String(16), nullable=False, comment="open until a dispatcher decides"),
+    Column("state", String(16), nullable=False, comment="open | placed | merged | police (router.review_desk)"),
     Column("queued_at", _TS, nullable=False),
+    Column("decided_at", _TS),
+    Column("decided_by", String(64), comment="the dispatcher's login"),
+    Column("town_code", String(12), comment="the town it was placed in (placed, merged)"),
+    Column("order_id", String(32), comment="the order it opened or was merged into"),
+    Column("note", Text),
 )
 
 dead_letters = Table(
@@ -214,6 +219,9 @@ dead_letters = Table(
     Column("size", Integer, nullable=False),
     Column("payload", LargeBinary, nullable=False),
     Column("dead_lettered_at", _TS, nullable=False),
+    Column("redriven_at", _TS, comment="sent back to its topic; cleared if it is dead-lettered again"),
+    Column("redriven_by", String(64)),
+    Column("redrives", Integer, nullable=False, server_default="0"),
 )
 
 outbox = Table(

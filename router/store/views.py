@@ -225,7 +225,8 @@ def dead_letter_list(conn: Connection, limit: int) -> list[RowMapping]:
     payload, which may hold a caller's name and phone."""
     query = (select(dead_letters.c.fingerprint, dead_letters.c.reason, dead_letters.c.detail,
                     dead_letters.c.source_topic, dead_letters.c.partition, dead_letters.c.offset, dead_letters.c.size,
-                    dead_letters.c.dead_lettered_at)
+                    dead_letters.c.dead_lettered_at, dead_letters.c.redriven_at, dead_letters.c.redriven_by,
+                    dead_letters.c.redrives)
              .order_by(dead_letters.c.dead_lettered_at.desc(), dead_letters.c.fingerprint).limit(limit))
     return [r._mapping for r in conn.execute(query)]
 
@@ -238,3 +239,13 @@ def review_list(conn: Connection, states: Sequence[str], limit: int) -> list[Row
              .where(review_items.c.state.in_(list(states)))
              .order_by(review_items.c.queued_at, review_items.c.review_id).limit(limit))
     return [r._mapping for r in conn.execute(query)]
+
+
+def inbox_summary(conn: Connection) -> dict[str, object]:
+    """How many review items and dead letters wait for the district, and the oldest of each."""
+    reviews = conn.execute(select(func.count(), func.min(review_items.c.queued_at))
+                           .where(review_items.c.state == "open")).one()
+    letters = conn.execute(select(func.count(), func.min(dead_letters.c.dead_lettered_at))
+                           .where(dead_letters.c.redriven_at.is_(None))).one()
+    return {"reviews_waiting": reviews[0], "review_oldest_at": reviews[1],
+            "dead_letters_waiting": letters[0], "dead_letter_oldest_at": letters[1]}

@@ -17,7 +17,6 @@ from api.demo import DEMO_PASSWORD, DemoUser, ensure_demo_users
 from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.bundle import load_bundle
-from router.commands import CommandHandler
 from router.dead_letters import FeedRecord
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.routing import Router
@@ -71,7 +70,7 @@ class ApiUnderTest:
         jurisdiction = load_bundle(BUNDLE)
         clock = MovableClock()
         identity = Identity(engine.begin, LoginPolicy(max_failures=5, lockout=timedelta(minutes=15)))
-        services = Services(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, Topics()), identity, clock)
+        services = Services.build(engine, jurisdiction, Topics(), identity, clock)
         users = {u.user_id: u for u in ensure_demo_users(engine, identity, jurisdiction, clock())}
         port = free_port()
         server = BackgroundServer(create_app(services, poll_s=poll_s), "127.0.0.1", port).start()

@@ -55,6 +55,13 @@ COMMANDS = {
     "merge": Command(Action.MERGE, {"into": "{into}"}),
     "withdraw": Command(Action.WITHDRAW, {}),
 }
+# The dispatcher's desk (区中心处置): what it decides on, and a valid body for each decision.
+DESK = {
+    "/api/v1/reviews/{review_id}/place": {"town_code": BEIGAN},
+    "/api/v1/reviews/{review_id}/merge": {"into": GUESSED},
+    "/api/v1/reviews/{review_id}/police": {},
+    "/api/v1/dead-letters/{fingerprint}/redrive": {},
+}
 # Every endpoint of the document, by what decides who may use it.
 MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/session"): "account",
@@ -71,6 +78,8 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/misroutes"): "district",
     ("GET", "/api/v1/dead-letters"): "district",
     ("GET", "/api/v1/reviews"): "district",
+    ("GET", "/api/v1/inbox"): "district",
+    **{("POST", path): "desk" for path in DESK},
     ("GET", "/api/v1/orders/{order_id}"): "order",
     **{("POST", f"/api/v1/orders/{{order_id}}/{path}"): "order" for path in COMMANDS},
 }
@@ -92,6 +101,8 @@ def _call(client: httpx.Client, method: str, path: str, order_id: str, into: str
         return client.delete(url)
     if path == "/api/v1/session":
         return client.post(url, json={"username": "nobody", "password": "wrong"})
+    if path in DESK:
+        return client.post(url.replace("{review_id}", "RV-guessed").replace("{fingerprint}", "0" * 64), json=DESK[path])
     command = COMMANDS[path.rsplit("/", 1)[1]]
     body = {k: into if v == "{into}" else v for k, v in command.body.items()}
     return client.post(url, json=body)
@@ -131,6 +142,16 @@ def test_district_only_endpoints_refuse_every_town_role(module_api, clients):
         for user, client in clients.items():
             expected = 200 if user in DISTRICT_USERS else 403
             assert client.request(method, path).status_code == expected, (user, path)
+
+
+def test_only_the_dispatchers_desk_decides_reviews_and_re_drives_dead_letters(module_api, clients):
+    for method, path in (k for k, kind in MATRIX.items() if kind == "desk"):
+        for user, client in clients.items():
+            status = _call(client, method, path, GUESSED).status_code
+            if user in ("district-dispatcher", "admin"):
+                assert status == 404, (user, path, status)  # allowed, and nothing by that id
+            else:
+                assert status == 403, (user, path, status)
 
 
 def test_anonymous_calls_get_401_everywhere_and_are_logged(module_api):

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
-from router.commands import CommandHandler
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import access_log
@@ -24,8 +23,7 @@ ENGINE_TIME = datetime(2026, 11, 30, 1, 2, 3, 456000, tzinfo=UTC)
 def client(tmp_path, xiaoshan):
     engine = make_engine(f"sqlite:///{tmp_path / 'api.db'}")
     upgrade(engine)
-    services = Services(engine, xiaoshan, CommandHandler(xiaoshan, engine.begin, Topics()),
-                        Identity(engine.begin, LoginPolicy()), lambda: ENGINE_TIME)
+    services = Services.build(engine, xiaoshan, Topics(), Identity(engine.begin, LoginPolicy()), lambda: ENGINE_TIME)
     with TestClient(create_app(services)) as client:
         yield client, engine
     engine.dispose()
