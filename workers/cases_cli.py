@@ -46,13 +46,12 @@ def eval_command(
 def cases_export(
     since: Annotated[str | None, typer.Option(help="Corrections from this local date on (YYYY-MM-DD).")] = None,
 ) -> None:
-    """Write the loop's corrections (改派 for 非本镇街辖区, 转派, 撤单 for 属警务事项) as labelled cases (JSONL)."""
+    """Write the loop's corrections (改派 for 非本镇街辖区, 转派, 撤单 for 属警务事项) and the district's review
+    decisions (定位派单, 并单, 转警务) as labelled cases (JSONL)."""
     from datetime import date, datetime
 
-    from router.domain.privacy import mask_phones
-    from router.store.corrections import POLICE, corrections
+    from router.store.corrections import POLICE, corrections, reviews_decided
     from router.store.database import make_engine
-    from schemas.case import LabelledCaseV1
     from workers.settings import Settings
 
     settings = Settings()
@@ -66,19 +65,27 @@ def cases_export(
     engine = make_engine(settings.db_url)
     try:
         with engine.connect() as conn:
-            found = corrections(conn, misroutes, start)
+            found, decided = corrections(conn, misroutes, start), reviews_decided(conn, start)
     finally:
         engine.dispose()
-    out = sys.stdout
-    for c in found:
-        police = c.misroute == POLICE
-        case = LabelledCaseV1(
-            case_id=f"{c.order_id}-{c.action}-{c.corrected_at:%Y%m%d%H%M%S}", summary=mask_phones(c.summary),
-            address=mask_phones(c.address), expect_class="police" if police else "non_police",
-            expect_town_code=None if police else c.to_town, expect_where="police" if police else "work_order",
-            kind=f"loop/{c.rule_id}", decided=c.decision)
-        out.write(case.model_dump_json())
-        out.write("\n")
+    cases = [_case(f"{c.order_id}-{c.action}-{c.corrected_at:%Y%m%d%H%M%S}", c.summary, c.address,
+                   None if c.misroute == POLICE else c.to_town, f"loop/{c.rule_id}", c.decision) for c in found]
+    cases += [_case(f"{d.review_id}-{d.outcome}", d.summary, d.address, None if d.outcome == "police" else d.town_code,
+                    f"review/{d.reason}", d.decision) for d in decided]
+    for case in cases:
+        sys.stdout.write(case.model_dump_json())
+        sys.stdout.write("\n")
+
+
+def _case(case_id: str, summary: str, address: str, town: str | None, kind: str, decided: object):
+    """A labelled case: police when no town is given, else a work order of `town` (phones masked)."""
+    from router.domain.privacy import mask_phones
+    from schemas.case import LabelledCaseV1
+
+    police = town is None
+    return LabelledCaseV1(case_id=case_id, summary=mask_phones(summary), address=mask_phones(address),
+                          expect_class="police" if police else "non_police", expect_town_code=town,
+                          expect_where="police" if police else "work_order", kind=kind, decided=decided)
 
 
 @cases_app.command("generate")

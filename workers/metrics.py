@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 
 from router.domain.lifecycle import FINISHED
 from router.domain.sla import Stage, parse_effect_kind
-from router.store import ledger
+from router.store import ledger, views
 from router.store.tables import order_events, outbox, work_orders
 from schemas.deadletter import DeadLetterReason
 
@@ -56,6 +56,10 @@ class RouterMetrics:
     consumer_lag: Gauge
     rebalances: Counter
     town_info: Gauge
+    reviews_waiting: Gauge
+    review_oldest_seconds: Gauge
+    dead_letters_waiting: Gauge
+    dead_letter_oldest_seconds: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> RouterMetrics:
@@ -108,6 +112,14 @@ class RouterMetrics:
             town_info=Gauge("fengqiao_town_info", "The bundle's towns, always 1: join on town for town_name, so "
                             "panels and alerts name a town (新塘街道) rather than its code.", ["town", "town_name"],
                             registry=r),
+            reviews_waiting=Gauge("fengqiao_reviews_waiting", "待定位: review items the district has not decided.",
+                                  registry=r),
+            review_oldest_seconds=Gauge("fengqiao_review_oldest_seconds",
+                                        "Age of the oldest review item waiting for the district (0 when none).",
+                                        registry=r),
+            dead_letters_waiting=Gauge("fengqiao_dead_letters_waiting", "死信 not re-driven.", registry=r),
+            dead_letter_oldest_seconds=Gauge("fengqiao_dead_letter_oldest_seconds",
+                                             "Age of the oldest dead letter not re-driven (0 when none).", registry=r),
         )
 
     def prime(self, towns: Iterable[tuple[str, str]]) -> RouterMetrics:
@@ -153,7 +165,12 @@ class DatabaseGauges:
         m = self._m
         m.outbox_backlog.set(ledger.outbox_backlog(conn))
         oldest = conn.scalar(select(func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None)))
-        m.outbox_oldest_seconds.set(max(0.0, (now - _aware(oldest)).total_seconds()) if oldest else 0.0)
+        m.outbox_oldest_seconds.set(_age(oldest, now))
+        inbox = views.inbox_summary(conn)
+        m.reviews_waiting.set(inbox["reviews_waiting"])
+        m.review_oldest_seconds.set(_age(inbox["review_oldest_at"], now))
+        m.dead_letters_waiting.set(inbox["dead_letters_waiting"])
+        m.dead_letter_oldest_seconds.set(_age(inbox["dead_letter_oldest_at"], now))
         counts = conn.execute(
             select(work_orders.c.town_code, work_orders.c.state, func.count())
             .where(work_orders.c.state.not_in(sorted(FINISHED)))
@@ -200,6 +217,10 @@ class DatabaseGauges:
 
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _age(since: datetime | None, now: datetime) -> float:
+    return _seconds(since, now) if since else 0.0
 
 
 def _seconds(start: datetime, end: datetime) -> float:

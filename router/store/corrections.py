@@ -8,6 +8,10 @@ A correction is one of:
 
 Each comes with the incident's text and the decision that sent it wrong, so `fengqiao cases export`
 turns them into labelled cases for `fengqiao eval`, and the board counts them per rule per month.
+
+The district's review decisions (区中心处置: a review item placed in a town, merged into an order, or
+marked police) are labelled cases too: the engine did not guess, and the dispatcher says where it
+belonged. They are not misroutes, so the board does not count them.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy import Connection, select
 
-from router.store.tables import incidents, order_events, work_orders
+from router.store.tables import incidents, order_events, review_items, work_orders
 
 TOWN, POLICE = "town", "police"
 
@@ -100,3 +104,31 @@ def misroute_counts(found: list[Correction], zone: tzinfo) -> list[MisrouteCount
     rows.sort(key=lambda row: (-row.total, row.rule_id))
     rows.sort(key=lambda row: row.month, reverse=True)  # stable: within a month, the order above
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewDecided:
+    """A review item the district decided: `outcome` placed | merged | police, and the town it went to."""
+
+    review_id: str
+    decided_at: datetime
+    outcome: str
+    town_code: str | None
+    reason: str  # why it waited: town_ambiguous | town_unresolved | outside_jurisdiction
+    summary: str
+    address: str
+    decision: Mapping[str, object]  # the engine's decision: review
+
+
+def reviews_decided(conn: Connection, since: datetime | None = None) -> list[ReviewDecided]:
+    """Every review decision made since `since`, oldest first."""
+    query = (select(review_items.c.review_id, review_items.c.decided_at, review_items.c.state,
+                    review_items.c.town_code, review_items.c.reason, incidents.c.record, incidents.c.decision)
+             .join(incidents, incidents.c.incident_id == review_items.c.incident_id)
+             .where(review_items.c.state != "open")
+             .order_by(review_items.c.decided_at, review_items.c.review_id))
+    if since is not None:
+        query = query.where(review_items.c.decided_at >= since)
+    return [ReviewDecided(r.review_id, r.decided_at, r.state, r.town_code, r.reason,
+                          (r.record or {}).get("summary", ""), (r.record or {}).get("address", ""), r.decision)
+            for r in conn.execute(query)]

@@ -20,6 +20,7 @@ from router.bundle import load_bundle
 from router.dead_letters import FeedRecord
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.routing import Router
+from router.ids import number
 from router.intake import Intake
 from router.store.database import make_engine
 from router.store.migrate import upgrade
@@ -91,6 +92,15 @@ class ApiUnderTest:
         order_id = result.routed[0].order_id
         assert order_id, f"the incident did not open a work order: {result.routed[0]}"
         return order_id
+
+    def queue_review(self, source_id: str, summary: str = "楼上邻居装修噪音太大，晚上还在施工") -> str:
+        """Route one non-police incident that names no place: the id of the review item (待定位) it waits in."""
+        incident = {"source_id": source_id, "received_at": self.clock().isoformat(), "channel": "phone",
+                    "summary": summary, "address": "", "caller": {"name": "王小明", "phone": "13912345678"}}
+        [routed] = Intake(self.router, self.engine.begin, Topics(), 65_536).handle(
+            [FeedRecord(json.dumps(incident, ensure_ascii=False).encode())], self.clock()).routed
+        assert routed.outcome == "review", routed
+        return str(number("RV", "review", source_id))
 
     def client(self, user_id: str | None = None, password: str = DEMO_PASSWORD) -> httpx.Client:
         """An HTTP client signed in as `user_id` (a session cookie), or anonymous."""

@@ -92,3 +92,21 @@ def test_the_board_counts_misroutes_per_rule_for_district_roles_only(api, correc
     csv = api.client("district-dispatcher").get("/api/v1/misroutes", params={"format": "csv"})
     assert csv.status_code == 200 and "派错镇街" in csv.text and "non_police.noise" in csv.text
     assert api.client("xintang-op").get("/api/v1/misroutes").status_code == 403
+
+
+def test_the_districts_review_decisions_are_labelled_cases_and_not_misroutes(api, monkeypatch: pytest.MonkeyPatch):
+    dispatcher = api.client("district-dispatcher")
+    placed, police = api.queue_review("RVC1"), api.queue_review("RVC2", "小区门口垃圾堆了好几天，电话13912345678")
+    assert dispatcher.post(f"/api/v1/reviews/{placed}/place", json={"town_code": GUALI}).status_code == 200
+    assert dispatcher.post(f"/api/v1/reviews/{police}/police", json={}).status_code == 200
+    monkeypatch.setenv("FENGQIAO_DATABASE_URL", api.engine.url.render_as_string(hide_password=False))
+    exported = CliRunner().invoke(app, ["cases", "export"])
+    assert exported.exit_code == 0, exported.output
+    cases = {c.case_id: c for c in map(LabelledCaseV1.model_validate_json, exported.output.splitlines())}
+    assert set(cases) == {f"{placed}-placed", f"{police}-police"}
+    town = cases[f"{placed}-placed"]
+    assert (town.expect_where, town.expect_town_code, town.kind) == ("work_order", GUALI, "review/town_unresolved")
+    assert town.decided.outcome == "review"  # the engine's own decision: it did not guess
+    assert (cases[f"{police}-police"].expect_where, cases[f"{police}-police"].expect_class) == ("police", "police")
+    assert "13912345678" not in cases[f"{police}-police"].summary
+    assert dispatcher.get("/api/v1/misroutes").json() == []

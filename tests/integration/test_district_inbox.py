@@ -56,25 +56,13 @@ XINTANG = "330109004"
 TOPICS = Topics()
 
 
-def queue_review(api, source_id: str, summary: str = "楼上邻居装修噪音太大，晚上还在施工") -> str:
-    """Route one incident that names no place: the id of the review item it waits in."""
-    record = json.dumps({"source_id": source_id, "received_at": api.clock().isoformat(), "channel": "phone",
-                         "summary": summary, "address": "", "caller": {"name": "王小明", "phone": "13912345678"}},
-                        ensure_ascii=False).encode()
-    [routed] = Intake(api.router, api.engine.begin, TOPICS, 65_536).handle([FeedRecord(record)], api.clock()).routed
-    assert routed.outcome == "review"
-    [item] = [r for r in api.client("district-dispatcher").get("/api/v1/reviews").json()
-              if r["incident_id"] == source_id]
-    return item["review_id"]
-
-
 def outbox_rows(api, topic: str) -> list:
     with api.engine.connect() as conn:
         return conn.execute(select(outbox).where(outbox.c.topic == topic).order_by(outbox.c.id)).all()
 
 
 def test_the_dispatcher_places_a_review_item_and_the_town_works_it(api):
-    review_id = queue_review(api, "RVP1")
+    review_id = api.queue_review("RVP1")
     dispatcher = api.client("district-dispatcher")
     placed = dispatcher.post(f"/api/v1/reviews/{review_id}/place", json={"town_code": XINTANG, "text": "回拨确认在新塘"})
     assert placed.status_code == 200, placed.text
@@ -115,7 +103,7 @@ def test_the_dispatcher_places_a_review_item_and_the_town_works_it(api):
 
 
 def test_only_the_dispatchers_desk_decides_and_a_bad_town_is_refused(api):
-    review_id = queue_review(api, "RVP2")
+    review_id = api.queue_review("RVP2")
     for user in ("district-supervisor", "xintang-op"):
         refused = api.client(user).post(f"/api/v1/reviews/{review_id}/place", json={"town_code": XINTANG})
         assert refused.status_code == 403, user
@@ -128,7 +116,7 @@ def test_only_the_dispatchers_desk_decides_and_a_bad_town_is_refused(api):
 
 
 def test_a_review_item_marked_police_goes_to_police_dispatch_with_the_decision(api):
-    review_id = queue_review(api, "RVP3")
+    review_id = api.queue_review("RVP3")
     marked = api.client("district-dispatcher").post(f"/api/v1/reviews/{review_id}/police", json={"text": "涉嫌违法"})
     assert marked.status_code == 200 and marked.json()["state"] == "police"
     [forwarded] = outbox_rows(api, TOPICS.police)
@@ -140,7 +128,7 @@ def test_a_review_item_marked_police_goes_to_police_dispatch_with_the_decision(a
 
 def test_a_review_item_merged_into_an_open_order_adds_its_caller_there(api):
     order_id = api.open_order()
-    review_id = queue_review(api, "RVP4")
+    review_id = api.queue_review("RVP4")
     dispatcher = api.client("district-dispatcher")
     wrong = dispatcher.post(f"/api/v1/reviews/{review_id}/merge", json={"into": "WO-none"})
     assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_merge_target"
@@ -184,7 +172,7 @@ def test_a_dead_letter_is_re_driven_after_a_fix_and_dead_lettered_again_if_still
 def test_the_inbox_summary_counts_what_waits_and_since_when(api):
     assert api.client("district-supervisor").get("/api/v1/inbox").json() == {
         "reviews_waiting": 0, "review_oldest_at": None, "dead_letters_waiting": 0, "dead_letter_oldest_at": None}
-    queue_review(api, "RVS1")
+    api.queue_review("RVS1")
     summary = api.client("district-supervisor").get("/api/v1/inbox").json()
     assert summary["reviews_waiting"] == 1 and summary["review_oldest_at"].startswith(api.clock().date().isoformat())
     assert api.client("xintang-op").get("/api/v1/inbox").status_code == 403

@@ -123,7 +123,7 @@ def test_every_alert_the_issue_asks_for_has_a_promtool_test():
             tested |= {t["alertname"] for t in case.get("alert_rule_test", [])}
     assert alerts == tested
     assert {"FengqiaoBreachSurge", "FengqiaoAcknowledgeBacklog", "FengqiaoDeadLetterGrowth", "FengqiaoOutboxBacklog",
-            "FengqiaoConsumerLag", "FengqiaoSweepLate", "FengqiaoWorkerDown"} <= alerts
+            "FengqiaoConsumerLag", "FengqiaoSweepLate", "FengqiaoWorkerDown", "FengqiaoReviewWaiting"} <= alerts
     assert {"FengqiaoApiDown", "FengqiaoApiErrors", "FengqiaoApiSlow", "FengqiaoLoginFailureBurst",
             "FengqiaoCrossTownProbing"} <= alerts
 

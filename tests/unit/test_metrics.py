@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from router.dead_letters import FeedRecord
 from router.intake import BatchResult, Routed
-from router.store.tables import metadata, order_events, outbox, work_orders
+from router.store.tables import dead_letters, metadata, order_events, outbox, review_items, work_orders
 from workers.app import Backoff, _count_retry, _observe
 from workers.metrics import DatabaseGauges, RouterMetrics, topic_kind
 
@@ -88,6 +88,32 @@ def test_open_orders_and_outbox_come_from_the_database(engine):
         gauges.refresh(conn, T0 + timedelta(seconds=100))
     assert value(m, "fengqiao_open_orders", town="330109004", state="dispatched") == 1
     assert value(m, "fengqiao_outbox_oldest_seconds") == 0
+
+
+def test_what_waits_for_the_district_comes_from_the_database(engine):
+    m = RouterMetrics.create()
+    gauges = DatabaseGauges(m)
+    review = {"centre_code": "330109", "reason": "town_unresolved", "candidates": []}
+    letter = {"reason": "not_json", "detail": "x", "source_topic": "incidents.v1", "size": 1, "payload": b"x"}
+    with engine.begin() as conn:
+        conn.execute(insert(review_items), [
+            {**review, "review_id": "R1", "incident_id": "I1", "state": "open", "queued_at": T0},
+            {**review, "review_id": "R2", "incident_id": "I2", "state": "open", "queued_at": T0 + timedelta(minutes=5)},
+            {**review, "review_id": "R3", "incident_id": "I3", "state": "placed", "queued_at": T0 - timedelta(days=1)},
+        ])
+        conn.execute(insert(dead_letters), [
+            {**letter, "fingerprint": "f1", "dead_lettered_at": T0 - timedelta(hours=1), "redriven_at": T0},
+            {**letter, "fingerprint": "f2", "dead_lettered_at": T0, "redriven_at": None},
+        ])
+        gauges.refresh(conn, T0 + timedelta(minutes=40))
+    assert value(m, "fengqiao_reviews_waiting") == 2
+    assert value(m, "fengqiao_review_oldest_seconds") == 2400  # the decided one is not waiting
+    assert value(m, "fengqiao_dead_letters_waiting") == 1
+    assert value(m, "fengqiao_dead_letter_oldest_seconds") == 2400  # the re-driven one is not waiting
+    with engine.begin() as conn:
+        conn.execute(review_items.update().values(state="police"))
+        gauges.refresh(conn, T0 + timedelta(minutes=41))
+    assert (value(m, "fengqiao_reviews_waiting"), value(m, "fengqiao_review_oldest_seconds")) == (0, 0)
 
 
 def test_audit_rows_become_durations_and_sla_counts_once(engine):
