@@ -1,5 +1,6 @@
 """Real components for integration tests: a Tansu broker per session, a fresh PostgreSQL
-database per test, and the worker as a separate `fengqiao worker` process."""
+database per test, the worker as a separate `fengqiao worker` process, and Debian's Chromium
+for the console."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import leaked_phone, record_leak
 from tests.integration.api_support import ApiUnderTest
@@ -138,3 +140,31 @@ def module_api() -> Iterator[ApiUnderTest]:
             yield under_test
         finally:
             under_test.stop()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright, one per module; skipped where it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make deb)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in Chinese and Shanghai time; any uncaught script error fails the test."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the console's scripts: {errors}"

@@ -8,72 +8,25 @@ var/test-artifacts/console/.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect
 
-from api.demo import DEMO_PASSWORD
 from router.sweep import Sweep
 from schemas.topics import Topics
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.support import REPO
+from tests.integration.console_support import artifacts, shot, sign_in, sign_out
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "var" / "test-artifacts" / "console"
 GRADES = {"red": "红榜", "yellow": "黄榜", "black": "黑榜", "ungraded": "不评"}
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (make deb)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the console's scripts: {errors}"
-
-
-@pytest.fixture(scope="module")
 def shots() -> Path:
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)
-    ARTIFACTS.mkdir(parents=True)
-    return ARTIFACTS
-
-
-def shot(page: Page, shots: Path, name: str) -> None:
-    path = shots / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    print(f"screenshot: {path}")
-
-
-def sign_in(page: Page, user: str, password: str = DEMO_PASSWORD) -> None:
-    page.locator("#login-username").fill(user)
-    page.locator("#login-password").fill(password)
-    page.locator("#login-submit").click()
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_test_id("logout").click()
-    expect(page.locator("#login-form")).to_be_visible()
+    return artifacts("console")
 
 
 def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnderTest, page: Page,

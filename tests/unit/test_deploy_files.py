@@ -202,41 +202,104 @@ def test_prometheus_config_is_valid():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _panel_expr(dashboard: str, title: str) -> str:
-    """A panel's query as Grafana runs it for every town (`$town` = all)."""
-    panels = json.loads((DEPLOY / "grafana" / "dashboards" / f"{dashboard}.json").read_text(encoding="utf-8"))["panels"]
-    [panel] = [p for p in panels if p.get("title") == title]
-    return panel["targets"][0]["expr"].replace("$town", ".*")
+# Every panel that shows a share (unit percent, or a query that divides) is proven on known series: a promtool
+# `promql_expr_test` runs the panel's own query, as Grafana runs it for every town (`$town` = all), on a few
+# cases of input series and asserts the exact figures, edge cases included: nothing to count shows no value
+# (not 100 % or 0 %, not a negative share), a counter reset, two workers, towns named through fengqiao_town_info.
+SHARE_UNITS = {"percent", "percentunit"}
+DIVISION = re.compile(r"\)\s*/")  # PromQL's `/` after a parenthesis; route regexes have none
 
 
-def test_the_acknowledged_on_time_panel_is_a_share_on_known_data(tmp_path):
-    """签收及时率 from the panel's own query, by promtool on a day of series: never below 0 or above 100 %,
-    and no value for a town that had nothing due (the old query showed -504 % and 100 % for those)."""
-    per_minute = {  # town: (acknowledged on time, acknowledge breaches) per minute for a day
-        "330109004": (8, 2),  # 0.8
-        "330109002": (1, 3),  # more late than on time: 0.25, not 1 - 3/1
-        "330109001": (0, 1),  # acknowledged nothing in time: 0
-        "330109005": (0, 0),  # nothing due: no value
-    }
-    series = []
-    for town, (on_time, late) in per_minute.items():
-        series += [
-            {"series": f'fengqiao_acknowledgements_total{{town="{town}",on_time="true",instance="w1"}}',
-             "values": f"0+{on_time}x1440"},
-            {"series": f'fengqiao_sla_events_total{{town="{town}",stage="acknowledge",kind="breach",instance="w1"}}',
-             "values": f"0+{late}x1440"},
-            {"series": f'fengqiao_town_info{{town="{town}",town_name="镇{town[-3:]}",instance="w1"}}',
-             "values": "1x1440"},
-        ]
-    expected = {"330109004": 0.8, "330109002": 0.25, "330109001": 0.0}
-    test = {"evaluation_interval": "1m", "tests": [{
-        "interval": "1m", "input_series": series,
-        "promql_expr_test": [{
-            "expr": _panel_expr("town-sla", "Acknowledged on time (share, 24 h)"), "eval_time": "1440m",
-            "exp_samples": [{"labels": f'{{town="{town}",town_name="镇{town[-3:]}"}}', "value": value}
-                            for town, value in expected.items()]}]}]}
+def counter(name: str, labels: str, values: str) -> dict:
+    return {"series": f"{name}{{{labels}}}", "values": values}
+
+
+def town_info(town: str, *instances: str) -> list[dict]:
+    """The bundle's name of a town as each worker exposes it (镇 + the code's last three digits here)."""
+    return [counter("fengqiao_town_info", f'town="{town}",town_name="镇{town[-3:]}",instance="{i}"', "1x1440")
+            for i in instances]
+
+
+def in_town(shares: dict[str, float]) -> dict[str, float]:
+    """Expected samples by town code, labelled as the town_info join labels them."""
+    return {f'{{town="{town}",town_name="镇{town[-3:]}"}}': share for town, share in shares.items()}
+
+
+def acknowledged(town: str, on_time: int, late: int, breaches: int, values: str = "") -> list[dict]:
+    """A day of a town's 签收 per minute on worker w1: on time, late, and 签收 deadlines passed."""
+    return [
+        counter("fengqiao_acknowledgements_total", f'town="{town}",on_time="true",instance="w1"',
+                values or f"0+{on_time}x1440"),
+        counter("fengqiao_acknowledgements_total", f'town="{town}",on_time="false",instance="w1"', f"0+{late}x1440"),
+        counter("fengqiao_sla_events_total", f'town="{town}",stage="acknowledge",kind="breach",instance="w1"',
+                f"0+{breaches}x1440"),
+    ]
+
+
+def requests(route: str, status: str, instance: str, values: str) -> dict:
+    return counter("fengqiao_api_requests_total",
+                   f'route="{route}",method="GET",status="{status}",instance="{instance}",job="fengqiao-api"', values)
+
+
+PROBES = [requests("/healthz", "200", "a1", "0+6x10"), requests("/metrics", "200", "a1", "0+4x10"),
+          requests("/readyz", "503", "a1", "0+6x10")]  # a database outage seen by the readiness probe
+
+# (dashboard, panel title) -> cases of (input series, {eval time: {labels: expected value}})
+ACKNOWLEDGED_ON_TIME = [
+    ([*acknowledged("330109004", 8, 0, 2, values="0+8x699 8+8x740"),  # 0.8, the worker restarted at 11:40
+      *acknowledged("330109002", 1, 3, 3),  # more late than on time: 0.25, not 1 - 3/1
+      *acknowledged("330109001", 0, 0, 1),  # acknowledged nothing in time: 0
+      *acknowledged("330109003", 0, 5, 5),  # late ones only, each with its breach: 0, not counted twice
+      *acknowledged("330109005", 0, 0, 0),  # nothing due: no value
+      *town_info("330109004", "w1", "w2"), *town_info("330109002", "w1", "w2"), *town_info("330109001", "w1"),
+      *town_info("330109003", "w1"), *town_info("330109005", "w1")],
+     {"1440m": in_town({"330109004": 0.8, "330109002": 0.25, "330109001": 0.0, "330109003": 0.0})}),
+]
+SERVER_ERRORS = [
+    # two replicas, a2 restarted at minute 7; 100 of 400 requests a minute fail; probes left out
+    ([requests("/api/v1/orders", "200", "a1", "0+200x10"), requests("/api/v1/orders", "500", "a1", "0+100x10"),
+      requests("/api/v1/orders", "200", "a2", "0+100x6 100+100x3"), *PROBES],
+     {"10m": {"{}": 0.25}}),
+    # requests, none failed (no 5xx series exists yet): 0, not no value
+    ([requests("/api/v1/orders", "200", "a1", "0+50x10"), *PROBES], {"10m": {"{}": 0.0}}),
+    # nothing asked but the probes: no value, not 0 % or 100 %
+    (PROBES, {"10m": {}}),
+]
+SHARE_PROOFS = {
+    ("town-sla", "Acknowledged on time (share, 24 h)"): ACKNOWLEDGED_ON_TIME,
+    ("api", "5xx share (5 min)"): SERVER_ERRORS,
+    ("api", "5xx share"): SERVER_ERRORS,
+}
+
+
+def share_panels() -> dict[tuple[str, str], list[str]]:
+    """(dashboard, title) -> queries of every panel showing a share, as Grafana runs them for every town."""
+    found = {}
+    for path in DASHBOARDS:
+        for panel in json.loads(path.read_text(encoding="utf-8"))["panels"]:
+            exprs = [t["expr"].replace("$town", ".*") for t in panel["targets"]]
+            unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit")
+            if unit in SHARE_UNITS or any(DIVISION.search(e) for e in exprs):
+                found[path.stem, panel["title"]] = exprs
+    return found
+
+
+def test_every_share_panel_is_proven_on_known_data():
+    assert set(share_panels()) == set(SHARE_PROOFS), "a share panel without a proof, or a proof without its panel"
+
+
+@pytest.mark.parametrize("panel", sorted(SHARE_PROOFS), ids=" / ".join)
+def test_share_panel_shows_the_right_figures(panel: tuple[str, str], tmp_path):
+    [expr] = share_panels()[panel]
+    tests = [{"interval": "1m", "input_series": series,
+              "promql_expr_test": [{"expr": expr, "eval_time": at,
+                                    "exp_samples": [{"labels": labels, "value": value}
+                                                    for labels, value in samples.items()]}
+                                   for at, samples in expected.items()]}
+             for series, expected in SHARE_PROOFS[panel]]
     path = tmp_path / "panel_test.yml"
-    path.write_text(yaml.safe_dump(test, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"evaluation_interval": "1m", "tests": tests}, allow_unicode=True),
+                    encoding="utf-8")
     result = subprocess.run([promtool(), "test", "rules", path.name], cwd=tmp_path, capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stdout + result.stderr
