@@ -6,14 +6,18 @@ import { get, request } from "./api.js";
 import { createBoard } from "./board.js";
 import { $ } from "./dom.js";
 import { useReference } from "./format.js";
+import { createInbox, inboxSummary } from "./inbox.js";
 import { createQueue } from "./queue.js";
 
 // Roles that see the supervisor board (a town leader sees only their own town's lines).
 const BOARD_ROLES = new Set(["district_dispatcher", "district_supervisor", "admin", "town_leader"]);
+// Roles that see 区中心待办 (待定位, 死信).
+const INBOX_ROLES = new Set(["district_dispatcher", "district_supervisor", "admin"]);
 
 const session = { me: null, reference: null };
 let queue = null;
 let board = null;
+let inbox = null;
 let stream = null;
 let knownOrders = null;
 
@@ -89,23 +93,51 @@ async function start() {
     board = createBoard();
     board.setup();
   }
+  $("tab-inbox").hidden = !INBOX_ROLES.has(me.role);
+  if (INBOX_ROLES.has(me.role)) {
+    inbox = createInbox(session);
+    inbox.setup();
+  }
   setInterval(() => queue.tick(), 1000);
   window.addEventListener("hashchange", route);
   await route();
   listen();
 }
 
-/** #/board: the supervisors' board; #/order/<id>: that order in the queue's detail (the board links there). */
+/** #/board: the supervisors' board; #/inbox: 区中心待办; #/order/<id>: that order in the queue's detail
+ * (the board and the inbox link there). */
 async function route() {
-  const wantsBoard = window.location.hash === "#/board" && board;
+  const views = { board: board && "#/board", inbox: inbox && "#/inbox" };
+  const shown = Object.keys(views).find((name) => views[name] === window.location.hash) || "queue";
   const linked = window.location.hash.match(/^#\/order\/(.+)$/);
-  $("queue-view").hidden = Boolean(wantsBoard);
-  $("board-view").hidden = !wantsBoard;
-  $("tab-queue").toggleAttribute("aria-current", !wantsBoard);
-  $("tab-board").toggleAttribute("aria-current", Boolean(wantsBoard));
-  if (wantsBoard) await board.load();
-  else await queue.load();
+  for (const name of ["queue", "board", "inbox"]) {
+    $(`${name}-view`).hidden = name !== shown;
+    $(`tab-${name}`).toggleAttribute("aria-current", name === shown);
+  }
+  await current().load();
   if (linked) await queue.open(decodeURIComponent(linked[1]));
+  countInbox();
+}
+
+/** The view on screen. */
+function current() {
+  if (!$("board-view").hidden) return board;
+  if (!$("inbox-view").hidden) return inbox;
+  return queue;
+}
+
+/** The 待办 tab's badge: what waits for the district. */
+async function countInbox() {
+  if (!inbox) return;
+  try {
+    const { waiting, text } = await inboxSummary();
+    const badge = $("inbox-count");
+    badge.textContent = String(waiting);
+    badge.hidden = waiting === 0;
+    $("tab-inbox").title = text;
+  } catch {
+    // Shown again at the next change; an error here is the stream's or the session's to report.
+  }
 }
 
 /** Reload what is on screen whenever the server says orders in scope changed. */
@@ -127,11 +159,9 @@ function listen() {
     }
     knownOrders = data.orders;
     if (data.initial) return; // the views were just loaded
-    if (!$("board-view").hidden) board.load();
-    else {
-      queue.load();
-      queue.refreshDetail();
-    }
+    current().load();
+    if (current() === queue) queue.refreshDetail();
+    countInbox();
   });
   stream.addEventListener("error", () => {
     // EventSource reconnects by itself (retry: 3000) unless the server refused it (e.g. 401).

@@ -3,6 +3,7 @@
 import { get, serverNow, url } from "./api.js";
 import { $, emptyRow, fill, flash, h } from "./dom.js";
 import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
+import { inboxSummary } from "./inbox.js";
 
 /** An order id that opens the order's detail in the queue (app.js routes #/order/<id>). */
 const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orderId)}`, "data-testid": "order-link" },
@@ -34,7 +35,7 @@ export function createBoard() {
 
   async function load() {
     months();
-    await Promise.all([ranking(), alerts(), figures(), disputes(), misroutes()]);
+    await Promise.all([ranking(), alerts(), figures(), disputes(), misroutes(), inbox()]);
   }
 
   async function guarded(work) {
@@ -118,6 +119,17 @@ export function createBoard() {
         : [emptyRow(5, "近三个月没有误派")]);
     } catch (error) {
       if (error.status === 403) $("misroutes-card").hidden = true;
+      else if (error.status !== 401) flash(error.message);
+    }
+  }
+
+  // District roles only, like the misroutes: what waits in 区中心待办, linking there.
+  async function inbox() {
+    try {
+      $("board-inbox-text").textContent = (await inboxSummary()).text;
+      $("board-inbox").hidden = false;
+    } catch (error) {
+      if (error.status === 403) $("board-inbox").hidden = true;
       else if (error.status !== 401) flash(error.message);
     }
   }

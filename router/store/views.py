@@ -217,7 +217,9 @@ def scope_version(conn: Connection, town: str | None) -> tuple[int, str]:
     count = conn.scalar(_scoped(select(func.count()).select_from(work_orders), town))
     last = conn.scalar(_scoped(select(func.max(order_events.c.id))
                                .join(work_orders, work_orders.c.order_id == order_events.c.order_id), town))
-    return int(count or 0), hashlib.sha256(f"{count}:{last}".encode()).hexdigest()[:16]
+    # The district's consoles also show what waits in its inbox (待定位, 死信).
+    inbox = "" if town is not None else ":".join(str(v) for v in inbox_summary(conn).values())
+    return int(count or 0), hashlib.sha256(f"{count}:{last}:{inbox}".encode()).hexdigest()[:16]
 
 
 def dead_letter_list(conn: Connection, limit: int) -> list[RowMapping]:
