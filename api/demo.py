@@ -41,6 +41,8 @@ def demo_users(jurisdiction: Jurisdiction) -> list[DemoUser]:
     users += [
         DemoUser("district-dispatcher", "区调度员", Role.DISTRICT_DISPATCHER, district.code, district.name),
         DemoUser("district-supervisor", "区督办员", Role.DISTRICT_SUPERVISOR, district.code, district.name),
+        # Works the orders of the towns not onboarded yet (区中心代管) as a town's operator would.
+        DemoUser("district-op", "区中心值班员", Role.DISTRICT_OPERATOR, district.code, district.name),
         DemoUser("admin", "系统管理员", Role.ADMIN, district.code, district.name),
     ]
     return users

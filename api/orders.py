@@ -59,6 +59,8 @@ def list_orders(
     town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None,
     matter_type: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool = False,
+    district_run: Annotated[bool | None, Query(description="true: only the orders the district centre runs for "
+                                               "towns not onboarded (区中心代管); false: only the towns' own.")] = None,
     q: Annotated[str | None, Query(max_length=100, description="Text in the address or an order id; also in the "
                                    "summary for roles that see callers.")] = None,
     sort: Literal["opened", "due"] = "opened",
@@ -67,7 +69,8 @@ def list_orders(
     format: Literal["json", "csv"] = "json",
 ) -> OrderPage | Response:
     wanted = views.OrderFilter(states=tuple(state), town=scope_town(who, town), matter_type=matter_type,
-                               overdue=overdue, text=q, text_in_summary=who.sees_callers, sort=sort)
+                               overdue=overdue, text=q, text_in_summary=who.sees_callers, sort=sort,
+                               district_run=district_run)
     with svc.read() as conn:
         rows, total = views.order_page(conn, wanted, svc.clock(), None if format == "csv" else limit, offset)
         due = views.deadlines(conn, rows)
@@ -100,13 +103,15 @@ def read_order(order_id: str, who: Annotated[Principal, Depends(allow("orders.re
 
 
 # A rejection the state machine names gets the status that says why; the rest are conflicts.
-_REJECTION_STATUS = {"role_not_allowed": 403, "unknown_target": 422, "idempotency_key_reused": 422,
+_REJECTION_STATUS = {"role_not_allowed": 403, "other_town": 403, "unknown_target": 422, "idempotency_key_reused": 422,
                      "invalid_merge_target": 422,
                      "invalid_extension": 422, "missing_target": 422, "missing_merge_target": 422,
                      "missing_satisfaction": 422, "unknown_reason_code": 422, "merge_into_itself": 422,
                      "same_town": 422}
 _REJECTION_TERMS = {
     "role_not_allowed": "当前角色无权执行「{action}」",
+    # Town roles never get here (another town's order is a 404); the district operator can see it.
+    "other_town": "该工单由镇街指挥中心自行办理，区中心只代办未接入镇街的工单",
     "illegal_transition": "工单当前状态为「{state}」，不能执行「{action}」",
     "return_cap_reached": "退单次数已达上限，不能再退单",
     "unknown_reason_code": "退单原因代码无效",

@@ -7,16 +7,18 @@ from collections.abc import Iterable, Mapping
 from api.identity import Principal
 from api.services import Services
 from router.domain.jurisdiction import PRIORITY_TERMS, Priority
-from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, State, available_actions
+from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, Actor, State, available_actions
 from router.domain.privacy import mask_name, mask_phone, mask_text
 from router.domain.sla import parse_effect_kind
+from router.store.orders import to_order
 from router.store.views import running_deadline
 from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, RunningClock, TimelineEntry
 
 STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
 SLA_TERMS = {"breach": "超时", "escalation.remind": "催办", "escalation.supervise": "督办",
              "escalation.notify": "通报"}
-FACT_TERMS = {"rejected": "指令被拒绝", "report_merged": "重复报警并单", "key_dispute_flagged": "列为重点矛盾纠纷"}
+FACT_TERMS = {"rejected": "指令被拒绝", "report_merged": "重复报警并单", "key_dispute_flagged": "列为重点矛盾纠纷",
+              "placed": "区中心定位派单", "handed_over": "镇街接入，移交本镇街办理"}
 
 
 def sla_term(kind: str) -> str:
@@ -54,7 +56,8 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
             names: Iterable[str] = ()) -> OrderSummary:
     return OrderSummary(
         order_id=row["order_id"], town_code=row["town_code"], town_name=svc.unit_name(row["town_code"]),
-        centre_code=row["centre_code"], matter_type=row["matter_type"], priority=row["priority"],
+        centre_code=row["centre_code"], district_run=row["district_run"], matter_type=row["matter_type"],
+        priority=row["priority"],
         priority_name=PRIORITY_TERMS[Priority(row["priority"])],
         state=row["state"], state_name=state_term(row["state"]), summary=text_for(who, row["summary"], names),
         address=row["address"], opened_at=row["opened_at"],
@@ -62,7 +65,8 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
                             report=row["report_due"] or deadlines.get("report"),
                             resolve=deadlines.get("resolve")),
         clock=_clock(row), returns=row["returns"], reports=row["reports"], generation=row["generation"],
-        allowed_actions=[a.value for a in available_actions(State(row["state"]), who.role)],
+        allowed_actions=[a.value for a in available_actions(to_order(row), Actor(who.user_id, who.role,
+                                                                                   who.unit_code))],
     )
 
 

@@ -18,7 +18,8 @@ from schemas.api import AccessEntry, LoginRequest, Me, Problem
 router = APIRouter(prefix="/api/v1", tags=["登录 session"])
 
 ROLE_TERMS = {Role.TOWN_OPERATOR: "镇街指挥中心操作员", Role.TOWN_LEADER: "镇街分管领导",
-              Role.DISTRICT_DISPATCHER: "区调度员", Role.DISTRICT_SUPERVISOR: "区督办员", Role.ADMIN: "系统管理员",
+              Role.DISTRICT_DISPATCHER: "区调度员", Role.DISTRICT_SUPERVISOR: "区督办员",
+              Role.DISTRICT_OPERATOR: "区中心值班员", Role.ADMIN: "系统管理员",
               Role.INTEGRATION: "系统对接账号"}
 
 

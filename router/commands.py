@@ -131,6 +131,7 @@ class CommandHandler:
             text=wire.text,
             target_town=town,
             target_centre=self._j.centre_for(town).code if town in self._j.town_by_code else None,
+            target_district_run=town in self._j.town_by_code and not self._j.town_by_code[town].onboarded,
             extension=timedelta(hours=wire.extension_hours) if wire.extension_hours else None,
             merge_into=merge_into,
             satisfied=wire.satisfied,
@@ -149,8 +150,8 @@ class CommandHandler:
         orders.save_order(conn, after.order_id, {**orders.order_values(after, at), "acknowledge_due": acknowledge_due})
         orders.replace_timers(conn, after.order_id, [s.value for s in clocks.replace],
                               orders.timer_rows(t for timers in clocks.replace.values() for t in timers))
-        if after.town_code != before.town_code:
-            orders.hand_over(conn, after.order_id, after.town_code, at)
+        if after.charged_unit != before.charged_unit:
+            orders.hand_over(conn, after.order_id, after.charged_unit, at)
         if after.state in FINISHED:
             orders.release(conn, after.order_id, at)
         if transition.action is Action.MERGE and transition.detail("merge_into"):

@@ -89,7 +89,8 @@ class Dispatch:
             select(work_orders.c.order_id, work_orders.c.town_code, work_orders.c.matter_type,
                    work_orders.c.received_at, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
                    work_orders.c.lat, work_orders.c.state, work_orders.c.centre_code, work_orders.c.report_due,
-                   work_orders.c.generation, work_orders.c.reports, flagged.label("flagged"))
+                   work_orders.c.generation, work_orders.c.reports, work_orders.c.district_run,
+                   flagged.label("flagged"))
             .where(work_orders.c.state.in_(_OPEN),
                    work_orders.c.received_at >= min(p.at for p in places) - window,
                    work_orders.c.received_at <= max(p.at for p in places) + window)
@@ -161,7 +162,8 @@ class Dispatch:
     def _open(self, conn: Connection, batch: Batch, incident: IncidentV1, decision: Decision,
               wire: RoutingDecisionV1, place: Place, now: datetime) -> str:
         order_id = order_id_for(incident.source_id)
-        order = Order(order_id, State.DISPATCHED, place.town_code, decision.centre_code, None)
+        order = Order(order_id, State.DISPATCHED, place.town_code, decision.centre_code, None,
+                      district_run=decision.fallback_to_district)
         report_due = acknowledge_due = None
         if self._j.loop is not None:
             loop = self._j.loop
@@ -176,6 +178,7 @@ class Dispatch:
             "incident_id": incident.source_id,
             "town_code": place.town_code,
             "centre_code": decision.centre_code,
+            "district_run": order.district_run,
             "matter_type": place.matter_type,
             "priority": decision.classification.priority.value,
             "state": State.DISPATCHED.value,
@@ -195,7 +198,7 @@ class Dispatch:
         }
         batch.rows.setdefault("work_orders", []).append(row)
         batch.open.setdefault((place.town_code, place.matter_type), []).append(_Open(order_id, place, row))
-        batch.rows.setdefault("holdings", []).append({"order_id": order_id, "unit_code": place.town_code,
+        batch.rows.setdefault("holdings", []).append({"order_id": order_id, "unit_code": order.charged_unit,
                                                       "from_at": now})
         batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
         event = WorkOrderDispatchedV1(
@@ -225,7 +228,7 @@ class Dispatch:
             existing.merged_reports += 1
         batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
         order = Order(order_id, State(row["state"]), row["town_code"], row["centre_code"], row["report_due"],
-                      generation=row["generation"])
+                      generation=row["generation"], district_run=row["district_run"])
         stage_fact(batch.rows, self._topics, order, event_id=fact_id("report_merged", incident.source_id),
                    event_type="workorder.report_merged", kind="report_merged", at=now,
                    details={"incident_id": incident.source_id, "reports": row["reports"]})

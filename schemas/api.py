@@ -77,6 +77,7 @@ class OrderSummary(View):
     town_code: str
     town_name: str
     centre_code: str
+    district_run: bool = Field(description="区中心代管: the town is not onboarded; the district centre works it.")
     matter_type: str
     priority: str
     priority_name: str = Field(description="紧急, 高, 普通 or 低.")

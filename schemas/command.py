@@ -13,7 +13,8 @@ ActionName = Literal[
     "approve_return", "reject_return", "transfer", "request_extension", "approve_extension", "refuse_extension",
     "park", "unpark", "withdraw", "merge",
 ]
-RoleName = Literal["town_operator", "town_leader", "district_dispatcher", "district_supervisor", "admin", "integration"]
+RoleName = Literal["town_operator", "town_leader", "district_dispatcher", "district_supervisor", "district_operator",
+                   "admin", "integration"]
 
 
 class ActorV1(Contract):

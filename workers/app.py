@@ -28,6 +28,7 @@ from router.commands import CommandHandler
 from router.dead_letters import FeedRecord
 from router.domain.routing import Router
 from router.intake import DEAD_LETTER, BatchResult, Intake
+from router.onboarding import hand_over_onboarded
 from router.sweep import Sweep
 from workers.clock import utc_now
 from workers.metrics import DatabaseGauges, RouterMetrics, topic_kind
@@ -107,6 +108,23 @@ def create_app(w: Wiring) -> faust.App:
                     log.info("command", order_id=outcome.order_id, status=outcome.status, code=outcome.code)
                 relay_wake.set()
 
+        @app.task
+        async def hand_over_to_onboarded_towns() -> None:
+            """接入, once at start: the open orders the district ran for towns the bundle now onboards."""
+            backoff = Backoff(s.retry_max_delay_s)
+            while not app.should_stop:
+                try:
+                    handed = await asyncio.to_thread(hand_over_onboarded, w.router.jurisdiction, w.engine.begin,
+                                                     s.topics, w.clock())
+                except TRANSIENT as error:
+                    _count_retry(w.metrics, "onboarding", error)
+                    await asyncio.sleep(backoff.next())
+                    continue
+                if handed:
+                    log.info("handed_over_to_onboarded_towns", orders=len(handed))
+                    relay_wake.set()
+                return
+
         @app.timer(s.sweep_interval_s, on_leader=True)
         async def supervise() -> None:
             """The 1 s tick: fire what is due; a database error waits for the next tick (rows stay due)."""
@@ -142,7 +160,9 @@ def create_app(w: Wiring) -> faust.App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(relay_wake.wait(), timeout=0.5)
 
-    w.metrics.prime((town.code, town.name) for town in w.router.jurisdiction.towns)
+    j = w.router.jurisdiction
+    # The district centre is a unit too: it is charged for the orders it runs (区中心代管).
+    w.metrics.prime([(town.code, town.name) for town in j.towns] + [(j.district_centre.code, j.district_centre.name)])
     gauges = DatabaseGauges(w.metrics)
 
     def refresh_gauges() -> None:

@@ -175,7 +175,8 @@ def _identity(settings):
 def users_add(
     user_id: str,
     role: Annotated[str, typer.Option(help="town_operator, town_leader, district_dispatcher, district_supervisor, "
-                                           "admin or integration.")],
+                                           "district_operator (区中心值班员: works towns not onboarded), admin or "
+                                           "integration.")],
     unit: Annotated[str, typer.Option(help="Town code, or the district centre's code for district roles.")],
     name: Annotated[str, typer.Option(help="Display name (姓名/岗位).")],
 ) -> None:

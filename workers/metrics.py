@@ -28,7 +28,7 @@ _DURATION_BUCKETS = (60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
 DEAD_LETTER_REASONS = tuple(DeadLetterReason)
 COMMAND_STATUSES = ("accepted", "rejected", "duplicate", "dead_letter")
-STAGES = ("intake", "commands", "sweep", "relay", "gauges")
+STAGES = ("intake", "commands", "sweep", "relay", "gauges", "onboarding")
 
 
 @dataclass(frozen=True)

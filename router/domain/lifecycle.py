@@ -157,15 +157,17 @@ class Role(StrEnum):
     TOWN_LEADER = "town_leader"
     DISTRICT_DISPATCHER = "district_dispatcher"
     DISTRICT_SUPERVISOR = "district_supervisor"
+    DISTRICT_OPERATOR = "district_operator"  # 区中心值班员: works the orders of towns not onboarded (区中心代管)
     ADMIN = "admin"
     INTEGRATION = "integration"  # a town system; acts as its unit
 
 
-# Town roles act only on orders whose town_code is their unit_code; district roles and admin on any.
+# Town roles act only on orders whose town_code is their unit_code; district roles and admin on any,
+# except the district operator, who does a town's work only on the orders the district centre runs.
 TOWN_ROLES: frozenset[Role] = frozenset({Role.TOWN_OPERATOR, Role.TOWN_LEADER, Role.INTEGRATION})
 DISTRICT_ROLES: frozenset[Role] = frozenset(Role) - TOWN_ROLES
 
-_TOWN = TOWN_ROLES | {Role.ADMIN}
+_TOWN = TOWN_ROLES | {Role.DISTRICT_OPERATOR, Role.ADMIN}
 _DISPATCH = frozenset({Role.DISTRICT_DISPATCHER, Role.ADMIN})
 _SUPERVISE = frozenset({Role.DISTRICT_SUPERVISOR, Role.ADMIN})
 _DISTRICT = _DISPATCH | _SUPERVISE
@@ -213,6 +215,7 @@ class Command:
     text: str | None = None
     target_town: str | None = None
     target_centre: str | None = None
+    target_district_run: bool = False  # the target town is not onboarded: the district centre runs it
     extension: timedelta | None = None
     merge_into: str | None = None
     satisfied: bool | None = None
@@ -239,6 +242,13 @@ class Order:
     previous: State | None = None
     pending_extension: timedelta | None = None
     generation: int = 0
+    district_run: bool = False  # 区中心代管: the town is not onboarded, the district centre works it
+
+    @property
+    def charged_unit(self) -> str:
+        """The unit its clocks are charged to (timers, holding segments, the ranking): the town, or the
+        district centre while it runs the order for a town not onboarded."""
+        return self.centre_code if self.district_run else self.town_code
 
     def __post_init__(self) -> None:
         if not isinstance(self.state, State):
@@ -409,13 +419,22 @@ GUARDS: Mapping[Action, Guard] = MappingProxyType({
 })
 
 
+def _out_of_scope(order: Order, actor: Actor) -> str | None:
+    """Why `actor` may not act on `order` whatever its role allows, or None: a town role's order is its own
+    town's; the district operator's is one the district centre runs (区中心代管)."""
+    if actor.role in TOWN_ROLES and actor.unit_code != order.town_code:
+        return f"an order of another town: {actor.user_id} acts for {actor.unit_code}"
+    if actor.role is Role.DISTRICT_OPERATOR and not (order.district_run and actor.unit_code == order.centre_code):
+        return f"an order its town's own centre works: {actor.user_id} works the district centre's"
+    return None
+
+
 def _refusal(order: Order, command: Command, rules: LifecycleRules) -> Refusal | None:
     actor, action = command.actor, command.action
     if actor.role not in ALLOWED_ROLES[action]:
         return RejectionCode.ROLE_NOT_ALLOWED, f"role {actor.role} may not {action} ({ACTION_TERMS[action]})"
-    if actor.role in TOWN_ROLES and actor.unit_code != order.town_code:
-        return (RejectionCode.OTHER_TOWN,
-                f"cannot {action} an order of another town: {actor.user_id} acts for {actor.unit_code}")
+    if (scope := _out_of_scope(order, actor)) is not None:
+        return RejectionCode.OTHER_TOWN, f"cannot {action} {scope}"
     if (order.state, action) not in TRANSITIONS:
         return RejectionCode.ILLEGAL_TRANSITION, f"cannot {action} an order that is {_named(order.state)}"
     guard = GUARDS.get(action)
@@ -430,7 +449,8 @@ def _no_effect(order: Order, command: Command) -> tuple[Changes, Details]:
 
 def _hand_over(order: Order, command: Command) -> tuple[Changes, Details]:
     returns = order.returns + (command.action is Action.APPROVE_RETURN)
-    return ({"town_code": command.target_town, "centre_code": command.target_centre, "returns": returns},
+    return ({"town_code": command.target_town, "centre_code": command.target_centre,
+             "district_run": command.target_district_run, "returns": returns},
             (("from_town", order.town_code), ("to_town", str(command.target_town)),
              ("from_centre", order.centre_code), ("to_centre", str(command.target_centre)), ("returns", returns)))
 
@@ -506,6 +526,8 @@ def decide(order: Order, command: Command, rules: LifecycleRules) -> Accepted | 
     return Accepted(after, event)
 
 
-def available_actions(state: State, role: Role) -> tuple[Action, ...]:
-    """The actions `role` may try on an order in `state` (guards such as deadlines may still refuse)."""
-    return tuple(a for a in Action if (state, a) in TRANSITIONS and role in ALLOWED_ROLES[a])
+def available_actions(order: Order, actor: Actor) -> tuple[Action, ...]:
+    """The actions `actor` may try on `order` (guards such as deadlines may still refuse)."""
+    if _out_of_scope(order, actor) is not None:
+        return ()
+    return tuple(a for a in Action if (order.state, a) in TRANSITIONS and actor.role in ALLOWED_ROLES[a])

@@ -114,11 +114,11 @@ def plan(order: Order, stage: Stage, start: datetime, due: datetime, policy: Sla
         else:
             at = start + (due - start) * fraction
         timers.append(Timer(order.order_id, order.generation, stage, f"warning_{round(fraction * 100)}", at,
-                            order.town_code))
-    timers.append(Timer(order.order_id, order.generation, stage, "breach", due, order.town_code))
+                            order.charged_unit))
+    timers.append(Timer(order.order_id, order.generation, stage, "breach", due, order.charged_unit))
     for step in policy.ladder:
         timers.append(Timer(order.order_id, order.generation, stage, f"escalation.{step.kind}", due + step.after,
-                            order.town_code))
+                            order.charged_unit))
     return timers
 
 

@@ -168,6 +168,7 @@ def to_order(row: RowMapping) -> Order:
         previous=State(row["previous_state"]) if row["previous_state"] else None,
         pending_extension=timedelta(seconds=extension) if extension else None,
         generation=row["generation"],
+        district_run=row["district_run"],
     )
 
 
@@ -177,6 +178,7 @@ def order_values(order: Order, at: datetime) -> dict:
         "state": order.state.value,
         "town_code": order.town_code,
         "centre_code": order.centre_code,
+        "district_run": order.district_run,
         "report_due": order.report_due,
         "returns": order.returns,
         "previous_state": order.previous.value if order.previous else None,

@@ -85,6 +85,8 @@ work_orders = Table(
     Column("incident_id", String(64), nullable=False, unique=True),
     Column("town_code", String(12), nullable=False, index=True),
     Column("centre_code", String(32), nullable=False, index=True),
+    Column("district_run", Boolean, nullable=False, server_default=text("false"),
+           comment="区中心代管: the town is not onboarded; the district centre works it, charged to it"),
     Column("matter_type", String(32), nullable=False),
     Column("priority", String(8), nullable=False),
     Column("state", String(24), nullable=False, comment="lifecycle state; dispatched (待签收) on opening"),

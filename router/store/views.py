@@ -56,6 +56,7 @@ class OrderFilter:
     overdue: bool = False
     text: str | None = None
     text_in_summary: bool = True  # False for roles that see no callers: a summary search would unmask them
+    district_run: bool | None = None  # True: only the orders the district centre runs (区中心代管); False: none of them
     sort: str = "opened"  # opened (newest first) | due (the running clock's deadline first, none last)
 
 
@@ -70,6 +71,8 @@ def _filtered(query: Select, f: OrderFilter, now: datetime) -> Select:
         query = query.where(work_orders.c.town_code == f.town)
     if f.matter_type:
         query = query.where(work_orders.c.matter_type == f.matter_type)
+    if f.district_run is not None:
+        query = query.where(work_orders.c.district_run.is_(f.district_run))
     if f.overdue:
         query = query.where(running_due() < now)
     if f.text:

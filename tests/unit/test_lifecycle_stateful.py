@@ -48,6 +48,7 @@ class Model:
     previous: str | None = None
     pending: timedelta | None = None
     generation: int = 0
+    district_run: bool = False
 
 
 TOWN_SIDE = ("town_operator", "town_leader", "integration")
@@ -57,7 +58,7 @@ def may(role: str, action: str) -> bool:
     if role == "admin":
         return True
     if action in ("acknowledge", "report", "request_return", "request_extension"):
-        return role in TOWN_SIDE
+        return role in TOWN_SIDE or role == "district_operator"
     if action in ("approve_report", "reject_report", "record_callback", "withdraw"):
         return role in ("district_dispatcher", "district_supervisor")
     if action in ("approve_return", "reject_return", "transfer", "merge"):
@@ -77,6 +78,8 @@ def expected(m: Model, c: Command) -> tuple[str | None, Model]:
     if not may(role, a):
         return "role_not_allowed", m
     if role in TOWN_SIDE and c.actor.unit_code != m.town:
+        return "other_town", m
+    if role == "district_operator" and not (m.district_run and c.actor.unit_code == m.centre):
         return "other_town", m
     if a == "acknowledge":
         return (None, replace(m, state="acknowledged")) if s == "dispatched" else illegal
@@ -110,7 +113,8 @@ def expected(m: Model, c: Command) -> tuple[str | None, Model]:
         if c.target_town == m.town:
             return "same_town", m
         returns = m.returns + (1 if a == "approve_return" else 0)
-        return None, Model("dispatched", c.target_town, c.target_centre, None, returns, None, None, m.generation + 1)
+        return None, Model("dispatched", c.target_town, c.target_centre, None, returns, None, None, m.generation + 1,
+                           c.target_district_run)
     if a == "reject_return":
         return (None, replace(m, state=m.previous, previous=None)) if s == "return_requested" else illegal
     if a == "request_extension":
@@ -149,7 +153,7 @@ def expected(m: Model, c: Command) -> tuple[str | None, Model]:
 
 def as_model(o: Order) -> Model:
     return Model(o.state, o.town_code, o.centre_code, o.report_due, o.returns, o.previous, o.pending_extension,
-                 o.generation)
+                 o.generation, o.district_run)
 
 
 # --- the machine -------------------------------------------------------------------------------------
@@ -227,15 +231,18 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.model = after
 
     @rule(action=st.sampled_from(Action), role=st.sampled_from(Role), unit=st.sampled_from(["own", "other", "district"]),
-          args=ARGUMENTS)
-    def anyone(self, action, role, unit, args):
-        """Any command by anyone: right or wrong role, town, time and arguments."""
+          run_by=st.sampled_from(["town", "district"]), args=ARGUMENTS)
+    def anyone(self, action, role, unit, run_by, args):
+        """Any command by anyone: right or wrong role, town, time and arguments; a move may hand the order
+        to a town the district centre runs (区中心代管)."""
         unit_code = DISTRICT if unit == "district" else self.town(unit)
         when = args.pop("when")
         target = self.town(args.pop("to_town"))
         with_centre = args.pop("centre")
+        centre = DISTRICT if run_by == "district" else target
         self.step(Command(action, Actor("u-1", role, unit_code), self.time(when), target_town=target,
-                          target_centre=target if with_centre else None, **args))
+                          target_centre=centre if with_centre else None, target_district_run=run_by == "district",
+                          **args))
 
     @rule(data=st.data(), by_town=st.booleans(), ending=st.integers(0, 5), sloppy=st.integers(0, 3))
     def guided(self, data, by_town, ending, sloppy):

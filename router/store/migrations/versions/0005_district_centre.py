@@ -1,5 +1,7 @@
-"""The district's inbox decides (区中心处置): who placed a review item (待定位) where, or marked it police,
-or merged it into an order; and which dead letters (死信) were re-driven after a fix, by whom.
+"""The district centre's own work (区中心): who placed a review item (待定位) where, or marked it police,
+or merged it into an order; which dead letters (死信) were re-driven after a fix, by whom; and which
+orders it runs for towns not onboarded (区中心代管, work_orders.district_run), filled for existing
+orders from their centre: one that is not the town's own (Xiaoshan's towns' centres carry their codes).
 
 Revision ID: 0005
 Revises: 0004
@@ -15,6 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("work_orders") as batch:
+        batch.add_column(sa.Column("district_run", sa.Boolean(), nullable=False, server_default=sa.false(),
+                                   comment="区中心代管: the town is not onboarded; the district centre works it, "
+                                           "charged to it"))
+    op.execute("UPDATE work_orders SET district_run = (centre_code <> town_code)")
     with op.batch_alter_table("review_items") as batch:
         batch.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("decided_by", sa.String(length=64), nullable=True, comment="the dispatcher's login"))
@@ -31,6 +38,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("work_orders") as batch:
+        batch.drop_column("district_run")
     with op.batch_alter_table("dead_letters") as batch:
         for name in ("redrives", "redriven_by", "redriven_at"):
             batch.drop_column(name)
