@@ -151,8 +151,9 @@ class WebhookDelivery:
         for attempt, tries, status, retry_at in outcomes:
             row = attempt.row
             labels = (row["webhook"].split("/", 1)[0], row["event"])
-            context = {"webhook": row["webhook"], "notification_id": row["notification_id"], "event": row["event"],
-                       "order_id": row["order_id"], "attempts": tries, "error": attempt.error}
+            context = {"webhook": row["webhook"], "notification_id": row["notification_id"],
+                       "notify_event": row["event"], "order_id": row["order_id"], "attempts": tries,
+                       "error": attempt.error}
             if status == notifications.DELIVERED:
                 self._metrics.webhook_delivered.labels(*labels).inc()
                 log.info("webhook_delivered", **context)
