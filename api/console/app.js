@@ -6,6 +6,7 @@ import { get, request } from "./api.js";
 import { createBoard } from "./board.js";
 import { $ } from "./dom.js";
 import { useReference } from "./format.js";
+import { createNotifier } from "./notify.js";
 import { createQueue } from "./queue.js";
 
 // Roles that see the supervisor board (a town leader sees only their own town's lines).
@@ -14,6 +15,7 @@ const BOARD_ROLES = new Set(["district_dispatcher", "district_supervisor", "admi
 const session = { me: null, reference: null };
 let queue = null;
 let board = null;
+let notifier = null;
 let stream = null;
 let knownOrders = null;
 
@@ -85,6 +87,8 @@ async function start() {
   document.body.dataset.role = me.role;
   queue = createQueue(session);
   queue.setup();
+  notifier = createNotifier();
+  notifier.setup();
   if (BOARD_ROLES.has(me.role)) {
     board = createBoard();
     board.setup();
@@ -115,6 +119,7 @@ function listen() {
   stream.addEventListener("open", () => {
     status.dataset.state = "open";
     status.title = "实时推送已连接";
+    notifier.connection(true);
   });
   stream.addEventListener("changed", (event) => {
     const data = JSON.parse(event.data);
@@ -126,6 +131,7 @@ function listen() {
       notice.hidden = false;
     }
     knownOrders = data.orders;
+    notifier.check(); // also after a reconnection: what arrived meanwhile is new
     if (data.initial) return; // the views were just loaded
     if (!$("board-view").hidden) board.load();
     else {
@@ -137,6 +143,7 @@ function listen() {
     // EventSource reconnects by itself (retry: 3000) unless the server refused it (e.g. 401).
     status.dataset.state = stream.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
     status.title = "实时推送中断，正在重连…";
+    notifier.connection(false);
     if (stream.readyState === EventSource.CLOSED) {
       setTimeout(async () => {
         try {
