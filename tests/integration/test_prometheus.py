@@ -21,7 +21,7 @@ from router.bundle import load_bundle
 from tests.conftest import leaked_phone
 from tests.deploy_metrics import DEPLOY, referenced_metrics
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.support import produce, wait_for
+from tests.integration.support import XIAOSHAN, produce, wait_for
 from workers.broker import free_port
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -111,11 +111,18 @@ def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, p
     phones.discard(None)
     assert phones, "the generated feed should carry callers' phone numbers"
 
-    worker = make_worker(pg_url).start()
+    # A district webhook to a closed port: its series exist from the start, and its failures are counted.
+    bundle = tmp_path / "bundle"
+    shutil.copytree(XIAOSHAN, bundle)
+    (bundle / "notify.csv").write_text("unit_code,name,url,events,secret_env\n"
+                                       "330109,zzd,${GATEWAY_URL},new_order,\n", encoding="utf-8")
+    worker = make_worker(pg_url, FENGQIAO_JURISDICTION=str(bundle),
+                         GATEWAY_URL=f"http://127.0.0.1:{free_port()}/notify").start()
     worker.wait_ready()
     topics = Settings(topic_prefix=worker.prefix).topics
     produce(broker.bootstrap, topics.incidents, [(s.key, s.value) for s in samples])
     wait_for(lambda: worker.metric("fengqiao_incidents_total") >= len(samples), 120, "the feed routed")
+    wait_for(lambda: worker.metric("fengqiao_webhook_failed_total", unit="330109") > 0, 60, "a webhook attempt")
     exercise_the_api(api)
 
     server = prometheus({"fengqiao-worker": f"127.0.0.1:{worker.web_port}",
