@@ -155,7 +155,7 @@ def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, p
         result = _get(f"{server}/api/v1/query?" + urllib.parse.urlencode({"query": selector}))["data"]["result"]
         assert result, f"{selector} was not scraped"
     rules = _get(f"{server}/api/v1/rules")["data"]["groups"]
-    assert {group["name"] for group in rules} == {"fengqiao", "fengqiao-api"}
+    assert {group["name"] for group in rules} == {"fengqiao", "fengqiao-api", "fengqiao-webhooks"}
     assert all(rule["health"] == "ok" for group in rules for rule in group["rules"]), rules
 
     # Personal data: the worker logged every routed incident, and no caller's phone number.
