@@ -42,8 +42,15 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
+    yield from console_page(browser)
+
+
+def console_page(browser: Browser, init_script: str = "", **options: object) -> Iterator[Page]:
+    """A page in a new zh-CN context (Asia/Shanghai) that fails the test on any uncaught script error."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
+                                  timezone_id="Asia/Shanghai", **options)
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from router.sweep import Sweep
 from schemas.topics import Topics
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.test_console import browser, sign_in  # noqa: F401 - the module's Chromium fixture
+from tests.integration.test_console import browser, console_page, sign_in  # noqa: F401 - its Chromium fixture
 
 pytestmark = pytest.mark.integration
 
@@ -42,26 +42,14 @@ AudioContext.prototype.createOscillator = function () {
 """
 
 
-def observed_page(browser: Browser, permissions: list[str], permission: str | None = None) -> Iterator[Page]:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", permissions=permissions)
-    context.add_init_script(OBSERVE + (f"window.__permission = {permission!r};" if permission else ""))
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the console's scripts: {errors}"
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
-    yield from observed_page(browser, ["notifications"])
+    yield from console_page(browser, OBSERVE, permissions=["notifications"])
 
 
 @pytest.fixture
 def undecided_page(browser: Browser) -> Iterator[Page]:  # noqa: F811
-    yield from observed_page(browser, [], "default")
+    yield from console_page(browser, OBSERVE + "window.__permission = 'default';")
 
 
 def notes(page: Page) -> list[dict]:
