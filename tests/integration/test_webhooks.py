@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from router.bundle import load_bundle
+from router.commands import CommandHandler
 from router.dead_letters import FeedRecord
 from router.domain.notify import RetryPolicy
 from router.domain.routing import Router
@@ -34,6 +35,7 @@ from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import notifications
 from router.sweep import Sweep
+from schemas.command import WorkOrderCommandV1
 from schemas.notification import NotificationV1
 from schemas.topics import Topics
 from tests.integration.api_support import MovableClock
@@ -43,7 +45,7 @@ from workers.webhooks import SIGNATURE_HEADER, WebhookDelivery, http_post, resol
 
 pytestmark = pytest.mark.integration
 
-XINTANG, DISTRICT = "330109004", "330109"
+XINTANG, BEIGAN, DISTRICT = "330109004", "330109002", "330109"
 SECRET = "s3cret-for-tests"
 POLICY = RetryPolicy(first=timedelta(seconds=10), cap=timedelta(seconds=40), max_age=timedelta(minutes=5))
 
@@ -102,6 +104,7 @@ def bundle_with_webhooks(target: Path) -> Path:
     (target / "notify.csv").write_text(
         "unit_code,name,url,events,secret_env\n"
         f"{XINTANG},sms,${{GATEWAY}}/sms/xintang,new_order|warning|breach,XINTANG_SECRET\n"
+        f"{BEIGAN},sms,${{GATEWAY}}/sms/beigan,new_order,\n"
         f"{DISTRICT},zzd,${{GATEWAY}}/down/district,escalation|breach,\n", encoding="utf-8")
     return target
 
@@ -228,3 +231,20 @@ def test_a_leased_notification_is_not_claimed_twice_and_is_claimed_again_after_a
     assert [r["notification_id"] for r in again] == [claimed[0]["notification_id"]]
     with engine.connect() as conn:
         assert queue.pending_figures(conn) == (1, rows(engine)[0]["created_at"])
+
+
+def test_a_transferred_order_is_new_to_the_town_that_receives_it(engine, tmp_path):
+    jurisdiction = load_bundle(bundle_with_webhooks(tmp_path / "bundle"))
+    clock = MovableClock()
+    order_id = open_order(Router(jurisdiction), engine, clock, "WH-000004")
+    command = WorkOrderCommandV1(idempotency_key="transfer-WH-000004", order_id=order_id, action="transfer",
+                                 target_town=BEIGAN,
+                                 actor={"user_id": "qu-dd", "role": "district_dispatcher", "unit_code": DISTRICT})
+    handler = CommandHandler(jurisdiction, engine.begin, Topics())
+    assert handler.handle(command, clock()).status == "accepted"
+    assert handler.handle(command, clock()).status == "duplicate"  # a repeated command queues nothing more
+    queued = [(r["webhook"], r["event"]) for r in rows(engine)]
+    assert queued == [(f"{XINTANG}/sms", "new_order"), (f"{BEIGAN}/sms", "new_order")]
+    body = NotificationV1.model_validate_json(rows(engine)[1]["body"])
+    assert (body.town_code, body.town_name, body.order_id) == (BEIGAN, "北干街道", order_id)
+    assert "王小明" not in body.summary and "13912345678" not in body.summary
