@@ -9,23 +9,13 @@ from api.services import Services
 from router.domain.jurisdiction import PRIORITY_TERMS, Priority
 from router.domain.lifecycle import ACTION_TERMS, STATE_TERMS, Action, Actor, State, available_actions
 from router.domain.privacy import mask_name, mask_phone, mask_text
-from router.domain.sla import parse_effect_kind
+from router.domain.sla import STAGE_TERMS, parse_effect_kind, sla_term
 from router.store.orders import to_order
 from router.store.views import running_deadline
 from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, RunningClock, TimelineEntry
 
-STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
-SLA_TERMS = {"breach": "超时", "escalation.remind": "催办", "escalation.supervise": "督办",
-             "escalation.notify": "通报"}
 FACT_TERMS = {"rejected": "指令被拒绝", "report_merged": "重复报警并单", "key_dispute_flagged": "列为重点矛盾纠纷",
               "placed": "区中心定位派单", "handed_over": "镇街接入，移交本镇街办理"}
-
-
-def sla_term(kind: str) -> str:
-    """warning_80 → 预警80%, breach → 超时, escalation.supervise → 督办."""
-    if kind.startswith("warning_"):
-        return f"预警{kind.removeprefix('warning_')}%"
-    return SLA_TERMS.get(kind, kind)
 
 
 def kind_term(kind: str) -> str:

@@ -29,10 +29,12 @@ from router.domain.lifecycle import (
     State,
     decide,
 )
+from router.domain.notify import NotifyEvent
 from router.domain.sla import Stage, breach_due, clocks_after
 from router.ids import fact_id
 from router.loop_events import record_fact, stage_event
-from router.store import ledger, orders
+from router.notifications import Notifier
+from router.store import ledger, notifications, orders
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
 from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
@@ -67,6 +69,7 @@ class CommandHandler:
         self._loop = jurisdiction.loop
         self._transaction = transaction
         self._topics = topics
+        self._notifier = Notifier(jurisdiction)
 
     def handle_records(self, records: Sequence[FeedRecord], now: datetime, max_bytes: int) -> list[CommandOutcome]:
         """Commands as consumed from `workorders.commands.v1`; unreadable ones are dead-lettered once."""
@@ -152,6 +155,8 @@ class CommandHandler:
                               orders.timer_rows(t for timers in clocks.replace.values() for t in timers))
         if after.charged_unit != before.charged_unit:
             orders.hand_over(conn, after.order_id, after.charged_unit, at)
+        if after.town_code != before.town_code:
+            self._notify_new_holder(conn, wire, row, after, at)
         if after.state in FINISHED:
             orders.release(conn, after.order_id, at)
         if transition.action is Action.MERGE and transition.detail("merge_into"):
@@ -163,6 +168,16 @@ class CommandHandler:
                details={**dict(transition.details), **_claimed(wire)},
                action=transition.action.value, idempotency_key=wire.idempotency_key, report_due=after.report_due,
                attachments=wire.attachments)
+
+    def _notify_new_holder(self, conn: Connection, wire: WorkOrderCommandV1, row, after: Order, at: datetime) -> None:
+        """改派, 转派: the order is new to the town it now belongs to."""
+        if not self._notifier.wanted:
+            return
+        rows: dict[str, list[dict]] = {}
+        self._notifier.stage(rows, fact_id("command", wire.idempotency_key), NotifyEvent.NEW_ORDER,
+                             {**row, "town_code": after.town_code, "centre_code": after.centre_code}, at,
+                             notifications.caller_names(conn, [after.order_id]).get(after.order_id, ()))
+        ledger.add_rows(conn, rows)
 
     @staticmethod
     def _merge_reports(conn: Connection, order_id: str, into: str) -> None:

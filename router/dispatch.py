@@ -32,10 +32,12 @@ from router.domain.incident import Datum, Point
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import MERGEABLE, Order, State
 from router.domain.loop import MergeRules, Place, box_around, same_matter
+from router.domain.notify import NotifyEvent
 from router.domain.routing import Decision
 from router.domain.sla import Stage, breach_due, clocks_on_open
 from router.ids import fact_id, number
 from router.loop_events import stage_fact
+from router.notifications import Notifier
 from router.store import ledger, orders
 from router.store.tables import key_disputes, order_reports, work_orders
 from schemas.decision import RoutingDecisionV1
@@ -76,6 +78,7 @@ class Dispatch:
     def __init__(self, jurisdiction: Jurisdiction, topics: Topics) -> None:
         self._j = jurisdiction
         self._topics = topics
+        self._notifier = Notifier(jurisdiction)
 
     def prefetch(self, conn: Connection, batch: Batch, places: list[Place]) -> None:
         """Load, in one query, the open orders that the batch's reports could repeat, once no other
@@ -218,6 +221,8 @@ class Dispatch:
             ledger.outbox_row(str(event.event_id), self._topics.workorder_events, order_id.encode(), value, headers,
                               now, copy_topic=self._topics.centre_orders(decision.centre_code)),
         ])
+        callers = [incident.caller.name] if incident.caller and incident.caller.name else []
+        self._notifier.stage(batch.rows, event.event_id, NotifyEvent.NEW_ORDER, row, now, callers)
         return order_id
 
     def _merge(self, conn: Connection, batch: Batch, existing: _Open, incident: IncidentV1, place: Place,

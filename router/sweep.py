@@ -15,10 +15,12 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from router.domain.notify import event_of_sla
 from router.domain.sla import effect_kind, is_pending
 from router.ids import fact_id
 from router.loop_events import stage_fact
-from router.store import ledger, orders
+from router.notifications import Notifier
+from router.store import ledger, notifications, orders
 from schemas.topics import Topics
 
 
@@ -34,11 +36,12 @@ class SweepResult:
 
 
 class Sweep:
-    def __init__(self, engine: Engine, topics: Topics, batch: int = 500) -> None:
+    def __init__(self, engine: Engine, topics: Topics, batch: int = 500, notifier: Notifier | None = None) -> None:
         self._engine = engine
         self._probe: Connection | None = None
         self._topics = topics
         self._batch = batch
+        self._notifier = notifier
 
     def tick(self, now: datetime) -> SweepResult:
         """Fire up to one batch of due timers; call again while it returns a full batch."""
@@ -49,6 +52,8 @@ class Sweep:
             if not due:
                 return SweepResult(0, 0, ())
             by_id = orders.orders_by_id(conn, (row["order_id"] for row in due))
+            notifier = self._notifier if self._notifier and self._notifier.wanted else None
+            callers = notifications.caller_names(conn, by_id) if notifier else {}
             fired, cancelled, lateness = [], [], []
             rows: dict[str, list[dict]] = {}
             for row in due:
@@ -60,12 +65,17 @@ class Sweep:
                     continue
                 fired.append(row["id"])
                 lateness.append((now - timer.due_at).total_seconds())
+                event_id = fact_id("sla", timer.order_id, timer.generation, timer.stage, timer.kind,
+                                   timer.due_at.isoformat())
                 stage_fact(rows, self._topics, order,
-                       event_id=fact_id("sla", timer.order_id, timer.generation, timer.stage, timer.kind,
-                                        timer.due_at.isoformat()),
+                       event_id=event_id,
                        event_type="workorder.sla", kind=effect_kind(timer.stage, timer.kind), at=now,
                        from_state=order.state.value, details={"unit_code": timer.unit_code},
                        stage=timer.stage.value, sla_kind=timer.kind, due_at=timer.due_at)
+                if notifier:
+                    notifier.stage(rows, event_id, event_of_sla(timer.kind), order_row, now,
+                                   callers.get(timer.order_id, ()), stage=timer.stage.value, sla_kind=timer.kind,
+                                   due_at=timer.due_at)
             ledger.add_rows(conn, rows)
             orders.settle_timers(conn, fired, cancelled, now)
             return SweepResult(len(fired), len(cancelled), tuple(lateness))

@@ -10,11 +10,13 @@
 | `DeadLetterV1` | `incidents.dlq.v1`, `workorders.commands.dlq.v1` | Fengqiao → integrators |
 | `WorkOrderCommandV1` | `workorders.commands.v1` | town systems → Fengqiao |
 | `WorkOrderEventV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns, supervisors |
+| `NotificationV1` | webhook POST (notify.csv), not a topic | Fengqiao → SMS / 浙政钉 gateways |
 """
 
 from schemas.deadletter import DeadLetterReason, DeadLetterV1
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import CallerV1, Channel, IncidentV1, LocationV1
+from schemas.notification import NotificationV1
 from schemas.workorder import ReviewDecidedV1, ReviewQueuedV1, WorkOrderDispatchedV1
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "DeadLetterV1",
     "IncidentV1",
     "LocationV1",
+    "NotificationV1",
     "ReviewDecidedV1",
     "ReviewQueuedV1",
     "RoutingDecisionV1",

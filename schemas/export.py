@@ -12,6 +12,7 @@ from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.deadletter import DeadLetterV1
 from schemas.decision import RoutingDecisionV1
 from schemas.incident import IncidentV1
+from schemas.notification import NotificationV1
 from schemas.workorder import ReviewDecidedV1, ReviewQueuedV1, WorkOrderDispatchedV1
 
 CONTRACTS: dict[str, type[BaseModel]] = {
@@ -24,6 +25,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "workorder-command.v1": WorkOrderCommandV1,
     "workorder-event.v1": WorkOrderEventV1,
     "labelled-case.v1": LabelledCaseV1,
+    "notification.v1": NotificationV1,
 }
 
 

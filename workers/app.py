@@ -1,4 +1,4 @@
-"""The Faust worker: the routing agent, the outbox relay task and `/metrics`.
+"""The Faust worker: the routing agent, the outbox relay task, webhook deliveries and `/metrics`.
 
 Faust acks a batch from `take_events` when the loop body returns, and also when it
 raises or is cancelled. So the body never raises: transient errors (database, broker)
@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
 import faust
+import httpx
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine
@@ -26,14 +27,17 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from router.commands import CommandHandler
 from router.dead_letters import FeedRecord
+from router.domain.notify import RetryPolicy
 from router.domain.routing import Router
 from router.intake import DEAD_LETTER, BatchResult, Intake
+from router.notifications import Notifier
 from router.onboarding import hand_over_onboarded
 from router.sweep import Sweep
 from workers.clock import utc_now
 from workers.metrics import DatabaseGauges, RouterMetrics, topic_kind
 from workers.relay import OutboxRelay
 from workers.settings import Settings
+from workers.webhooks import WebhookDelivery, http_post, resolve_endpoints
 
 log = structlog.get_logger("fengqiao.worker")
 
@@ -52,6 +56,7 @@ class Wiring:
     engine: Engine
     metrics: RouterMetrics
     clock: Callable[[], datetime] = utc_now
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))  # webhook URLs' ${NAME}s, secrets
 
 
 def create_app(w: Wiring) -> faust.App:
@@ -95,7 +100,7 @@ def create_app(w: Wiring) -> faust.App:
 
     if w.router.jurisdiction.loop is not None:
         handler = CommandHandler(w.router.jurisdiction, w.engine.begin, s.topics)
-        sweep = Sweep(w.engine, s.topics, s.sweep_batch)
+        sweep = Sweep(w.engine, s.topics, s.sweep_batch, Notifier(w.router.jurisdiction))
 
         @app.agent(command_feed, name="commands")
         async def apply_commands(stream: faust.StreamT) -> None:
@@ -160,9 +165,23 @@ def create_app(w: Wiring) -> faust.App:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(relay_wake.wait(), timeout=0.5)
 
+    webhooks = w.router.jurisdiction.webhooks
+    if webhooks.hooks:
+        endpoints = resolve_endpoints(webhooks, w.environ)  # before the worker starts: a missing variable is fatal
+        policy = RetryPolicy(timedelta(seconds=s.notify_retry_first_s), timedelta(seconds=s.notify_retry_max_s),
+                             timedelta(seconds=s.notify_max_age_s))
+
+        @app.task
+        async def deliver_notifications() -> None:
+            async with httpx.AsyncClient(timeout=s.notify_timeout_s, follow_redirects=False) as client:
+                delivery = WebhookDelivery(w.engine, endpoints, http_post(client), w.clock, w.metrics, policy,
+                                           s.notify_batch, s.notify_lease_s)
+                await delivery.run(lambda: app.should_stop, s.retry_max_delay_s)
+
     j = w.router.jurisdiction
     # The district centre is a unit too: it is charged for the orders it runs (区中心代管).
-    w.metrics.prime([(town.code, town.name) for town in j.towns] + [(j.district_centre.code, j.district_centre.name)])
+    units = [(town.code, town.name) for town in j.towns] + [(j.district_centre.code, j.district_centre.name)]
+    w.metrics.prime(units).prime_webhooks(webhooks)
     gauges = DatabaseGauges(w.metrics)
 
     def refresh_gauges() -> None:

@@ -18,8 +18,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy import Connection, func, select
 
 from router.domain.lifecycle import FINISHED
+from router.domain.notify import Webhooks
 from router.domain.sla import Stage, parse_effect_kind
-from router.store import ledger, views
+from router.store import ledger, notifications, views
 from router.store.tables import order_events, outbox, work_orders
 from schemas.deadletter import DeadLetterReason
 
@@ -28,7 +29,7 @@ _DURATION_BUCKETS = (60, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400, 172800
 _LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
 DEAD_LETTER_REASONS = tuple(DeadLetterReason)
 COMMAND_STATUSES = ("accepted", "rejected", "duplicate", "dead_letter")
-STAGES = ("intake", "commands", "sweep", "relay", "gauges", "onboarding")
+STAGES = ("intake", "commands", "sweep", "relay", "gauges", "onboarding", "webhooks")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class RouterMetrics:
     review_oldest_seconds: Gauge
     dead_letters_waiting: Gauge
     dead_letter_oldest_seconds: Gauge
+    webhook_delivered: Counter
+    webhook_failed: Counter
+    webhook_given_up: Counter
+    webhook_pending: Gauge
+    webhook_oldest_seconds: Gauge
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> RouterMetrics:
@@ -120,6 +126,17 @@ class RouterMetrics:
             dead_letters_waiting=Gauge("fengqiao_dead_letters_waiting", "死信 not re-driven.", registry=r),
             dead_letter_oldest_seconds=Gauge("fengqiao_dead_letter_oldest_seconds",
                                              "Age of the oldest dead letter not re-driven (0 when none).", registry=r),
+            webhook_delivered=Counter("fengqiao_webhook_delivered", "Webhook notifications delivered (2xx), by unit "
+                                      "and event.", ["unit", "event"], registry=r),
+            webhook_failed=Counter("fengqiao_webhook_failed", "Failed webhook attempts (not 2xx, or no answer), each "
+                                   "retried later unless given up.", ["unit", "event"], registry=r),
+            webhook_given_up=Counter("fengqiao_webhook_given_up", "Webhook notifications given up: not delivered "
+                                     "within FENGQIAO_NOTIFY_MAX_AGE_S, or their webhook left notify.csv.",
+                                     ["unit", "event"], registry=r),
+            webhook_pending=Gauge("fengqiao_webhook_pending", "Webhook notifications queued, not yet delivered.",
+                                  registry=r),
+            webhook_oldest_seconds=Gauge("fengqiao_webhook_oldest_seconds",
+                                         "Age of the oldest webhook notification not yet delivered.", registry=r),
         )
 
     def prime(self, towns: Iterable[tuple[str, str]]) -> RouterMetrics:
@@ -141,6 +158,15 @@ class RouterMetrics:
             self.report_seconds.labels(town)
             for sla_stage in Stage:
                 self.sla_events.labels(town, sla_stage.value, "breach")
+        return self
+
+
+    def prime_webhooks(self, webhooks: Webhooks) -> RouterMetrics:
+        """The (unit, event) series of every webhook at zero, so an alert sees its first give-up."""
+        for hook in webhooks.hooks:
+            for event in hook.events:
+                for counter in (self.webhook_delivered, self.webhook_failed, self.webhook_given_up):
+                    counter.labels(hook.unit_code, event.value)
         return self
 
 
@@ -171,6 +197,9 @@ class DatabaseGauges:
         m.review_oldest_seconds.set(_age(inbox["review_oldest_at"], now))
         m.dead_letters_waiting.set(inbox["dead_letters_waiting"])
         m.dead_letter_oldest_seconds.set(_age(inbox["dead_letter_oldest_at"], now))
+        pending, queued = notifications.pending_figures(conn)
+        m.webhook_pending.set(pending)
+        m.webhook_oldest_seconds.set(_age(queued, now))
         counts = conn.execute(
             select(work_orders.c.town_code, work_orders.c.state, func.count())
             .where(work_orders.c.state.not_in(sorted(FINISHED)))

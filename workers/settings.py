@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     retry_max_delay_s: Annotated[float, Field(gt=0, le=300)] = Field(
         2.0, description="Longest wait between retries of a batch or the relay (from 0.1 s, doubling). A retry costs "
         "one connection attempt, so a short ceiling brings the worker back within seconds of its database.")
+    notify_timeout_s: Annotated[float, Field(gt=0, le=120)] = Field(
+        10.0, description="How long a webhook POST (notify.csv) may take before it counts as failed.")
+    notify_retry_first_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        10.0, description="Wait after a webhook's first failed attempt; each further failure doubles it.")
+    notify_retry_max_s: Annotated[float, Field(gt=0, le=24 * 3600)] = Field(
+        600.0, description="Longest wait between attempts of one webhook notification.")
+    notify_max_age_s: Annotated[float, Field(gt=0, le=7 * 24 * 3600)] = Field(
+        6 * 3600.0, description="A notification not delivered this long after its fact is given up (and counted).")
+    notify_batch: Annotated[int, Field(ge=1, le=1000)] = Field(50, description="Notifications sent at once.")
+    notify_lease_s: Annotated[float, Field(ge=1, le=3600)] = Field(
+        60.0, description="A worker's claim on the notifications it is sending; past it another worker may resend. "
+        "Must exceed notify_timeout_s.")
     web_port: Annotated[int, Field(ge=1, le=65535)] = 6066
     web_host: str = "127.0.0.1"
     api_host: str = Field("127.0.0.1", description="Where the API and web console listen.")

@@ -7,6 +7,7 @@ import { createBoard } from "./board.js";
 import { $ } from "./dom.js";
 import { useReference } from "./format.js";
 import { createInbox, inboxSummary } from "./inbox.js";
+import { createNotifier } from "./notify.js";
 import { createQueue } from "./queue.js";
 
 // Roles that see the supervisor board (a town leader sees only their own town's lines).
@@ -18,6 +19,7 @@ const session = { me: null, reference: null };
 let queue = null;
 let board = null;
 let inbox = null;
+let notifier = null;
 let stream = null;
 let knownOrders = null;
 
@@ -89,6 +91,8 @@ async function start() {
   document.body.dataset.role = me.role;
   queue = createQueue(session);
   queue.setup();
+  notifier = createNotifier();
+  notifier.setup();
   if (BOARD_ROLES.has(me.role)) {
     board = createBoard();
     board.setup();
@@ -147,6 +151,7 @@ function listen() {
   stream.addEventListener("open", () => {
     status.dataset.state = "open";
     status.title = "实时推送已连接";
+    notifier.connection(true);
   });
   stream.addEventListener("changed", (event) => {
     const data = JSON.parse(event.data);
@@ -158,6 +163,7 @@ function listen() {
       notice.hidden = false;
     }
     knownOrders = data.orders;
+    notifier.check(); // also after a reconnection: what arrived meanwhile is new
     if (data.initial) return; // the views were just loaded
     current().load();
     if (current() === queue) queue.refreshDetail();
@@ -167,6 +173,7 @@ function listen() {
     // EventSource reconnects by itself (retry: 3000) unless the server refused it (e.g. 401).
     status.dataset.state = stream.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
     status.title = "实时推送中断，正在重连…";
+    notifier.connection(false);
     if (stream.readyState === EventSource.CLOSED) {
       setTimeout(async () => {
         try {

@@ -27,6 +27,7 @@ from router.bundle.rows import (
     KeywordRow,
     Manifest,
     NeutralRow,
+    NotifyRow,
     OutsideRow,
     ReturnReasonRow,
     SlaRow,
@@ -48,6 +49,7 @@ from router.domain.jurisdiction import (
 )
 from router.domain.lifecycle import LifecycleRules
 from router.domain.loop import LoopRules, MergeRules
+from router.domain.notify import Webhook, Webhooks
 from router.domain.ranking import Indicator, RankingRules
 from router.domain.sla import ClockStart, EscalationStep, Limit, SlaPolicy, SlaTable, Unit
 from router.domain.workdays import WorkCalendar
@@ -64,8 +66,9 @@ _CSV_FILES: dict[str, type[BaseModel]] = {
     "sla.csv": SlaRow,
     "escalation.csv": EscalationRow,
     "return_reasons.csv": ReturnReasonRow,
+    "notify.csv": NotifyRow,
 }
-_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv"}
+_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv", "notify.csv"}
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -113,6 +116,7 @@ class _Reader:
             return None
         self._cross_check(tables)
         self._check_key_dispute_types(manifest, tables)
+        self._check_notify_units(manifest, tables)
         town_codes = {row.code for _, row in tables["towns.csv"]}
         for boundary in boundaries:
             if boundary.town_code not in town_codes:
@@ -238,13 +242,23 @@ class _Reader:
                                              f"{matter_type!r} is no non-police matter type of keywords.csv "
                                              "or categories.csv"))
 
+    def _check_notify_units(self, manifest: Manifest, tables: dict[str, list]) -> None:
+        units = {manifest.district.centre.code} | {r.code for _, r in tables["towns.csv"]} | {
+            r.centre_code for _, r in tables["towns.csv"]}
+        for line, row in tables["notify.csv"]:
+            if row.unit_code not in units:
+                self.problems.append(Problem("notify.csv", line, "unit_code",
+                                             f"unknown unit {row.unit_code!r}: not a town, a town's centre or the "
+                                             "district centre"))
+
     def _cross_check(self, tables: dict[str, list]) -> None:
         towns = tables["towns.csv"]
         town_codes = {row.code for _, row in towns}
         unique_keys = (("towns.csv", "code"), ("gazetteer.csv", "code"), ("keywords.csv", "rule_id"),
                        ("neutral.csv", "word"),
                        ("categories.csv", "code"), ("outside.csv", "code"), ("escalation.csv", "step"),
-                       ("return_reasons.csv", "code"), ("sla.csv", "matter_type,priority"))
+                       ("return_reasons.csv", "code"), ("sla.csv", "matter_type,priority"),
+                       ("notify.csv", "unit_code,name"))
         for name, key in unique_keys:
             fields = key.split(",")
             seen = Counter(tuple(getattr(row, f) for f in fields) for _, row in tables[name])
@@ -314,6 +328,8 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         boundaries=boundaries,
         loop=_loop_rules(manifest, tables, calendars),
         ranking=_ranking_rules(manifest),
+        webhooks=Webhooks(tuple(Webhook(r.unit_code, r.name, r.url, frozenset(r.events), r.secret_env)
+                                for _, r in tables["notify.csv"]), d.centre.code),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from router.domain.jurisdiction import NEGATION_FILLERS, Priority, Verdict
+from router.domain.notify import ENV_REFERENCE, NotifyEvent
 
 
 def _split(value: object) -> object:
@@ -250,3 +251,24 @@ class ReturnReasonRow(_Row):
     code: Annotated[str, Field(pattern=r"^[A-Z0-9_]{1,16}$")]
     name: Text
     misroute: Literal["", "town", "police"] = ""  # the routing was wrong: not this town's, or a police matter
+
+
+class NotifyRow(_Row):
+    """`notify.csv`: one webhook of a unit (town, centre or district centre) and the events it wants."""
+
+    unit_code: Text
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    url: Annotated[str, Field(min_length=8, max_length=500)]
+    events: Annotated[tuple[NotifyEvent, ...], BeforeValidator(_split), Field(min_length=1)]
+    secret_env: Annotated[str, Field(pattern=r"^([A-Z_][A-Z0-9_]*)?$")] = ""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if any(c.isspace() for c in url):
+            raise ValueError("a URL has no spaces")
+        if "$" in ENV_REFERENCE.sub("", url):
+            raise ValueError("a $ must start a ${NAME} reference to an environment variable (A-Z, 0-9, _)")
+        if not (url.startswith(("https://", "http://")) or ENV_REFERENCE.match(url)):
+            raise ValueError("must start with https:// or http://, or with a ${NAME} reference")
+        return url

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from router.domain.notify import NO_WEBHOOKS, Webhooks
+
 if TYPE_CHECKING:
     from router.domain.loop import LoopRules
     from router.domain.ranking import RankingRules
@@ -162,6 +164,7 @@ class Jurisdiction:
     boundaries: tuple[Boundary, ...] = ()
     loop: LoopRules | None = None  # SLA, lifecycle and merge rules; None routes without opening clocks
     ranking: RankingRules | None = None  # the monthly 红黄黑榜's weights and thresholds
+    webhooks: Webhooks = NO_WEBHOOKS  # gateways told of new orders, warnings, breaches (notify.csv)
     town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

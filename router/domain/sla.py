@@ -72,6 +72,18 @@ class SlaPolicy:
         return {Stage.ACKNOWLEDGE: self.acknowledge, Stage.REPORT: self.report, Stage.RESOLVE: self.resolve}[stage]
 
 
+STAGE_TERMS = {"acknowledge": "签收", "report": "反馈", "resolve": "办结"}
+SLA_TERMS = {"breach": "超时", "escalation.remind": "催办", "escalation.supervise": "督办",
+             "escalation.notify": "通报"}
+
+
+def sla_term(kind: str) -> str:
+    """warning_80 → 预警80%, breach → 超时, escalation.supervise → 督办."""
+    if kind.startswith("warning_"):
+        return f"预警{kind.removeprefix('warning_')}%"
+    return SLA_TERMS.get(kind, kind)
+
+
 EFFECT_PREFIX = "sla."
 """Audit kinds of fired timers start with this; `router.store.views` matches it in SQL (LIKE)."""
 

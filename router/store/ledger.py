@@ -13,6 +13,7 @@ from router.store.tables import (
     holdings,
     incidents,
     key_disputes,
+    notifications,
     order_events,
     order_reports,
     outbox,
@@ -67,7 +68,7 @@ def known_events(conn: Connection, event_ids: Iterable[str]) -> set[str]:
 
 
 _PARENTS_FIRST = (incidents, work_orders, holdings, order_reports, sla_timers, key_disputes, order_events,
-                  review_items, dead_letters, outbox)
+                  review_items, dead_letters, outbox, notifications)
 
 
 def add_rows(conn: Connection, rows: dict[str, list[dict]]) -> None:

@@ -242,6 +242,29 @@ outbox = Table(
     Index("ix_outbox_pending", "published_at", "id"),
 )
 
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("notification_id", String(36), nullable=False, unique=True,
+           comment="The Idempotency-Key: one per fact and webhook, repeated on every retry."),
+    Column("webhook", String(80), nullable=False, comment="unit_code/name of its notify.csv row"),
+    Column("event", String(16), nullable=False, comment="new_order | warning | breach | escalation"),
+    Column("order_id", String(32), nullable=False),
+    Column("body", LargeBinary, nullable=False, comment="notification.v1 JSON as signed and sent; callers masked"),
+    Column("created_at", _TS, nullable=False),
+    Column("status", String(12), nullable=False, comment="pending | delivered | given_up"),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", _TS, nullable=False),
+    Column("claimed_until", _TS, comment="Lease of the worker delivering it."),
+    Column("settled_at", _TS, comment="When it was delivered or given up."),
+    Column("last_error", String(200), comment="HTTP status or error class of the last failed attempt"),
+    # The delivery loop's hot path: pending rows by when they are due.
+    Index("ix_notifications_pending_due", "next_attempt_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
+    comment="Webhook notifications, written with the fact they tell; delivered at least once.",
+)
+
 users = Table(
     "users",
     metadata,

@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.conftest import leaked_phone, record_leak
 from tests.integration.api_support import ApiUnderTest
+from tests.integration.console_support import console_page
 from tests.integration.support import REPO, fresh_database
 from workers.broker import EmbeddedBroker, free_port
 
@@ -160,11 +161,4 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh page in Chinese and Shanghai time; any uncaught script error fails the test."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"uncaught errors in the console's scripts: {errors}"
+    yield from console_page(browser)

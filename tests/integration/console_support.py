@@ -4,9 +4,10 @@ signing in and out, and screenshots kept under var/test-artifacts/ (ignored by g
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from api.demo import DEMO_PASSWORD
 from tests.integration.support import REPO
@@ -37,3 +38,18 @@ def sign_in(page: Page, user: str, password: str = DEMO_PASSWORD) -> None:
 def sign_out(page: Page) -> None:
     page.get_by_test_id("logout").click()
     expect(page.locator("#login-form")).to_be_visible()
+
+
+def console_page(browser: Browser, init_script: str = "", **options: object) -> Iterator[Page]:
+    """A page in a new zh-CN context (Asia/Shanghai) that fails the test on any uncaught script error;
+    `init_script` runs before the console's own, `options` go to the context (permissions...)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", **options)
+    if init_script:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the console's scripts: {errors}"

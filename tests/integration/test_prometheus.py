@@ -21,7 +21,7 @@ from router.bundle import load_bundle
 from tests.conftest import leaked_phone
 from tests.deploy_metrics import DEPLOY, referenced_metrics
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.support import produce, wait_for
+from tests.integration.support import XIAOSHAN, produce, wait_for
 from workers.broker import free_port
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
@@ -111,11 +111,18 @@ def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, p
     phones.discard(None)
     assert phones, "the generated feed should carry callers' phone numbers"
 
-    worker = make_worker(pg_url).start()
+    # A district webhook to a closed port: its series exist from the start, and its failures are counted.
+    bundle = tmp_path / "bundle"
+    shutil.copytree(XIAOSHAN, bundle)
+    (bundle / "notify.csv").write_text("unit_code,name,url,events,secret_env\n"
+                                       "330109,zzd,${GATEWAY_URL},new_order,\n", encoding="utf-8")
+    worker = make_worker(pg_url, FENGQIAO_JURISDICTION=str(bundle),
+                         GATEWAY_URL=f"http://127.0.0.1:{free_port()}/notify").start()
     worker.wait_ready()
     topics = Settings(topic_prefix=worker.prefix).topics
     produce(broker.bootstrap, topics.incidents, [(s.key, s.value) for s in samples])
     wait_for(lambda: worker.metric("fengqiao_incidents_total") >= len(samples), 120, "the feed routed")
+    wait_for(lambda: worker.metric("fengqiao_webhook_failed_total", unit="330109") > 0, 60, "a webhook attempt")
     exercise_the_api(api)
 
     server = prometheus({"fengqiao-worker": f"127.0.0.1:{worker.web_port}",
@@ -148,7 +155,7 @@ def test_prometheus_scrapes_every_metric_the_rules_and_dashboards_name(broker, p
         result = _get(f"{server}/api/v1/query?" + urllib.parse.urlencode({"query": selector}))["data"]["result"]
         assert result, f"{selector} was not scraped"
     rules = _get(f"{server}/api/v1/rules")["data"]["groups"]
-    assert {group["name"] for group in rules} == {"fengqiao", "fengqiao-api"}
+    assert {group["name"] for group in rules} == {"fengqiao", "fengqiao-api", "fengqiao-webhooks"}
     assert all(rule["health"] == "ok" for group in rules for rule in group["rules"]), rules
 
     # Personal data: the worker logged every routed incident, and no caller's phone number.

@@ -34,7 +34,8 @@ def test_schema_export_writes_a_json_schema_per_contract(tmp_path: Path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"{n}.schema.json" for n in
                            ("incident.v1", "routing-decision.v1", "workorder-dispatched.v1", "review-queued.v1",
-                            "review-decided.v1", "dead-letter.v1", "workorder-command.v1", "workorder-event.v1", "labelled-case.v1"))
+                            "review-decided.v1", "dead-letter.v1", "workorder-command.v1", "workorder-event.v1",
+                            "labelled-case.v1", "notification.v1"))
     incident = json.loads((tmp_path / "incident.v1.schema.json").read_text())
     assert {"source_id", "received_at", "channel", "summary"} <= set(incident["required"])
     assert incident["$defs"]["CallerV1"]["properties"]["phone"]["x-personal-data"] is True

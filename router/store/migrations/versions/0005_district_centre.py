@@ -23,6 +23,8 @@ def upgrade() -> None:
                                            "charged to it"))
     op.execute("UPDATE work_orders SET district_run = (centre_code <> town_code)")
     with op.batch_alter_table("review_items") as batch:
+        batch.alter_column("state", existing_type=sa.String(length=16), existing_nullable=False,
+                           comment="open | placed | merged | police (router.review_desk)")
         batch.add_column(sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("decided_by", sa.String(length=64), nullable=True, comment="the dispatcher's login"))
         batch.add_column(sa.Column("town_code", sa.String(length=12), nullable=True,
@@ -44,5 +46,7 @@ def downgrade() -> None:
         for name in ("redrives", "redriven_by", "redriven_at"):
             batch.drop_column(name)
     with op.batch_alter_table("review_items") as batch:
+        batch.alter_column("state", existing_type=sa.String(length=16), existing_nullable=False,
+                           comment="open until a dispatcher decides")
         for name in ("note", "order_id", "town_code", "decided_by", "decided_at"):
             batch.drop_column(name)
