@@ -1,7 +1,8 @@
 """The API's OpenAPI document for integrators: `export(path)` writes it (committed as docs/openapi.json).
 
 The document depends on the code only: the app is built on an in-memory SQLite engine that is
-never connected, with the reference bundle that the command handler needs to be constructed.
+never connected, with the reference bundle that the command handler needs to be constructed, and
+a photo store that is never written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.bundle import load_bundle
 from router.commands import CommandHandler
+from router.photos import PhotoLimits, Photos
 from router.store.database import make_engine
+from router.store.photo_files import DirectoryFiles
 from schemas.topics import Topics
 
 REFERENCE_BUNDLE = Path(__file__).resolve().parents[1] / "jurisdictions" / "xiaoshan"
@@ -27,7 +30,8 @@ def document(bundle: Path = REFERENCE_BUNDLE) -> dict:
     try:
         jurisdiction = load_bundle(bundle)
         services = Services(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, Topics()),
-                            Identity(engine.begin, LoginPolicy()), lambda: datetime.now(UTC))
+                            Identity(engine.begin, LoginPolicy()), lambda: datetime.now(UTC),
+                            Photos(DirectoryFiles(Path("unused")), engine.begin, PhotoLimits()))
         return create_app(services).openapi()
     finally:
         engine.dispose()

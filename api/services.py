@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from api.identity import Identity, Principal
 from router.commands import CommandHandler
 from router.domain.jurisdiction import Jurisdiction
+from router.photos import Photos
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Services:
     commands: CommandHandler
     identity: Identity
     clock: Callable[[], datetime]
+    photos: Photos
     secure_cookies: bool = False  # True behind HTTPS
 
     def transaction(self) -> AbstractContextManager[Connection]:

@@ -314,6 +314,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         boundaries=boundaries,
         loop=_loop_rules(manifest, tables, calendars),
         ranking=_ranking_rules(manifest),
+        keep_photo_location=manifest.evidence.keep_location,
     )
 
 

@@ -12,8 +12,10 @@ from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.commands import CommandHandler
+from router.photos import PhotoLimits, Photos
 from router.store.database import make_engine
 from router.store.migrate import upgrade
+from router.store.photo_files import DirectoryFiles
 from router.store.tables import access_log
 from schemas.topics import Topics
 
@@ -25,7 +27,8 @@ def client(tmp_path, xiaoshan):
     engine = make_engine(f"sqlite:///{tmp_path / 'api.db'}")
     upgrade(engine)
     services = Services(engine, xiaoshan, CommandHandler(xiaoshan, engine.begin, Topics()),
-                        Identity(engine.begin, LoginPolicy()), lambda: ENGINE_TIME)
+                        Identity(engine.begin, LoginPolicy()), lambda: ENGINE_TIME,
+                        Photos(DirectoryFiles(tmp_path / "photos"), engine.begin, PhotoLimits()))
     with TestClient(create_app(services)) as client:
         yield client, engine
     engine.dispose()
