@@ -14,6 +14,8 @@ from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.photo_files import BucketFiles, DirectoryFiles
 from router.store.photos import referenced
+from workers.api_server import photo_files
+from workers.settings import SettingMissing, Settings
 
 AT = datetime(2026, 11, 30, 1, 2, 3, tzinfo=UTC)
 GPS = {ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (30.0, 10.0, 35.0),
@@ -195,3 +197,16 @@ def test_the_same_image_uploaded_twice_to_an_order_is_one_photo(service):
     again = service.upload("WO0000000000001", camera_jpeg(), JPEG, "xintang-op", AT)
     elsewhere = service.upload("WO0000000000002", camera_jpeg(), JPEG, "xintang-op", AT)
     assert again["photo_id"] == first["photo_id"] != elsewhere["photo_id"]
+
+
+def test_the_settings_choose_the_photo_store(tmp_path):
+    files = photo_files(Settings(_env_file=None, data_dir=tmp_path))
+    assert isinstance(files, DirectoryFiles) and files.root == tmp_path / "photos"
+    with pytest.raises(SettingMissing, match="FENGQIAO_S3_BUCKET"):
+        photo_files(Settings(_env_file=None, photo_store="s3"))
+    # Building the client connects to nothing: the first photo does.
+    bucket = photo_files(Settings(_env_file=None, photo_store="s3", s3_bucket="evidence", s3_region="cn-east-1",
+                                  s3_endpoint_url="http://127.0.0.1:9", s3_access_key_id="key",
+                                  s3_secret_access_key="secret"))
+    assert isinstance(bucket, BucketFiles) and (bucket.bucket, bucket.prefix) == ("evidence", "photos/")
+    assert bucket.client.meta.endpoint_url == "http://127.0.0.1:9"
