@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from swagger_ui_bundle import swagger_ui_path
 
-from api import inbox, live, orders, ranking, session, supervision
+from api import inbox, live, orders, photos, ranking, session, supervision
 from api.errors import ApiError, answer, invalid
 from api.metrics import ApiMetrics
 from api.services import Services, principal_of
@@ -80,7 +80,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     app.state.poll_s = poll_s
     app.add_exception_handler(ApiError, answer)
     app.add_exception_handler(RequestValidationError, invalid)
-    for module in (session, orders, supervision, inbox, ranking, live):
+    for module in (session, orders, photos, supervision, inbox, ranking, live):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -1,7 +1,8 @@
 """The API's OpenAPI document for integrators: `export(path)` writes it (committed as docs/openapi.json).
 
 The document depends on the code only: the app is built on an in-memory SQLite engine that is
-never connected, with the reference bundle that the command handler needs to be constructed.
+never connected, with the reference bundle that the command handler needs to be constructed, and
+a photo store that is never written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.bundle import load_bundle
+from router.photos import PhotoLimits, Photos
 from router.store.database import make_engine
+from router.store.photo_files import DirectoryFiles
 from schemas.topics import Topics
 
 REFERENCE_BUNDLE = Path(__file__).resolve().parents[1] / "jurisdictions" / "xiaoshan"
@@ -26,7 +29,8 @@ def document(bundle: Path = REFERENCE_BUNDLE) -> dict:
     try:
         jurisdiction = load_bundle(bundle)
         services = Services.build(engine, jurisdiction, Topics(), Identity(engine.begin, LoginPolicy()),
-                                  lambda: datetime.now(UTC))
+                                  lambda: datetime.now(UTC), Photos(DirectoryFiles(Path("unused")), engine.begin,
+                                                                    PhotoLimits()))
         return create_app(services).openapi()
     finally:
         engine.dispose()

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel
+from sqlalchemy import Connection, RowMapping
 from starlette.responses import Response
 
 from api import present
@@ -81,16 +82,22 @@ def list_orders(
     return OrderPage(total=total, limit=limit, offset=offset, items=items)
 
 
+def visible_order(conn: Connection, who: Principal, order_id: str) -> RowMapping:
+    """The order's row if `who` may see it; 404 when it does not exist or belongs to another town."""
+    row = views.order(conn, who.town, order_id)
+    if row is None:
+        # Which of the two it was goes to the access log only: the answer must not tell.
+        exists = views.order(conn, None, order_id) is not None
+        error = not_found()
+        error.audit = "order of another town" if exists else "no such order"
+        raise error
+    return row
+
+
 def order_detail(svc: Services, who: Principal, order_id: str) -> OrderDetail:
     """The order as `who` may see it; 404 when it does not exist or belongs to another town."""
     with svc.read() as conn:
-        row = views.order(conn, who.town, order_id)
-        if row is None:
-            # Which of the two it was goes to the access log only: the answer must not tell.
-            exists = views.order(conn, None, order_id) is not None
-            error = not_found()
-            error.audit = "order of another town" if exists else "no such order"
-            raise error
+        row = visible_order(conn, who, order_id)
         return present.detail(row, views.deadlines(conn, [row]).get(order_id, {}), views.timeline(conn, order_id),
                               views.callers(conn, order_id), who, svc)
 
@@ -107,7 +114,7 @@ _REJECTION_STATUS = {"role_not_allowed": 403, "other_town": 403, "unknown_target
                      "invalid_merge_target": 422,
                      "invalid_extension": 422, "missing_target": 422, "missing_merge_target": 422,
                      "missing_satisfaction": 422, "unknown_reason_code": 422, "merge_into_itself": 422,
-                     "same_town": 422}
+                     "same_town": 422, "unknown_photo": 422}
 _REJECTION_TERMS = {
     "role_not_allowed": "当前角色无权执行「{action}」",
     # Town roles never get here (another town's order is a 404); the district operator can see it.
@@ -126,6 +133,7 @@ _REJECTION_TERMS = {
     "invalid_merge_target": "目标工单已办结、撤单或被并单，不能并入",
     "missing_satisfaction": "请填写回访是否满意",
     "idempotency_key_reused": "该请求编号（Idempotency-Key）已用于另一操作，请勿重复使用",
+    "unknown_photo": "附件照片不存在或不属于本工单，请重新上传",
 }
 
 
@@ -174,7 +182,8 @@ _command_route("report", "report", ReportBody,
 _command_route("review", "review", ReviewBody, _either("approve_report", "reject_report"),
                "审核 Review a report: approved closes the order (办结), not approved reopens it (重办)")
 _command_route("callback", "callback", CallbackBody,
-               lambda b: {"action": "record_callback", "satisfied": b.satisfied, "text": b.text}, "回访 Callback")
+               lambda b: {"action": "record_callback", "satisfied": b.satisfied, "text": b.text,
+                          "attachments": tuple(b.attachments)}, "回访 Callback")
 _command_route("return", "return", ReturnBody,
                lambda b: {"action": "request_return", "reason_code": b.reason_code, "text": b.text}, "退单 Return")
 _command_route("return-decision", "return_decision", ReturnDecision,

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from api.identity import Identity, Principal
 from router.commands import CommandHandler
 from router.domain.jurisdiction import Jurisdiction
+from router.photos import Photos
 from router.review_desk import ReviewDesk
 from schemas.topics import Topics
 
@@ -25,14 +26,15 @@ class Services:
     reviews: ReviewDesk
     identity: Identity
     clock: Callable[[], datetime]
+    photos: Photos
     secure_cookies: bool = False  # True behind HTTPS
 
     @classmethod
     def build(cls, engine: Engine, jurisdiction: Jurisdiction, topics: Topics, identity: Identity,
-              clock: Callable[[], datetime], secure_cookies: bool = False) -> Services:
+              clock: Callable[[], datetime], photos: Photos, secure_cookies: bool = False) -> Services:
         """The services of one API process: commands and review decisions on `engine`, events on `topics`."""
         return cls(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, topics),
-                   ReviewDesk(jurisdiction, engine.begin, topics), identity, clock, secure_cookies)
+                   ReviewDesk(jurisdiction, engine.begin, topics), identity, clock, photos, secure_cookies)
 
     def transaction(self) -> AbstractContextManager[Connection]:
         return self.engine.begin()

@@ -34,7 +34,7 @@ from router.domain.sla import Stage, breach_due, clocks_after
 from router.ids import fact_id
 from router.loop_events import record_fact, stage_event
 from router.notifications import Notifier
-from router.store import ledger, notifications, orders
+from router.store import ledger, notifications, orders, photos
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
 from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
@@ -126,6 +126,7 @@ class CommandHandler:
             target = orders.orders_by_id(conn, [merge_into]).get(merge_into)
             known = known and target is not None
             merge_state = State(target["state"]) if target is not None else None
+        attached = photos.referenced(wire.attachments)
         return Command(
             action=Action(wire.action),
             actor=actor,
@@ -140,6 +141,7 @@ class CommandHandler:
             satisfied=wire.satisfied,
             target_known=known,
             merge_target_state=merge_state,
+            photos_known=photos.of_order(conn, wire.order_id, attached) == attached,
         )
 
     def _apply(self, conn: Connection, wire: WorkOrderCommandV1, row, before: Order, result: Accepted,

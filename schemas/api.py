@@ -136,10 +136,14 @@ class Note(Body):
     text: Text = None
 
 
+Attachments = Annotated[list[Annotated[str, Field(min_length=1, max_length=500)]], Field(
+    max_length=20, description="References, not files: `photo:<id>` for a photo uploaded to this order "
+                               "(`POST /orders/{id}/photos`), or a URL or storage key of the caller's own.")]
+
+
 class ReportBody(Body):
     text: Annotated[str, Field(min_length=1, max_length=4000, description="What was done (处置情况).")]
-    attachments: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
-        [], max_length=20, description="References to stored files (URLs or storage keys), not the files.")
+    attachments: Attachments = []
 
 
 class ReviewBody(Body):
@@ -150,6 +154,22 @@ class ReviewBody(Body):
 class CallbackBody(Body):
     satisfied: bool = Field(description="回访: was the citizen satisfied? False reopens the order (重办).")
     text: Text = None
+    attachments: Attachments = []
+
+
+class PhotoView(View):
+    """现场照片: an evidence photo stored for an order, its metadata stripped (GPS kept only if the bundle says)."""
+
+    photo_id: str
+    reference: str = Field(description="What a 反馈 or 回访 lists in `attachments`: `photo:<photo_id>`.")
+    order_id: str
+    content_type: Literal["image/jpeg", "image/png"]
+    size: int = Field(description="Bytes, as stored.")
+    width: int
+    height: int
+    sha256: str = Field(description="Of the stored bytes.")
+    uploaded_by: str
+    uploaded_at: AwareDatetime
 
 
 class ReturnBody(Body):

@@ -13,15 +13,35 @@ from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
 from router.domain.jurisdiction import Jurisdiction
+from router.photos import PhotoLimits, Photos
+from router.store.photo_files import BucketFiles, DirectoryFiles, PhotoFiles
 from workers.clock import configured_clock
-from workers.settings import Settings
+from workers.settings import SettingMissing, Settings
 
 
 def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> Services:
     policy = LoginPolicy(session_ttl=timedelta(hours=settings.session_hours), max_failures=settings.lockout_failures,
                          lockout=timedelta(minutes=settings.lockout_minutes))
+    limits = PhotoLimits(settings.photo_max_bytes, settings.photo_max_pixels)
+    photos = Photos(photo_files(settings), engine.begin, limits, jurisdiction.keep_photo_location)
     return Services.build(engine, jurisdiction, settings.topics, Identity(engine.begin, policy),
-                          configured_clock(settings), secure_cookies=settings.secure_cookies)
+                          configured_clock(settings), photos, secure_cookies=settings.secure_cookies)
+
+
+def photo_files(settings: Settings) -> PhotoFiles:
+    """The evidence photos' store the settings name: a directory (the default) or an S3-compatible bucket."""
+    if settings.photo_store == "files":
+        return DirectoryFiles(settings.photos_path)
+    if not settings.s3_bucket:
+        raise SettingMissing("FENGQIAO_PHOTO_STORE=s3 needs FENGQIAO_S3_BUCKET",
+                             "set FENGQIAO_S3_BUCKET (and FENGQIAO_S3_ENDPOINT_URL for a service other than AWS)")
+    import boto3  # only for the S3 store: the embedded default starts without loading it
+
+    secret = settings.s3_secret_access_key
+    client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region,
+                          aws_access_key_id=settings.s3_access_key_id,
+                          aws_secret_access_key=secret.get_secret_value() if secret else None)
+    return BucketFiles(client, settings.s3_bucket, settings.s3_prefix)
 
 
 def server(app: FastAPI, host: str, port: int) -> uvicorn.Server:

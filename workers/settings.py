@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import Topics
@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     lockout_failures: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Wrong passwords in a row that lock.")
     lockout_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15.0
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure: set it behind HTTPS.")
+    photo_max_bytes: Annotated[int, Field(ge=64 * 1024, le=64 * 1024 * 1024)] = Field(
+        8 * 1024 * 1024, description="Largest evidence photo accepted, in bytes (413 above it).")
+    photo_max_pixels: Annotated[int, Field(ge=1_000_000, le=200_000_000)] = Field(
+        50_000_000, description="Largest evidence photo accepted, in pixels (width × height; 413 above it).")
+    photo_store: Literal["files", "s3"] = Field(
+        "files", description="Where evidence photos are kept: files under photo_dir, or an S3-compatible bucket.")
+    photo_dir: Path | None = Field(None, description="The files store's directory; default data_dir/photos.")
+    s3_bucket: str | None = Field(None, description="photo_store=s3: the bucket.")
+    s3_prefix: str = Field("photos/", description="photo_store=s3: key prefix inside the bucket.")
+    s3_endpoint_url: str | None = Field(
+        None, description="photo_store=s3: the endpoint of an S3-compatible service (MinIO, OSS, COS); unset: AWS.")
+    s3_region: str | None = None
+    s3_access_key_id: str | None = Field(
+        None, description="photo_store=s3: unset, boto3 finds credentials itself (instance or pod role).")
+    s3_secret_access_key: SecretStr | None = None
     log_level: str = "INFO"
     clock_speed: Annotated[float, Field(ge=1, le=10_000)] = Field(
         1.0, description="Tests and demos only: how much faster than real time the clock runs from clock_epoch."
@@ -90,6 +105,10 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'fengqiao.db').resolve()}"
+
+    @property
+    def photos_path(self) -> Path:
+        return self.photo_dir or self.data_dir / "photos"
 
     @property
     def kafka_servers(self) -> str:

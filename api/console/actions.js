@@ -6,6 +6,7 @@
 
 import { newKey, request } from "./api.js";
 import { flash, h } from "./dom.js";
+import { attachedPhotos, photoPicker } from "./photos.js";
 
 const field = (id, label, control) => h("div", { class: "field" }, h("label", { for: id }, label), control);
 const note = (prefix, placeholder = "备注（可选）") =>
@@ -36,6 +37,7 @@ export function actionForms(order, ctx) {
       h("p", { class: "error form-error", role: "alert", hidden: true }));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (form.dataset.uploading) return invalid(form, "照片正在上传，请稍候再提交");
       const intent = toPayload(form, event.submitter);
       if (intent) send(form, order.order_id, { ...intent, choice: event.submitter?.value || "" }, ctx);
     });
@@ -50,15 +52,12 @@ export function actionForms(order, ctx) {
     add("report-form", "反馈处置情况", [
       field("report-text", "处置情况", h("textarea", { id: "report-text", name: "text", rows: 4, required: true,
         maxlength: 4000, placeholder: "到场时间、处置经过、结果", "data-testid": "report-text" })),
-      field("report-attachments", "附件引用（每行一个，可选）", h("textarea", { id: "report-attachments",
-        name: "attachments", rows: 2, placeholder: "如 oss://fengqiao/2024/现场照片.jpg",
-        "data-testid": "report-attachments" })),
+      photoPicker("report-photos", order.order_id, invalid),
       submit("report-submit", "提交反馈"),
     ], (form) => {
       const body = text(form);
       if (!body) return invalid(form, "请填写处置情况");
-      const attachments = form.elements.attachments.value.split("\n").map((s) => s.trim()).filter(Boolean);
-      return { path: "report", body: { text: body, attachments }, label: "反馈" };
+      return { path: "report", body: { text: body, attachments: attachedPhotos(form) }, label: "反馈" };
     });
   }
   if (allowed.has("request_return")) {
@@ -94,11 +93,11 @@ export function actionForms(order, ctx) {
       label: button?.value === "yes" ? "审核通过" : "审核不通过" }));
   }
   if (allowed.has("record_callback")) {
-    add("callback-form", "回访", [note("callback", "回访记录"),
+    add("callback-form", "回访", [note("callback", "回访记录"), photoPicker("callback-photos", order.order_id, invalid),
       h("div", { class: "buttons" }, submit("callback-yes", "群众满意", { value: "yes" }),
         submit("callback-no", "不满意（重办）", { value: "no", class: "warn" }))],
-    (form, button) => ({ path: "callback", body: { satisfied: button?.value === "yes", text: text(form) },
-      label: "回访" }));
+    (form, button) => ({ path: "callback", body: { satisfied: button?.value === "yes", text: text(form),
+      attachments: attachedPhotos(form) }, label: "回访" }));
   }
   if (allowed.has("approve_return") || allowed.has("reject_return")) {
     add("return-decision-form", "退单审核", [

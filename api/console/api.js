@@ -38,15 +38,17 @@ export function url(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
-export async function request(method, path, { body, key } = {}) {
+/** A JSON `body`, or a `file` (a photo) sent as it is, with its own type. */
+export async function request(method, path, { body, key, file } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (file) headers["Content-Type"] = file.type || "application/octet-stream";
   if (key) headers["Idempotency-Key"] = key;
   let response;
   try {
     response = await fetch(path, {
       method, headers, credentials: "same-origin", cache: "no-store",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file || (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch {
     throw new ApiError(0, { code: "network", message: "无法连接服务器，请检查网络后重试" });

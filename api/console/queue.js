@@ -4,6 +4,7 @@ import { actionForms, send } from "./actions.js";
 import { ApiError, get, serverNow, url } from "./api.js";
 import { $, fill, flash, h } from "./dom.js";
 import { countdown, isFinished, span, when } from "./format.js";
+import { attachmentList } from "./photos.js";
 
 const PAGE = 50;
 
@@ -185,14 +186,14 @@ export function createQueue(session) {
       actions,
       h("h4", {}, "处置记录"),
       order.timeline.length ? h("ol", { class: "timeline", "data-testid": "timeline" },
-        order.timeline.map((e) => entry(e, states))) : h("p", { class: "muted" }, "暂无记录"),
+        order.timeline.map((e) => entry(order.order_id, e, states))) : h("p", { class: "muted" }, "暂无记录"),
     );
     tick();
   }
 
   const fact = (term, value) => [h("dt", {}, term), h("dd", {}, value ?? "—")];
 
-  function entry(e, states) {
+  function entry(orderId, e, states) {
     const d = e.details || {};
     const reason = d.reason_code
       ? session.reference.return_reasons.find((r) => r.code === d.reason_code)?.name || d.reason_code : null;
@@ -205,13 +206,13 @@ export function createQueue(session) {
       d.extension_s && `延期 ${span(d.extension_s)}`,
       d.satisfied !== undefined && (d.satisfied ? "群众满意" : "群众不满意"),
       d.text && `说明：${d.text}`,
-      Array.isArray(d.attachments) && d.attachments.length ? `附件：${d.attachments.join("，")}` : null,
     ].filter(Boolean);
     return h("li", { class: e.accepted ? "" : "rejected", "data-kind": e.kind },
       h("time", { datetime: e.at }, when(e.at)), " ",
       h("strong", {}, e.kind_name), e.accepted ? "" : "（未通过）",
       e.actor_user ? h("span", { class: "muted", title: e.actor_user }, ` · ${e.actor_name || e.actor_user}`) : null,
-      bits.length ? h("div", { class: "small" }, bits.join("；")) : null);
+      bits.length ? h("div", { class: "small" }, bits.join("；")) : null,
+      Array.isArray(d.attachments) && d.attachments.length ? attachmentList(orderId, d.attachments) : null);
   }
 
   function reset() {

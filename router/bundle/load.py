@@ -330,6 +330,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         ranking=_ranking_rules(manifest),
         webhooks=Webhooks(tuple(Webhook(r.unit_code, r.name, r.url, frozenset(r.events), r.secret_env)
                                 for _, r in tables["notify.csv"]), d.centre.code),
+        keep_photo_location=manifest.evidence.keep_location,
     )
 
 

@@ -88,6 +88,13 @@ class MergeSection(_Row):
     key_dispute_matter_types: tuple[Text, ...] = ()
 
 
+class EvidenceSection(_Row):
+    """`[evidence]`: evidence photos (现场照片) attached to a 反馈 or 回访."""
+
+    # Strict: a photo's GPS position is kept only when the bundle says `true`, never for a "no" string.
+    keep_location: Annotated[bool, Field(strict=True)] = False
+
+
 Weight = Annotated[float, Field(ge=0, le=1000)]
 Score = Annotated[float, Field(ge=0, le=100)]
 
@@ -136,6 +143,7 @@ class Manifest(_Row):
     lifecycle: LifecycleSection = LifecycleSection()
     merge: MergeSection = MergeSection()
     ranking: RankingSection = RankingSection()
+    evidence: EvidenceSection = EvidenceSection()
 
 
 class TownRow(_Row):

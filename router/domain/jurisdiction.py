@@ -165,6 +165,7 @@ class Jurisdiction:
     loop: LoopRules | None = None  # SLA, lifecycle and merge rules; None routes without opening clocks
     ranking: RankingRules | None = None  # the monthly 红黄黑榜's weights and thresholds
     webhooks: Webhooks = NO_WEBHOOKS  # gateways told of new orders, warnings, breaches (notify.csv)
+    keep_photo_location: bool = False  # keep an evidence photo's GPS position (EXIF) instead of stripping it
     town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

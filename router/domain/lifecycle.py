@@ -223,6 +223,8 @@ class Command:
     # does not exist; the state of the order to merge into, when there is one.
     target_known: bool = True
     merge_target_state: State | None = None
+    # False when an attached photo reference (photo:<id>) names no photo of this order.
+    photos_known: bool = True
 
     def __post_init__(self) -> None:
         _require_aware("at", self.at)
@@ -313,6 +315,7 @@ class RejectionCode(StrEnum):
     MISSING_SATISFACTION = "missing_satisfaction"
     UNKNOWN_TARGET = "unknown_target"
     INVALID_MERGE_TARGET = "invalid_merge_target"
+    UNKNOWN_PHOTO = "unknown_photo"
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +440,8 @@ def _refusal(order: Order, command: Command, rules: LifecycleRules) -> Refusal |
         return RejectionCode.OTHER_TOWN, f"cannot {action} {scope}"
     if (order.state, action) not in TRANSITIONS:
         return RejectionCode.ILLEGAL_TRANSITION, f"cannot {action} an order that is {_named(order.state)}"
+    if not command.photos_known:
+        return RejectionCode.UNKNOWN_PHOTO, f"an attached photo is no photo of order {order.order_id}"
     guard = GUARDS.get(action)
     return guard(order, command, rules) if guard else None
 

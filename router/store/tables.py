@@ -314,3 +314,18 @@ access_log = Table(
     Index("ix_access_log_at", "at"),
     comment="Append-only audit of every API action and every denial (越权 attempts included).",
 )
+
+photos = Table(
+    "photos",
+    metadata,
+    Column("photo_id", String(32), primary_key=True, comment="PH + 16 random hex digits: not guessable"),
+    Column("order_id", String(32), nullable=False, index=True),
+    Column("content_type", String(16), nullable=False, comment="image/jpeg | image/png, from the content"),
+    Column("size", Integer, nullable=False, comment="bytes as stored, metadata stripped"),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False, comment="of the stored bytes"),
+    Column("uploaded_by", String(64), nullable=False),
+    Column("uploaded_at", _TS, nullable=False),
+    comment="现场照片: evidence photos of an order; the files are in the photo store (files or S3).",
+)

@@ -4,10 +4,12 @@ real intake, so HTTP and browser tests see exactly what a deployment serves."""
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine
@@ -22,8 +24,10 @@ from router.domain.jurisdiction import Jurisdiction
 from router.domain.routing import Router
 from router.ids import number
 from router.intake import Intake
+from router.photos import PhotoLimits, Photos
 from router.store.database import make_engine
 from router.store.migrate import upgrade
+from router.store.photo_files import DirectoryFiles
 from schemas.topics import Topics
 from tests.integration.support import REPO, TEST_START
 from workers.api_server import BackgroundServer
@@ -58,6 +62,7 @@ class ApiUnderTest:
     users: dict[str, DemoUser]
     clock: MovableClock
     server: BackgroundServer
+    photo_dir: tempfile.TemporaryDirectory
     _ids: count = field(default_factory=lambda: count(1))
     router: Router = field(init=False)
 
@@ -71,15 +76,18 @@ class ApiUnderTest:
         jurisdiction = load_bundle(BUNDLE)
         clock = MovableClock()
         identity = Identity(engine.begin, LoginPolicy(max_failures=5, lockout=timedelta(minutes=15)))
-        services = Services.build(engine, jurisdiction, Topics(), identity, clock)
+        photo_dir = tempfile.TemporaryDirectory(prefix="fengqiao-photos-")
+        photos = Photos(DirectoryFiles(Path(photo_dir.name)), engine.begin, PhotoLimits())
+        services = Services.build(engine, jurisdiction, Topics(), identity, clock, photos)
         users = {u.user_id: u for u in ensure_demo_users(engine, identity, jurisdiction, clock())}
         port = free_port()
         server = BackgroundServer(create_app(services, poll_s=poll_s), "127.0.0.1", port).start()
-        return cls(f"http://127.0.0.1:{port}", engine, jurisdiction, services, users, clock, server)
+        return cls(f"http://127.0.0.1:{port}", engine, jurisdiction, services, users, clock, server, photo_dir)
 
     def stop(self) -> None:
         self.server.stop()
         self.engine.dispose()
+        self.photo_dir.cleanup()
 
     def open_order(self, summary: str = "楼上装修噪音扰民，持续到深夜", address: str = "萧山区新塘街道",
                    caller: dict | None = None, **extra: object) -> str:

@@ -9,12 +9,14 @@ refused (role_not_allowed ...), is a row in the audit trail with the user and un
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from router.domain.lifecycle import ALLOWED_ROLES, Action, Role
@@ -81,8 +83,21 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/inbox"): "district",
     **{("POST", path): "desk" for path in DESK},
     ("GET", "/api/v1/orders/{order_id}"): "order",
+    ("POST", "/api/v1/orders/{order_id}/photos"): "order",
+    ("GET", "/api/v1/orders/{order_id}/photos/{photo_id}"): "order",
     **{("POST", f"/api/v1/orders/{{order_id}}/{path}"): "order" for path in COMMANDS},
 }
+# The access-log action of each order endpoint that is no command.
+OTHER_ORDER_ACTIONS = {"/api/v1/orders/{order_id}": "orders.read", "/api/v1/orders/{order_id}/photos": "orders.photo_upload",
+               "/api/v1/orders/{order_id}/photos/{photo_id}": "orders.photo_read"}
+GUESSED_PHOTO = "PH00000000DEADBEEF"
+
+def _jpeg() -> bytes:
+    """A real photo, so an upload in scope reaches the checks behind the order's."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "grey").save(out, "JPEG")
+    return out.getvalue()
+
 ORDER_ENDPOINTS = [(method, path) for (method, path), kind in MATRIX.items() if kind == "order"]
 
 
@@ -94,7 +109,9 @@ def clients(module_api) -> dict[str, httpx.Client]:
 
 
 def _call(client: httpx.Client, method: str, path: str, order_id: str, into: str = GUESSED) -> httpx.Response:
-    url = path.replace("{order_id}", order_id)
+    url = path.replace("{order_id}", order_id).replace("{photo_id}", GUESSED_PHOTO)
+    if path.endswith("/photos"):
+        return client.post(url, content=_jpeg(), headers={"Content-Type": "image/jpeg"})
     if method == "GET":
         return client.get(url)
     if method == "DELETE":
@@ -184,7 +201,7 @@ def test_another_towns_order_is_a_404_like_a_made_up_id_on_every_endpoint(module
     assert {(r.user_id, r.outcome, r.status) for r in denied} == {(user, "denied", 404)}
     assert sorted(r.order_id for r in denied) == sorted([theirs, GUESSED] * len(ORDER_ENDPOINTS))
     assert {r.detail for r in denied if r.order_id == theirs} == {"order of another town"}
-    assert {r.action for r in denied} == {"orders.read", *(f"orders.{p.replace('-', '_')}" for p in COMMANDS)}
+    assert {r.action for r in denied} == {*OTHER_ORDER_ACTIONS.values(), *(f"orders.{p.replace('-', '_')}" for p in COMMANDS)}
     with module_api.engine.connect() as conn:
         assert conn.scalar(select(work_orders.c.state).where(work_orders.c.order_id == theirs)) == "dispatched"
         assert list(conn.execute(select(order_events.c.id).where(order_events.c.order_id.in_([theirs, GUESSED]),

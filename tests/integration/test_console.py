@@ -8,10 +8,12 @@ var/test-artifacts/console/.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, Route, expect
 
 from router.sweep import Sweep
@@ -90,12 +92,11 @@ def test_operator_queue_live_updates_commands_and_supervisor_board(api: ApiUnder
     detail.get_by_test_id("report-submit").click()
     expect(detail.locator("#report-form .form-error")).to_have_text("请填写处置情况")
     detail.get_by_test_id("report-text").fill("已到场协调，施工方承诺晚上十点后停工，居民表示认可")
-    detail.get_by_test_id("report-attachments").fill("oss://fengqiao/test/现场照片.jpg")
     detail.get_by_test_id("report-submit").click()
     expect(detail.get_by_test_id("detail-state")).to_have_text("已反馈/待审核")
     expect(page.get_by_test_id("flash")).to_have_text("反馈已提交，待审核")  # sent for review, not done
     expect(row.get_by_test_id("order-state")).to_have_text("已反馈/待审核")
-    expect(detail.locator('.timeline li[data-kind="report"]')).to_contain_text("现场照片.jpg")
+    expect(detail.locator('.timeline li[data-kind="report"]')).to_contain_text("施工方承诺晚上十点后停工")
     expect(detail.locator("#report-form")).to_have_count(0)  # no longer an allowed action
     assert page.evaluate("window.__sameDocument") == "kept"
     shot(page, shots, "05-reported")
@@ -283,3 +284,43 @@ def test_return_reassignment_review_callback_and_api_errors(api: ApiUnderTest, p
     page.set_viewport_size({"width": 390, "height": 844})
     expect(row).to_be_visible()
     shot(page, shots, "15-beigan-on-a-phone")
+
+
+def test_a_photo_chosen_in_the_report_form_is_uploaded_and_shown_in_the_timeline(api: ApiUnderTest, page: Page,
+                                                                                 shots: Path) -> None:
+    order_id = api.open_order()
+    town = api.client("xintang-op")
+    assert town.post(f"/api/v1/orders/{order_id}/acknowledge", json={}).status_code == 200
+    town.close()
+    photo = io.BytesIO()
+    Image.new("RGB", (800, 600), (40, 120, 200)).save(photo, "JPEG")
+
+    page.goto(api.url + "/console/")
+    sign_in(page, "xintang-op")
+    page.locator(f'tr[data-order-id="{order_id}"]').get_by_test_id("order-open").click()
+    detail = page.get_by_test_id("order-detail")
+    picked = detail.get_by_test_id("report-photos-list").get_by_test_id("photo-thumb")
+    detail.get_by_test_id("report-photos").set_input_files(
+        [{"name": "现场照片.jpg", "mimeType": "image/jpeg", "buffer": photo.getvalue()}])
+    expect(picked).to_have_count(1)
+    expect(picked).to_have_js_property("naturalWidth", 320)  # the thumbnail, loaded with the session cookie
+    # A file named .jpg that is something else is refused by its content, in Chinese; the photo stays.
+    detail.get_by_test_id("report-photos").set_input_files(
+        [{"name": "假照片.jpg", "mimeType": "image/jpeg", "buffer": b"%PDF-1.7\n1 0 obj\n"}])
+    expect(detail.locator("#report-form .form-error")).to_have_text("照片上传失败：只能上传 JPEG 或 PNG 格式的照片")
+    expect(picked).to_have_count(1)
+
+    detail.get_by_test_id("report-text").fill("已到场处置，现场照片见附件")
+    detail.get_by_test_id("report-submit").click()
+    expect(detail.get_by_test_id("detail-state")).to_have_text("已反馈/待审核")
+    thumb = detail.locator('.timeline li[data-kind="report"]').get_by_test_id("photo-thumb")
+    expect(thumb).to_have_count(1)
+    expect(thumb).to_have_js_property("naturalWidth", 320)
+    shot(page, shots, "06-report-with-photo")
+    with page.expect_popup() as opened:
+        detail.locator('.timeline li[data-kind="report"]').get_by_test_id("photo-link").click()
+    full = opened.value
+    full.wait_for_load_state()
+    assert f"/api/v1/orders/{order_id}/photos/PH" in full.url
+    assert full.evaluate("document.images[0].naturalWidth") == 800
+    full.close()

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from api.app import create_app
 from api.identity import Identity, LoginPolicy
 from api.services import Services
+from router.photos import PhotoLimits, Photos
 from router.store.database import make_engine
 from router.store.migrate import upgrade
+from router.store.photo_files import DirectoryFiles
 from router.store.tables import access_log
 from schemas.topics import Topics
 
@@ -23,7 +25,8 @@ ENGINE_TIME = datetime(2026, 11, 30, 1, 2, 3, 456000, tzinfo=UTC)
 def client(tmp_path, xiaoshan):
     engine = make_engine(f"sqlite:///{tmp_path / 'api.db'}")
     upgrade(engine)
-    services = Services.build(engine, xiaoshan, Topics(), Identity(engine.begin, LoginPolicy()), lambda: ENGINE_TIME)
+    services = Services.build(engine, xiaoshan, Topics(), Identity(engine.begin, LoginPolicy()), lambda: ENGINE_TIME,
+                              Photos(DirectoryFiles(tmp_path / "photos"), engine.begin, PhotoLimits()))
     with TestClient(create_app(services)) as client:
         yield client, engine
     engine.dispose()

@@ -226,6 +226,10 @@ MANIFEST_ERRORS = [
     pytest.param(Edit("bundle.toml", 'code = "330109"', 'code = "33-01-09"'),
                  "district.code", "pattern", id="bad-district-code"),
     pytest.param(Edit("bundle.toml", "timezone =", 'colour = "red"'), "bundle.colour", "Extra inputs", id="unknown-key"),
+    pytest.param(Edit("bundle.toml", "keep_location =", 'keep_location = "no"'),
+                 "evidence.keep_location", "valid boolean", id="keep-location-not-a-boolean"),
+    pytest.param(Edit("bundle.toml", "keep_location =", "keep_gps = true"),
+                 "evidence.keep_gps", "Extra inputs", id="evidence-unknown-key"),
 ]
 
 
@@ -361,6 +365,12 @@ def test_classification_settings_reach_the_rules(bundle: Path, line, attribute, 
         assert [(p.line, p.field) for p in check_bundle(bundle)] == [(number, None)]
     else:
         assert getattr(load_bundle(bundle).rules, attribute) == value
+
+
+def test_evidence_photos_keep_their_location_only_when_the_bundle_says_so(bundle: Path):
+    assert load_bundle(bundle).keep_photo_location is False
+    Edit("bundle.toml", "keep_location =", "keep_location = true").apply(bundle)
+    assert load_bundle(bundle).keep_photo_location is True
 
 
 def test_the_petition_register_needs_titles(bundle: Path):

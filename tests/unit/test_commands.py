@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from router.commands import CommandHandler
 from router.intake import FeedRecord, Intake
+from router.store import photos
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import dead_letters, order_events, outbox, work_orders
@@ -163,3 +164,20 @@ def test_deadlines_are_judged_by_when_fengqiao_received_a_command_not_by_the_sen
     with engine.connect() as conn:
         audit = conn.execute(select(order_events).where(order_events.c.kind == "request_extension")).one()
     assert audit.at == NOW + timedelta(days=2) and audit.details["claimed_at"] == NOW.isoformat()
+
+
+def test_a_report_attaches_only_photos_of_its_own_order(setup):
+    engine, handler, order_id = setup
+    with engine.begin() as conn:
+        for photo_id, order in (("PHOWN0000000000001", order_id), ("PHOTHER00000000001", "WO0000000000OTHER")):
+            photos.add(conn, photo_id=photo_id, order_id=order, content_type="image/jpeg", size=1, width=1,
+                       height=1, sha256="0" * 64, uploaded_by="u-1", uploaded_at=NOW)
+    handle(handler, command(order_id, "acknowledge", "key-ack-0001"))
+    refused = [handle(handler, command(order_id, "report", f"key-rep-000{i}", text="已处理", attachments=attached))[0]
+               for i, attached in enumerate([["photo:PHOTHER00000000001"], ["photo:PHNOSUCH0000000001"],
+                                             ["photo:PHOWN0000000000001", "photo:PHOTHER00000000001"]])]
+    assert [(o.status, o.code) for o in refused] == [("rejected", "unknown_photo")] * 3
+    accepted = handle(handler, command(order_id, "report", "key-rep-0009", text="已处理",
+                                       attachments=["photo:PHOWN0000000000001", "oss://own/1.jpg"]))[0]
+    assert accepted.status == "accepted"
+    assert events(engine)[-1]["attachments"] == ["photo:PHOWN0000000000001", "oss://own/1.jpg"]
