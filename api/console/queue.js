@@ -122,8 +122,9 @@ export function createQueue(session) {
   }
 
   async function open(orderId) {
+    // Opening the order already shown keeps its forms as they are: what the operator typed or picked.
+    if (orderId !== selected) shownActions = "";
     selected = orderId;
-    shownActions = "";
     for (const tr of document.querySelectorAll("#order-rows tr")) {
       tr.classList.toggle("selected", tr.dataset.orderId === orderId);
     }

@@ -42,9 +42,9 @@ def sign_out(page: Page) -> None:
 
 def console_page(browser: Browser, init_script: str = "", **options: object) -> Iterator[Page]:
     """A page in a new zh-CN context (Asia/Shanghai) that fails the test on any uncaught script error;
-    `init_script` runs before the console's own, `options` go to the context (permissions...)."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", **options)
+    `init_script` runs before the console's own, `options` go to the context (permissions, viewport...)."""
+    context = browser.new_context(**{"viewport": {"width": 1440, "height": 900}, "locale": "zh-CN",
+                                     "timezone_id": "Asia/Shanghai", **options})
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
@@ -53,3 +53,34 @@ def console_page(browser: Browser, init_script: str = "", **options: object) -> 
     yield page
     context.close()
     assert not errors, f"uncaught errors in the console's scripts: {errors}"
+
+
+# An init script that records the console's desktop notifications and tones instead of showing them.
+OBSERVE = """
+window.__notes = [];
+window.__asked = 0;
+window.__tones = 0;
+const Real = window.Notification;
+class Observed {
+  constructor(title, options) {
+    window.__notes.push({ title, ...options });
+    document.documentElement.dataset.notes = String(window.__notes.length);
+  }
+  static get permission() { return window.__permission || Real.permission; }
+  static requestPermission() { window.__asked += 1; return Promise.resolve(Observed.permission); }
+  close() {}
+}
+window.Notification = Observed;
+const create = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () {
+  window.__tones += 1;
+  document.documentElement.dataset.tones = String(window.__tones);
+  return create.call(this);
+};
+"""
+
+
+def expect_count(page: Page, what: str, n: int) -> None:
+    """Wait until the init script has seen `n` notifications or tones (an attribute: the console's CSP
+    refuses the eval that wait_for_function needs)."""
+    expect(page.locator("html")).to_have_attribute(f"data-{what}", str(n))

@@ -14,32 +14,10 @@ from playwright.sync_api import Browser, Page, expect
 from router.sweep import Sweep
 from schemas.topics import Topics
 from tests.integration.api_support import ApiUnderTest
-from tests.integration.console_support import console_page, sign_in
+from tests.integration.console_support import OBSERVE, console_page, expect_count, sign_in
 
 pytestmark = pytest.mark.integration
 
-OBSERVE = """
-window.__notes = [];
-window.__asked = 0;
-window.__tones = 0;
-const Real = window.Notification;
-class Observed {
-  constructor(title, options) {
-    window.__notes.push({ title, ...options });
-    document.documentElement.dataset.notes = String(window.__notes.length);
-  }
-  static get permission() { return window.__permission || Real.permission; }
-  static requestPermission() { window.__asked += 1; return Promise.resolve(Observed.permission); }
-  close() {}
-}
-window.Notification = Observed;
-const create = AudioContext.prototype.createOscillator;
-AudioContext.prototype.createOscillator = function () {
-  window.__tones += 1;
-  document.documentElement.dataset.tones = String(window.__tones);
-  return create.call(this);
-};
-"""
 
 
 @pytest.fixture
@@ -54,12 +32,6 @@ def undecided_page(browser: Browser) -> Iterator[Page]:  # noqa: F811
 
 def notes(page: Page) -> list[dict]:
     return page.evaluate("window.__notes")
-
-
-def expect_count(page: Page, what: str, n: int) -> None:
-    """Wait until the init script has seen `n` notifications or tones (an attribute: the console's CSP
-    refuses the eval that wait_for_function needs)."""
-    expect(page.locator("html")).to_have_attribute(f"data-{what}", str(n))
 
 
 def test_new_orders_and_sla_alerts_notify_with_a_tone_and_what_was_there_does_not(api: ApiUnderTest, page: Page):
