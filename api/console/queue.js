@@ -21,6 +21,8 @@ export function createQueue(session) {
       state: state === "" ? session.reference.open_states : state === "*" ? [] : [state],
       town: session.me.district ? $("filter-town").value : "",
       overdue: $("filter-overdue").checked,
+      // 区中心代管: the orders the district centre runs for towns not onboarded.
+      district_run: session.me.district && $("filter-district").checked ? "true" : "",
       q: $("filter-q").value.trim(),
       sort: $("filter-sort").value,
     };
@@ -33,6 +35,9 @@ export function createQueue(session) {
     }
     if (session.me.district) {
       $("filter-town-label").hidden = false;
+      $("filter-district-label").hidden = false;
+      // The district centre's operator works those orders: its queue starts with them.
+      $("filter-district").checked = session.me.role === "district_operator";
       for (const town of session.reference.towns) $("filter-town").append(h("option", { value: town.code }, town.name));
     }
     let typing;
