@@ -12,7 +12,10 @@ from collections.abc import Iterable
 
 from router.domain.lifecycle import Role
 
-SEES_CALLERS: frozenset[Role] = frozenset({Role.TOWN_OPERATOR, Role.INTEGRATION, Role.DISTRICT_DISPATCHER})
+# Those who call citizens back: the towns' operators and systems, the dispatcher, and the district operator
+# who works the orders of towns not onboarded as a town's operator would.
+SEES_CALLERS: frozenset[Role] = frozenset({Role.TOWN_OPERATOR, Role.INTEGRATION, Role.DISTRICT_DISPATCHER,
+                                           Role.DISTRICT_OPERATOR})
 
 # People write numbers grouped: 138-1234-5678, 138 1234 5678, 0571 8234 5678.
 PHONE = re.compile(

@@ -9,7 +9,7 @@ from router.domain.privacy import mask_name, mask_phone, mask_phones, mask_text,
 
 
 @pytest.mark.parametrize(("role", "sees"), [
-    (Role.TOWN_OPERATOR, True), (Role.INTEGRATION, True), (Role.DISTRICT_DISPATCHER, True),
+    (Role.TOWN_OPERATOR, True), (Role.INTEGRATION, True), (Role.DISTRICT_DISPATCHER, True), (Role.DISTRICT_OPERATOR, True),
     (Role.TOWN_LEADER, False), (Role.DISTRICT_SUPERVISOR, False), (Role.ADMIN, False),
 ])
 def test_only_the_roles_that_call_citizens_back_see_callers(role, sees):
