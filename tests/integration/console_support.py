@@ -14,6 +14,10 @@ from tests.integration.support import REPO
 
 ARTIFACTS = REPO / "var" / "test-artifacts"
 
+# How long a browser expectation waits for the console to get there: a bound, not a measurement. The
+# default 5 s was too short on a loaded 2-core CI machine (a live update is a poll, a refetch and a redraw).
+expect.set_options(timeout=15_000)
+
 
 def artifacts(name: str) -> Path:
     """An empty directory var/test-artifacts/<name>/ for one module's screenshots."""
