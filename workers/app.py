@@ -216,7 +216,8 @@ def create_app(w: Wiring) -> faust.App:
 
 def _record(event: faust.types.EventT) -> FeedRecord:
     m = event.message
-    return FeedRecord(m.value, m.key, m.topic, m.partition, m.offset)
+    headers = m.headers.items() if isinstance(m.headers, Mapping) else m.headers or ()
+    return FeedRecord(m.value, m.key, m.topic, m.partition, m.offset, tuple((k, bytes(v or b"")) for k, v in headers))
 
 
 async def _until_done(work: Callable[[datetime], T], records: list[FeedRecord], w: Wiring, stage: str) -> T:
