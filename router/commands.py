@@ -4,10 +4,17 @@ Each command is applied in its own transaction: the order row is locked, the sta
 decides, and the order, its clocks, its holding segments, the audit row and the outbox
 events change together. A repeated idempotency key is a no-op; an illegal command changes
 nothing and is answered with a `workorder.command_rejected` event naming the reason.
+
+A command from Kafka runs as the integration account that sent it (`router/command_senders.py`),
+never as the actor its payload names: a record no account stands behind is dead-lettered
+(`unauthenticated`) and answered, and one whose payload names another actor is refused on the order
+(`actor_mismatch`). Its idempotency key lives in the sender's own namespace, `kafka:<unit>:<key>`,
+apart from the API's `api:<unit>:<key>`. Every audit row says where the command came from (`source`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -16,7 +23,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, update
 
-from router.dead_letters import FeedRecord, stage_dead_letters
+from router.command_senders import SenderIdentity, TokenSenders, Unidentified
+from router.dead_letters import FeedRecord, fingerprint_of, stage_dead_letters
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import (
     FINISHED,
@@ -37,7 +45,8 @@ from router.notifications import Notifier
 from router.store import ledger, notifications, orders, photos
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
-from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
+from schemas.command import ActorV1, WorkOrderCommandV1, WorkOrderEventV1
+from schemas.deadletter import DeadLetterReason
 from schemas.topics import Topics
 
 
@@ -52,8 +61,24 @@ class CommandOutcome:
     code: str | None = None
 
 
-def _claimed(wire: WorkOrderCommandV1) -> dict[str, str]:
-    return {"claimed_at": wire.at.isoformat()} if wire.at else {}
+KEY_LENGTH = 128  # the commands table's key column
+
+
+def _claimed(wire: WorkOrderCommandV1, source: str) -> dict[str, str]:
+    """What the audit keeps of where a command came from and of the sender's own claims."""
+    return {"source": source, **({"claimed_at": wire.at.isoformat()} if wire.at else {})}
+
+
+def _actor_v1(actor: Actor) -> ActorV1:
+    return ActorV1(user_id=actor.user_id, role=actor.role.value, unit_code=actor.unit_code)
+
+
+def kafka_key(unit_code: str, key: str) -> str:
+    """The sender's key in its unit's Kafka namespace; one too long for the column keeps its SHA-256 instead."""
+    namespaced = f"kafka:{unit_code}:{key}"
+    if len(namespaced) <= KEY_LENGTH:
+        return namespaced
+    return f"kafka:{unit_code}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 class CommandHandler:
@@ -62,6 +87,7 @@ class CommandHandler:
         jurisdiction: Jurisdiction,
         transaction: Callable[[], AbstractContextManager[Connection]],
         topics: Topics,
+        senders: SenderIdentity | None = None,
     ) -> None:
         if jurisdiction.loop is None:
             raise ValueError(f"jurisdiction {jurisdiction.name} has no closed-loop rules (sla.csv etc.)")
@@ -70,9 +96,11 @@ class CommandHandler:
         self._transaction = transaction
         self._topics = topics
         self._notifier = Notifier(jurisdiction)
+        self._senders = senders or TokenSenders()
 
     def handle_records(self, records: Sequence[FeedRecord], now: datetime, max_bytes: int) -> list[CommandOutcome]:
-        """Commands as consumed from `workorders.commands.v1`; unreadable ones are dead-lettered once."""
+        """Commands as consumed from `workorders.commands.v1`, each run as the account that sent it;
+        unreadable ones, and those no account sent, are dead-lettered once."""
         outcomes = []
         for record in records:
             try:
@@ -80,15 +108,45 @@ class CommandHandler:
             except InvalidRecord as error:
                 outcomes.append(self._dead_letter(record, error, now))
                 continue
-            outcomes.append(self.handle(wire, now))
+            outcomes.append(self._from_sender(record, wire, now))
         return outcomes
+
+    def _from_sender(self, record: FeedRecord, wire: WorkOrderCommandV1, at: datetime) -> CommandOutcome:
+        """One Kafka command as its sender, identified in the command's own transaction."""
+        with self._transaction() as conn:
+            sender = self._senders.identify(conn, record)
+            if isinstance(sender, Unidentified):
+                return self._refuse_unidentified(conn, record, wire, sender.why, at)
+            claimed = wire.actor
+            wire = wire.model_copy(update={"idempotency_key": kafka_key(sender.unit_code, wire.idempotency_key),
+                                           "actor": _actor_v1(sender)})
+            if claimed is None or claimed == wire.actor:
+                return self._run(conn, wire, sender, at, "kafka")
+            refusal = (f"the command names actor {claimed.user_id} ({claimed.role}, {claimed.unit_code}) "
+                       f"but was sent by {sender.user_id}", "actor_mismatch")
+            return self._run(conn, wire, sender, at, "kafka", refusal)
+
+    def _refuse_unidentified(self, conn: Connection, record: FeedRecord, wire: WorkOrderCommandV1, why: str,
+                             at: datetime) -> CommandOutcome:
+        """Never applied: kept as a dead letter (the audit of who tried) and answered on the events topic."""
+        error = InvalidRecord(DeadLetterReason.UNAUTHENTICATED, f"no integration account sent it: {why}")
+        if self._stage_dead_letter(conn, record, error, at):
+            event_id = fact_id("unauthenticated", fingerprint_of(record))
+            self._answer_without_order(conn, wire.model_copy(update={"actor": None}), event_id, error.detail,
+                                       "unauthenticated", at, "kafka")
+        return CommandOutcome("dead_letter", wire.order_id, reason=error.detail, code="unauthenticated")
 
     def _dead_letter(self, record: FeedRecord, error: InvalidRecord, now: datetime) -> CommandOutcome:
         with self._transaction() as conn:
-            rows: dict[str, list[dict]] = {}
-            stage_dead_letters(conn, rows, [(record, error)], self._topics.command_dead_letters, now)
-            ledger.add_rows(conn, rows)
+            self._stage_dead_letter(conn, record, error, now)
         return CommandOutcome("dead_letter", "", reason=error.detail, code=error.reason.value)
+
+    def _stage_dead_letter(self, conn: Connection, record: FeedRecord, error: InvalidRecord, at: datetime) -> bool:
+        """Keep `record` as a dead letter; False when the same bytes are one already."""
+        rows: dict[str, list[dict]] = {}
+        [first] = stage_dead_letters(conn, rows, [(record, error)], self._topics.command_dead_letters, at)
+        ledger.add_rows(conn, rows)
+        return first
 
     def handle(self, wire: WorkOrderCommandV1, received_at: datetime) -> CommandOutcome:
         """Apply one command at `received_at`; raises only on database errors (retry: the idempotency key
@@ -97,25 +155,34 @@ class CommandHandler:
         Deadlines are judged by Fengqiao's clock, never the sender's: a backdated `at` would win an
         extension after the deadline. The sender's `at` is kept in the audit details as `claimed_at`.
         """
-        at = received_at
+        if wire.actor is None:
+            raise ValueError("a command handed in directly names its actor (the API's signed-in user)")
         actor = Actor(wire.actor.user_id, Role(wire.actor.role), wire.actor.unit_code)
         with self._transaction() as conn:
-            earlier = orders.earlier_command(conn, wire.idempotency_key, str(fact_id("command", wire.idempotency_key)))
-            if earlier is not None:
-                order_id, action, unit = earlier
-                if order_id == wire.order_id and action in (None, wire.action) and unit in (None, actor.unit_code):
-                    return CommandOutcome("duplicate", wire.order_id)
-                return self._reject_reused_key(conn, wire, at)
-            row = orders.order_for_update(conn, wire.order_id)
-            if row is None:
-                return self._reject_unknown(conn, wire, at)
-            order = orders.to_order(row)
-            result = decide(order, self._command(conn, wire, actor, at), self._loop.lifecycle)
-            if not isinstance(result, Accepted):
-                r = result.rejection
-                return self._reject(conn, wire, order, actor, at, r.reason, r.code.value)
-            self._apply(conn, wire, row, order, result, at)
-            return CommandOutcome("accepted", wire.order_id, state=result.order.state.value)
+            return self._run(conn, wire, actor, received_at, "api")
+
+    def _run(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor, at: datetime, source: str,
+             refusal: tuple[str, str] | None = None) -> CommandOutcome:
+        """Apply `wire` as `actor` in the caller's transaction, or refuse it with `refusal` (reason, code)."""
+        earlier = orders.earlier_command(conn, wire.idempotency_key, str(fact_id("command", wire.idempotency_key)))
+        if earlier is not None:
+            order_id, action, unit = earlier
+            if order_id == wire.order_id and action in (None, wire.action) and unit in (None, actor.unit_code):
+                return CommandOutcome("duplicate", wire.order_id)
+            return self._reject_reused_key(conn, wire, at, source)
+        row = orders.order_for_update(conn, wire.order_id)
+        if row is None:
+            return self._reject_unknown(conn, wire, at, source)
+        order = orders.to_order(row)
+        details = _claimed(wire, source)
+        if refusal is not None:
+            return self._reject(conn, wire, order, actor, at, *refusal, details)
+        result = decide(order, self._command(conn, wire, actor, at), self._loop.lifecycle)
+        if not isinstance(result, Accepted):
+            r = result.rejection
+            return self._reject(conn, wire, order, actor, at, r.reason, r.code.value, details)
+        self._apply(conn, wire, row, order, result, at, details)
+        return CommandOutcome("accepted", wire.order_id, state=result.order.state.value)
 
     def _command(self, conn: Connection, wire: WorkOrderCommandV1, actor: Actor, at: datetime) -> Command:
         """The core's command, with what the shell found of the targets it names (the core decides)."""
@@ -145,7 +212,7 @@ class CommandHandler:
         )
 
     def _apply(self, conn: Connection, wire: WorkOrderCommandV1, row, before: Order, result: Accepted,
-               at: datetime) -> None:
+               at: datetime, details: dict[str, str]) -> None:
         after, transition = result.order, result.event
         policy = self._loop.sla.policy_for(row["matter_type"], row["priority"])
         clocks = clocks_after(transition.action, after, at, policy, self._loop.calendar)
@@ -167,7 +234,7 @@ class CommandHandler:
         record_fact(conn, self._topics, after, event_id=fact_id("command", wire.idempotency_key),
                event_type=f"workorder.{transition.action.value}", kind=transition.action.value, at=at,
                from_state=transition.from_state.value, actor=transition.actor,
-               details={**dict(transition.details), **_claimed(wire)},
+               details={**dict(transition.details), **details},
                action=transition.action.value, idempotency_key=wire.idempotency_key, report_due=after.report_due,
                attachments=wire.attachments)
 
@@ -189,14 +256,16 @@ class CommandHandler:
         conn.execute(update(work_orders).where(work_orders.c.order_id == into)
                      .values(reports=work_orders.c.reports + moved))
 
-    def _reject_unknown(self, conn: Connection, wire: WorkOrderCommandV1, at: datetime) -> CommandOutcome:
+    def _reject_unknown(self, conn: Connection, wire: WorkOrderCommandV1, at: datetime, source: str) -> CommandOutcome:
         """No such order: nothing to audit it on, but the sender still hears why (events topic only)."""
         reason = f"no work order {wire.order_id}"
         orders.remember_command(conn, wire.idempotency_key, wire.order_id, False, at)
-        self._answer_without_order(conn, wire, fact_id("command", wire.idempotency_key), reason, "unknown_order", at)
+        self._answer_without_order(conn, wire, fact_id("command", wire.idempotency_key), reason, "unknown_order", at,
+                                   source)
         return CommandOutcome("rejected", wire.order_id, reason=reason, code="unknown_order")
 
-    def _reject_reused_key(self, conn: Connection, wire: WorkOrderCommandV1, at: datetime) -> CommandOutcome:
+    def _reject_reused_key(self, conn: Connection, wire: WorkOrderCommandV1, at: datetime,
+                           source: str) -> CommandOutcome:
         """A key already used for another order, action or unit: refused, never taken for a duplicate.
 
         The key's own event is taken, so the answer has an id of its own, derived from what was sent.
@@ -204,25 +273,26 @@ class CommandHandler:
         reason = f"idempotency key {wire.idempotency_key} was already used for another command"
         event_id = fact_id("reused-key", f"{wire.idempotency_key}|{wire.order_id}|{wire.action}|{wire.actor.unit_code}")
         if not ledger.known_events(conn, [str(event_id)]):
-            self._answer_without_order(conn, wire, event_id, reason, "idempotency_key_reused", at)
+            self._answer_without_order(conn, wire, event_id, reason, "idempotency_key_reused", at, source)
         return CommandOutcome("rejected", wire.order_id, reason=reason, code="idempotency_key_reused")
 
     def _answer_without_order(self, conn: Connection, wire: WorkOrderCommandV1, event_id: uuid.UUID, reason: str,
-                              code: str, at: datetime) -> None:
+                              code: str, at: datetime, source: str) -> None:
         event = WorkOrderEventV1(
             event_id=event_id, event_type="workorder.command_rejected", occurred_at=at, order_id=wire.order_id,
             town_code=None, centre_code=None, state=None, generation=None, action=wire.action, accepted=False,
-            reason=reason, actor=wire.actor, idempotency_key=wire.idempotency_key, details={"code": code},
+            reason=reason, actor=wire.actor, idempotency_key=wire.idempotency_key,
+            details={"code": code, "source": source},
         )
         rows: dict[str, list[dict]] = {}
         stage_event(rows, self._topics, event)
         ledger.add_rows(conn, rows)
 
     def _reject(self, conn: Connection, wire: WorkOrderCommandV1, order: Order, actor: Actor, at: datetime,
-                reason: str, code: str) -> CommandOutcome:
+                reason: str, code: str, details: dict[str, str]) -> CommandOutcome:
         orders.remember_command(conn, wire.idempotency_key, order.order_id, False, at)
         record_fact(conn, self._topics, order, event_id=fact_id("command", wire.idempotency_key),
                event_type="workorder.command_rejected", kind=wire.action, at=at, accepted=False,
-               from_state=order.state.value, actor=actor, details={"code": code, **_claimed(wire)},
+               from_state=order.state.value, actor=actor, details={"code": code, **details},
                action=wire.action, reason=reason, idempotency_key=wire.idempotency_key)
         return CommandOutcome("rejected", order.order_id, state=order.state.value, reason=reason, code=code)

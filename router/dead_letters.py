@@ -32,6 +32,7 @@ class FeedRecord:
     topic: str = ""
     partition: int | None = None
     offset: int | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()  # only the command channel reads them (its sender's token)
 
 
 def fingerprint_of(record: FeedRecord) -> str:

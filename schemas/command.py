@@ -28,14 +28,21 @@ class ActorV1(Contract):
 class WorkOrderCommandV1(Contract):
     """One command on one work order. Topic `workorders.commands.v1`, key = `order_id`.
 
-    `idempotency_key` is the sender's: a repeated key is a no-op, whatever it carries.
+    `idempotency_key` is the sender's: a repeated key is a no-op, whatever it carries. On Kafka it is
+    kept in the sending account's namespace, `kafka:<unit_code>:<key>` (answers carry that form), so it
+    never meets the API's `api:<unit_code>:<key>` or another unit's keys.
+
+    On Kafka the command runs as the integration account whose token is in the record's
+    `fengqiao-token` header, never as `actor`: an `actor` that is not exactly that account is refused
+    (`actor_mismatch`); leave it out.
     """
 
     schema_: Literal["workorder-command.v1"] = Field("workorder-command.v1", alias="schema")
     idempotency_key: Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
     order_id: Annotated[str, Field(min_length=1, max_length=32)]
     action: ActionName
-    actor: ActorV1
+    actor: ActorV1 | None = Field(None, description="Optional and never trusted on Kafka: the sender is the account "
+                                  "of the `fengqiao-token` header; an actor naming anyone else is refused.")
     at: AwareDatetime | None = Field(None, description="When the user says they acted: kept in the audit as "
                                      "`claimed_at`. Deadlines are judged by when Fengqiao received the command.")
     reason_code: Annotated[str | None, Field(max_length=16)] = Field(None, description="退单 reason code.")

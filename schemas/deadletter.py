@@ -15,6 +15,7 @@ class DeadLetterReason(StrEnum):
     BAD_ENCODING = "bad_encoding"
     NOT_JSON = "not_json"
     SCHEMA_VIOLATION = "schema_violation"
+    UNAUTHENTICATED = "unauthenticated"  # a command no integration account stands behind
 
 
 class FieldErrorV1(Contract):

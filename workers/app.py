@@ -34,6 +34,7 @@ from router.notifications import Notifier
 from router.onboarding import hand_over_onboarded
 from router.sweep import Sweep
 from workers.clock import utc_now
+from workers.kafka_security import faust_credentials
 from workers.metrics import DatabaseGauges, RouterMetrics, topic_kind
 from workers.relay import OutboxRelay
 from workers.settings import Settings
@@ -64,6 +65,7 @@ def create_app(w: Wiring) -> faust.App:
     app = faust.App(
         s.group_id,
         broker=[f"kafka://{server}" for server in s.kafka_servers.split(",")],
+        broker_credentials=faust_credentials(s),
         datadir=str(s.data_dir / "faust"),
         processing_guarantee="at_least_once",
         broker_session_timeout=s.session_timeout_s,
@@ -216,7 +218,8 @@ def create_app(w: Wiring) -> faust.App:
 
 def _record(event: faust.types.EventT) -> FeedRecord:
     m = event.message
-    return FeedRecord(m.value, m.key, m.topic, m.partition, m.offset)
+    headers = m.headers.items() if isinstance(m.headers, Mapping) else m.headers or ()
+    return FeedRecord(m.value, m.key, m.topic, m.partition, m.offset, tuple((k, bytes(v or b"")) for k, v in headers))
 
 
 async def _until_done(work: Callable[[datetime], T], records: list[FeedRecord], w: Wiring, stage: str) -> T:

@@ -121,10 +121,12 @@ def replay(
     bootstrap: Annotated[str | None, typer.Option(help="Kafka bootstrap; default FENGQIAO_BOOTSTRAP_SERVERS.")] = None,
 ) -> None:
     """Publish a JSONL or CSV incident file to the feed topic."""
+    from workers.kafka_security import client_kwargs
     from workers.replay import replay as send_file
 
     settings = _settings(bootstrap_servers=bootstrap)
-    sent = send_file(file, settings.kafka_servers, settings.topics.incidents, rate)
+    sent = send_file(file, settings.kafka_servers, settings.topics.incidents, rate,
+                     security=client_kwargs(settings))
     typer.echo(f"sent {sent} records to {settings.topics.incidents}")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from router.domain.jurisdiction import Jurisdiction
 from router.store import ledger
 from workers.feedgen import FeedGenerator
+from workers.kafka_security import client_kwargs
 from workers.settings import Settings
 
 STATUS_EVERY_S = 5.0
@@ -29,7 +30,8 @@ class DemoFeed:
 
     def run(self, stop: threading.Event) -> None:
         """Publish until `stop` is set; prints totals from the database every few seconds."""
-        producer = KafkaProducer(bootstrap_servers=self._settings.kafka_servers, client_id="fengqiao-demo-feed")
+        producer = KafkaProducer(bootstrap_servers=self._settings.kafka_servers, client_id="fengqiao-demo-feed",
+                                 **client_kwargs(self._settings))
         rate = self._settings.demo_rate
         sent, started, last_status = 0, time.monotonic(), 0.0
         try:

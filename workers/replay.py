@@ -9,11 +9,13 @@ from __future__ import annotations
 import csv
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from kafka import KafkaProducer
 from tqdm import tqdm
+
+from workers.kafka_security import PLAINTEXT
 
 _LOCATION = ("lon", "lat", "datum")
 _CALLER = {"caller_name": "name", "caller_phone": "phone"}
@@ -55,10 +57,11 @@ def _csv_row_to_incident(row: dict[str, str]) -> dict:
     return record
 
 
-def replay(path: Path, bootstrap: str, topic: str, rate: float = 0.0, progress: bool = True) -> int:
+def replay(path: Path, bootstrap: str, topic: str, rate: float = 0.0, progress: bool = True,
+           security: Mapping[str, object] = PLAINTEXT) -> int:
     """Send every record of `path` to `topic`, at most `rate` per second (0: as fast as possible)."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, client_id="fengqiao-replay",
-                             bootstrap_timeout_ms=5_000)  # a wrong address is reported in seconds
+                             bootstrap_timeout_ms=5_000, **security)  # a wrong address is reported in seconds
     sent = 0
     started = time.monotonic()
     try:

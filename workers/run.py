@@ -26,6 +26,7 @@ from workers.api_server import BackgroundServer, build_services
 from workers.app import Wiring, create_app
 from workers.broker import EmbeddedBroker
 from workers.clock import configured_clock
+from workers.kafka_security import client_kwargs
 from workers.metrics import RouterMetrics
 from workers.settings import Settings
 from workers.topics import topic_names
@@ -44,7 +45,7 @@ def prepare(settings: Settings) -> Wiring:
     engine = make_engine(settings.db_url)
     upgrade_when_reachable(engine)
     created = topics_when_reachable(settings.kafka_servers, topic_names(settings.topics, jurisdiction),
-                            settings.topic_partitions, settings.replication_factor)
+                                    settings.topic_partitions, settings.replication_factor, client_kwargs(settings))
     log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
              topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
     clock = configured_clock(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, SecretStr
+from pydantic import AwareDatetime, Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import Topics
@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     bootstrap_servers: str | None = Field(
         None, description="Kafka bootstrap servers (host:port,...). Unset: `make run` starts an embedded Tansu broker."
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How every Kafka client of the product connects (worker, relay, CLI tools, demo "
+        "feed): SSL for TLS (with a client certificate: mTLS), SASL_SSL for SCRAM or PLAIN over TLS.")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] | None = Field(
+        None, description="SASL_*: the mechanism; PLAIN only over TLS (SASL_SSL).")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: FilePath | None = Field(
+        None, description="SSL, SASL_SSL: the CA bundle that signed the brokers' certificates; unset: the system's.")
+    kafka_ssl_certfile: FilePath | None = Field(None, description="mTLS: this client's certificate (PEM).")
+    kafka_ssl_keyfile: FilePath | None = Field(None, description="mTLS: this client's private key (PEM).")
+    kafka_ssl_key_password: SecretStr | None = None
     topic_prefix: str = Field("", description="Prefix for every topic name, to share a cluster.")
     topic_partitions: Annotated[int, Field(ge=1, le=256)] = 4
     replication_factor: Annotated[int, Field(ge=1, le=5)] = 1
@@ -97,6 +109,25 @@ class Settings(BaseSettings):
     clock_origin: AwareDatetime | None = Field(
         None, description="Tests and demos only: what the clock shows at clock_epoch (default: the real time then).")
     demo_rate: Annotated[float, Field(ge=0, le=10_000)] = Field(5.0, description="Demo feed records per second.")
+
+    @model_validator(mode="after")
+    def _kafka_security_is_whole(self) -> Settings:
+        """A half-configured Kafka security setting fails at start, naming what is missing."""
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        tls = self.kafka_security_protocol in ("SSL", "SASL_SSL")
+        if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(f"FENGQIAO_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                             "FENGQIAO_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD")
+        if not sasl and (self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password):
+            raise ValueError("FENGQIAO_KAFKA_SASL_* are set but the security protocol is not SASL_SSL or "
+                             "SASL_PLAINTEXT")
+        if self.kafka_sasl_mechanism == "PLAIN" and not tls:
+            raise ValueError("SASL PLAIN sends the password in clear: use FENGQIAO_KAFKA_SECURITY_PROTOCOL=SASL_SSL")
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("mTLS needs both FENGQIAO_KAFKA_SSL_CERTFILE and FENGQIAO_KAFKA_SSL_KEYFILE")
+        if not tls and (self.kafka_ssl_cafile or self.kafka_ssl_certfile or self.kafka_ssl_key_password):
+            raise ValueError("FENGQIAO_KAFKA_SSL_* are set but the security protocol is not SSL or SASL_SSL")
+        return self
 
     @property
     def topics(self) -> Topics:

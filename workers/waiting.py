@@ -5,7 +5,7 @@ While it waits it serves nothing, so a readiness probe says not ready."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import structlog
@@ -45,7 +45,9 @@ def upgrade_when_reachable(engine: Engine) -> None:
                     database=engine.url.render_as_string(hide_password=True))
 
 
-def topics_when_reachable(bootstrap: str, names: list[str], partitions: int, replication: int) -> list[str]:
+def topics_when_reachable(bootstrap: str, names: list[str], partitions: int, replication: int,
+                          security: Mapping[str, object]) -> list[str]:
     """Create the missing topics once the broker answers (`broker_unreachable` while it does not)."""
-    return until_reachable("broker_unreachable", lambda: ensure_topics(bootstrap, names, partitions, replication),
+    return until_reachable("broker_unreachable",
+                           lambda: ensure_topics(bootstrap, names, partitions, replication, security),
                            (KafkaError,), bootstrap=bootstrap)

@@ -13,11 +13,10 @@ import httpx
 from kafka import KafkaProducer
 from sqlalchemy import Engine, select
 
-from api.identity import Identity, LoginPolicy
-from router.domain.lifecycle import Role
-from router.store.tables import users, work_orders
+from router.store.tables import work_orders
 from schemas.topics import Topics
 from tests.chaos.checker import SentCommand
+from tests.integration.support import integration_token, token_header
 from workers.clock import MovedClock
 from workers.feedgen import Sample
 
@@ -68,7 +67,7 @@ class Traffic:
         producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5, retries=20,
                                  request_timeout_ms=30_000, max_block_ms=120_000)
         per_tick = max(1, round(len(self.feed) * TICK_S / self.seconds))
-        retries: list[tuple[float, bytes, bytes]] = []
+        retries: list[tuple[float, bytes, bytes, list[tuple[str, bytes]]]] = []
         sent, next_commands = 0, time.monotonic()
         while sent < len(self.feed):
             for sample in self.feed[sent:sent + per_tick]:
@@ -81,12 +80,12 @@ class Traffic:
                 next_commands = now + COMMANDS_EVERY_S
                 retries.extend(self._commands_over_kafka(producer, rng, now))
                 self.command_over_http()
-            for _, key, value in [r for r in retries if r[0] <= now]:
-                producer.send(self.topics.commands, key=key, value=value)
+            for _, key, value, headers in [r for r in retries if r[0] <= now]:
+                producer.send(self.topics.commands, key=key, value=value, headers=headers)
             retries = [r for r in retries if r[0] > now]
             time.sleep(TICK_S)
-        for _, key, value in retries:
-            producer.send(self.topics.commands, key=key, value=value)
+        for _, key, value, headers in retries:
+            producer.send(self.topics.commands, key=key, value=value, headers=headers)
         producer.flush()
         producer.close()
 
@@ -101,16 +100,17 @@ class Traffic:
             return fresh
 
     def _commands_over_kafka(self, producer: KafkaProducer, rng: random.Random,
-                             now: float) -> list[tuple[float, bytes, bytes]]:
+                             now: float) -> list[tuple[float, bytes, bytes, list[tuple[str, bytes]]]]:
+        """签收 as the town's system: its token in the header, the key stored in its Kafka namespace."""
         later = []
         for order_id, town in self._dispatched_orders(3):
             key = f"chaos-ack-{order_id}"
-            value = json.dumps({"idempotency_key": key, "order_id": order_id, "action": "acknowledge",
-                                "actor": {"user_id": "chaos-op", "role": "town_operator", "unit_code": town}}).encode()
-            producer.send(self.topics.commands, key=order_id.encode(), value=value)
+            value = json.dumps({"idempotency_key": key, "order_id": order_id, "action": "acknowledge"}).encode()
+            headers = token_header(self._token(town))
+            producer.send(self.topics.commands, key=order_id.encode(), value=value, headers=headers)
             with self._lock:
-                self.sent.append(SentCommand(key, order_id, "acknowledge"))
-            later.append((now + rng.uniform(*RETRY_AFTER_S), order_id.encode(), value))
+                self.sent.append(SentCommand(f"kafka:{town}:{key}", order_id, "acknowledge"))
+            later.append((now + rng.uniform(*RETRY_AFTER_S), order_id.encode(), value, headers))
         return later
 
     def command_over_http(self) -> None:
@@ -151,11 +151,5 @@ class Traffic:
             return self._tokens.get(town) or self._new_token(town)
 
     def _new_token(self, town: str) -> str:
-        identity = Identity(self.engine.begin, LoginPolicy())
-        user_id = f"chaos-{town}"
-        with self.engine.connect() as conn:
-            exists = conn.scalar(select(users.c.user_id).where(users.c.user_id == user_id))
-        if not exists:
-            identity.add_user(user_id, "chaos town system", Role.INTEGRATION, town, None, self.clock.now())
-        self._tokens[town] = identity.issue_token(user_id, "chaos", self.clock.now())
+        self._tokens[town] = integration_token(self.engine, f"chaos-{town}", town, self.clock.now())
         return self._tokens[town]

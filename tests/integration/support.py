@@ -14,7 +14,12 @@ from pathlib import Path
 
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from sqlalchemy import Engine
 
+from api.identity import Identity, LoginPolicy
+from router.command_senders import TOKEN_HEADER
+from router.domain.lifecycle import Role
+from router.store import accounts
 from workers.clock import MovedClock, monotonic_s
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,12 +77,28 @@ def short_sla_bundle(target_dir: Path, *, acknowledge_minutes: int, report: int,
     return target_dir
 
 
-def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> None:
+def produce(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]],
+            headers: list[tuple[str, bytes]] | None = None) -> None:
+    """Send `records` (key, value), each with `headers` (a town system's token on the commands topic)."""
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=2_000_000)
     for key, value in records:
-        producer.send(topic, key=key, value=value)
+        producer.send(topic, key=key, value=value, headers=headers)
     producer.flush()
     producer.close()
+
+
+def integration_token(engine: Engine, user_id: str, unit_code: str, now: datetime) -> str:
+    """A new token of the integration account `user_id` of `unit_code` (a town system), created on first use."""
+    identity = Identity(engine.begin, LoginPolicy())
+    with engine.connect() as conn:
+        exists = accounts.user(conn, user_id) is not None
+    if not exists:
+        identity.add_user(user_id, "town system", Role.INTEGRATION, unit_code, None, now)
+    return identity.issue_token(user_id, "test", now)
+
+
+def token_header(token: str) -> list[tuple[str, bytes]]:
+    return [(TOKEN_HEADER, token.encode())]
 
 
 def consume_all(bootstrap: str, topic: str, idle_s: float = 2.0) -> list:

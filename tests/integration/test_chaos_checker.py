@@ -39,10 +39,12 @@ from tests.chaos.feed import chaos_feed
 from tests.integration.support import (
     TEST_START,
     consume_all,
+    integration_token,
     moved_clock,
     produce,
     run_clock,
     short_sla_bundle,
+    token_header,
     wait_for,
 )
 from workers.settings import Settings
@@ -58,9 +60,8 @@ def _count(engine, query) -> int:
         return conn.scalar(query) or 0
 
 
-def _command(order_id: str, unit: str, key: str) -> bytes:
-    return json.dumps({"idempotency_key": key, "order_id": order_id, "action": "acknowledge",
-                       "actor": {"user_id": "chk-op", "role": "town_operator", "unit_code": unit}}).encode()
+def _command(order_id: str, key: str) -> bytes:
+    return json.dumps({"idempotency_key": key, "order_id": order_id, "action": "acknowledge"}).encode()
 
 
 def test_a_clean_run_passes_and_every_planted_anomaly_is_reported(broker, make_worker, pg_url, tmp_path):
@@ -81,8 +82,9 @@ def test_a_clean_run_passes_and_every_planted_anomaly_is_reported(broker, make_w
         order_id, unit = conn.execute(select(work_orders.c.order_id, work_orders.c.town_code)
                                       .order_by(work_orders.c.order_id).limit(1)).one()
     key = f"chk-ack-{uuid.uuid4().hex[:8]}"
-    produce(broker.bootstrap, topics.commands, [(order_id.encode(), _command(order_id, unit, key))] * 2)
-    sent = [SentCommand(key, order_id, "acknowledge")]
+    token = integration_token(engine, f"chk-{unit}", unit, TEST_START)
+    produce(broker.bootstrap, topics.commands, [(order_id.encode(), _command(order_id, key))] * 2, token_header(token))
+    sent = [SentCommand(f"kafka:{unit}:{key}", order_id, "acknowledge")]
     wait_for(lambda: _count(engine, select(func.count()).select_from(commands)) == 1, 60, "the command applied")
     pending = select(func.count()).select_from(sla_timers).where(sla_timers.c.status == "pending")
     wait_for(lambda: _count(engine, pending) == 0, 60, "every timer fired or cancelled")

@@ -14,7 +14,16 @@ from sqlalchemy import func, select
 from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import key_disputes, order_events, order_reports, outbox, sla_timers, work_orders
-from tests.integration.support import TEST_START, consume_all, moved_clock, produce, short_sla_bundle, wait_for
+from tests.integration.support import (
+    TEST_START,
+    consume_all,
+    integration_token,
+    moved_clock,
+    produce,
+    short_sla_bundle,
+    token_header,
+    wait_for,
+)
 from workers.feedgen import FeedGenerator
 from workers.settings import Settings
 
@@ -98,9 +107,8 @@ def test_sla_effects_fire_exactly_once_and_never_early_across_a_sigkill(broker, 
     assert len(sla_events) == len(timers)
 
 
-def _command(order_id: str, action: str, key: str, unit: str, **extra) -> bytes:
-    body = {"idempotency_key": key, "order_id": order_id, "action": action,
-            "actor": {"user_id": "op-1", "role": "town_operator", "unit_code": unit}, **extra}
+def _command(order_id: str, action: str, key: str, **extra) -> bytes:
+    body = {"idempotency_key": key, "order_id": order_id, "action": action, **extra}
     return json.dumps(body, ensure_ascii=False).encode()
 
 
@@ -129,8 +137,12 @@ def test_three_reports_make_one_order_with_three_callers_and_a_repeated_command_
     assert dispute.resolution_due > dispute.flagged_at
 
     key = f"ack-{uuid.uuid4().hex}"
-    ack = _command(order.order_id, "acknowledge", key, order.town_code)
-    produce(broker.bootstrap, topics.commands, [(order.order_id.encode(), ack), (order.order_id.encode(), ack)])
+    ack = _command(order.order_id, "acknowledge", key)
+    engine = make_engine(pg_url)
+    town_system = token_header(integration_token(engine, "xintang-system", order.town_code, TEST_START))
+    engine.dispose()
+    produce(broker.bootstrap, topics.commands, [(order.order_id.encode(), ack), (order.order_id.encode(), ack)],
+            town_system)
     wait_for(lambda: _rows(pg_url, select(work_orders))[0].state == "acknowledged", 120, "签收")
     wait_for(lambda: worker.metric("fengqiao_commands_total", status="duplicate") == 1, 60,
              "the repeated command consumed as a duplicate")
@@ -138,8 +150,8 @@ def test_three_reports_make_one_order_with_three_callers_and_a_repeated_command_
     acks = _rows(pg_url, select(order_events).where(order_events.c.kind == "acknowledge"))
     assert len(acks) == 1
     # A second, different acknowledge is illegal now and rejected with a reason naming state and action.
-    produce(broker.bootstrap, topics.commands, [(None, _command(order.order_id, "acknowledge", f"ack-{uuid.uuid4().hex}",
-                                                                order.town_code))])
+    produce(broker.bootstrap, topics.commands, [(None, _command(order.order_id, "acknowledge", f"ack-{uuid.uuid4().hex}"))],
+            town_system)
     wait_for(lambda: len(_rows(pg_url, select(order_events).where(order_events.c.accepted.is_(False)))) == 1, 60,
              "the rejection")
     rejection = _rows(pg_url, select(order_events).where(order_events.c.accepted.is_(False)))[0]

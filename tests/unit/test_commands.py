@@ -40,6 +40,11 @@ def command(order_id: str, action: str, key: str, role: str = "town_operator", u
 
 
 def handle(handler: CommandHandler, *values: bytes):
+    """As the API hands commands in, its signed-in user as the actor (Kafka's senders: test_command_senders.py)."""
+    return [handler.handle(WorkOrderCommandV1.model_validate_json(v), NOW) for v in values]
+
+
+def consume(handler: CommandHandler, *values: bytes):
     return handler.handle_records([FeedRecord(v, None, "workorders.commands.v1", 0, i) for i, v in enumerate(values)],
                                   NOW, 65_536)
 
@@ -114,7 +119,7 @@ def test_a_command_for_no_such_order_is_answered_on_the_events_topic(setup):
 )
 def test_an_unreadable_command_is_dead_lettered_once(setup, raw: bytes, reason: str):
     engine, handler, _ = setup
-    outcomes = handle(handler, raw, raw)
+    outcomes = consume(handler, raw, raw)
     assert [o.status for o in outcomes] == ["dead_letter", "dead_letter"]
     with engine.connect() as conn:
         [row] = list(conn.execute(select(dead_letters)))
