@@ -50,8 +50,10 @@ class OutboxRelay:
             deliveries = []
             for row in rows:
                 headers = [(k, str(v).encode()) for k, v in row["headers"].items()]
-                for topic in filter(None, (row["topic"], row["copy_topic"])):
-                    deliveries.append(await self._send(topic, row["key"], row["value"], headers))
+                deliveries.append(await self._send(row["topic"], row["key"], row["value"], headers))
+                if row["copy_topic"]:
+                    copy = row["copy_value"] or row["value"]
+                    deliveries.append(await self._send(row["copy_topic"], row["key"], copy, headers))
             await asyncio.gather(*deliveries)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(self._release, ids))

@@ -127,7 +127,7 @@ def claim_outbox(conn: Connection, now: datetime, lease_until: datetime, limit: 
         .limit(limit)
     )
     columns = (outbox.c.id, outbox.c.event_id, outbox.c.topic, outbox.c.copy_topic, outbox.c.key, outbox.c.value,
-               outbox.c.headers)
+               outbox.c.copy_value, outbox.c.headers)
     if conn.dialect.name == "postgresql":
         # One round trip instead of three (select, lease, read back): the relay claims once per batch
         # while the intake is committing, and its waits were a third of the worker's on the database.
@@ -165,12 +165,13 @@ def release_claim(conn: Connection, ids: Sequence[int]) -> None:
 
 
 def outbox_row(event_id: str, topic: str, key: bytes | None, value: bytes, headers: dict, now: datetime,
-               copy_topic: str | None = None) -> dict:
-    """One event to publish (to `topic`, and the same record to `copy_topic` when given: a centre's
-    own topic), to be inserted in the same transaction as the fact it tells.
+               copy_topic: str | None = None, copy_value: bytes | None = None) -> dict:
+    """One event to publish (to `topic`, and to `copy_topic` when given: a centre's own topic), to be
+    inserted in the same transaction as the fact it tells. The copy is the same record unless
+    `copy_value` gives the centre's own rendition (one that keeps the caller).
 
     Every record carries its `fengqiao-event-id` header, so consumers can de-duplicate; `headers`
     are the others.
     """
     return {"event_id": event_id, "topic": topic, "copy_topic": copy_topic, "key": key, "value": value,
-            "headers": {**headers, "fengqiao-event-id": event_id}, "created_at": now}
+            "copy_value": copy_value, "headers": {**headers, "fengqiao-event-id": event_id}, "created_at": now}

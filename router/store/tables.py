@@ -235,6 +235,7 @@ outbox = Table(
     Column("copy_topic", String(255), comment="also published here: a command centre's own topic"),
     Column("key", LargeBinary),
     Column("value", LargeBinary, nullable=False),
+    Column("copy_value", LargeBinary, comment="the record for copy_topic when it differs from value"),
     Column("headers", JSON, nullable=False),
     Column("created_at", _TS, nullable=False),
     Column("claimed_until", _TS, comment="Lease of the relay that is publishing it."),

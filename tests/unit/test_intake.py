@@ -64,6 +64,19 @@ def test_every_record_has_exactly_one_outcome_and_its_events(router, engine):
     assert json.loads(police.headers["fengqiao-decision"])["rule_ids"][0].startswith("police.")
 
 
+def test_the_district_wide_events_topic_carries_no_caller_and_the_centres_copy_does(router, engine):
+    caller = {"name": "王小明", "phone": "13912345678"}
+    Intake(router, engine.begin, TOPICS, 65_536).handle(
+        [record("C1", "楼上邻居深夜装修，噪音太大", "萧山区新塘街道", caller=caller)], NOW)
+    [dispatched] = [row for row in _outbox(engine) if row.headers["fengqiao-event-type"] == "workorder.dispatched"]
+    assert dispatched.topic == "t.workorders.events.v1" and dispatched.copy_topic == "t.towns.330109004.orders.v1"
+    assert json.loads(dispatched.value)["incident"]["caller"] is None
+    assert b"13912345678" not in dispatched.value and "王小明".encode() not in dispatched.value
+    assert json.loads(dispatched.copy_value)["incident"]["caller"] == caller
+    district, centre = json.loads(dispatched.value), json.loads(dispatched.copy_value)
+    assert district["event_id"] == centre["event_id"]  # one event, two renditions
+
+
 def test_a_replayed_batch_changes_nothing(router, engine):
     intake = Intake(router, engine.begin, TOPICS, 65_536)
     intake.handle(BATCH, NOW)
