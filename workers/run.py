@@ -14,7 +14,6 @@ from pathlib import Path
 import faust
 import structlog
 
-from api.app import create_app as create_api
 from api.demo import DEMO_PASSWORD, ensure_demo_users
 from api.services import Services
 from router.bundle import BundleError, load_bundle
@@ -22,7 +21,7 @@ from router.domain.lifecycle import Role
 from router.domain.routing import Router
 from router.store.database import make_engine
 from workers import logs
-from workers.api_server import BackgroundServer, build_services
+from workers.api_server import BackgroundServer, Connections, api_app, build_services
 from workers.app import Wiring, create_app
 from workers.broker import EmbeddedBroker
 from workers.clock import configured_clock
@@ -75,7 +74,8 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     wiring = prepare(settings)
     feed = DemoFeed(settings, wiring.router.jurisdiction, wiring.engine, wiring.clock) if demo else None
     services = build_services(settings, wiring.router.jurisdiction, wiring.engine)
-    api = BackgroundServer(create_api(services), settings.api_host, settings.api_port).start()
+    api = BackgroundServer(api_app(settings, services), settings.api_host, settings.api_port,
+                           Connections.of(settings)).start()
     _banner(settings, broker is not None, demo)
     if demo:
         _demo_accounts(services)
