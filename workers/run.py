@@ -56,7 +56,7 @@ def prepare(settings: Settings) -> Wiring:
 
 def run_worker(settings: Settings) -> None:
     logs.configure(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = create_app(prepare(settings))
     _faust_worker(app).execute_from_commandline()
 
@@ -65,7 +65,7 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     """`make run`: start what is not configured, print where to look, stop cleanly on Ctrl-C."""
     from workers.demo import DemoFeed
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     logs.configure(settings.log_level, file=log_file(settings))
     broker = None
     if not settings.bootstrap_servers:
