@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import structlog
 from fastapi import FastAPI, Request
@@ -18,11 +19,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from swagger_ui_bundle import swagger_ui_path
 
 from api import inbox, live, orders, photos, ranking, session, supervision
-from api.errors import ApiError, answer, invalid
+from api.errors import ApiError, answer, http_error, invalid
+from api.limits import BodyLimit, BodyTooLarge, HttpLimits, too_large
+from api.live import StreamSlots
 from api.metrics import ApiMetrics
 from api.services import Services, principal_of
 from router.store import accounts
@@ -40,6 +44,8 @@ SECURITY_HEADERS = {
 DOCS_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy":
                 "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
                 "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"}
+# Behind HTTPS (secure cookies): browsers must not try plain HTTP again for a year.
+HSTS = {"Strict-Transport-Security": "max-age=31536000"}
 API_VERSION = "1.0.0"
 DOCS_ASSETS = "/api/docs/assets"
 
@@ -64,7 +70,22 @@ def _refuse_nul(request: Request) -> Response | None:
     return None
 
 
-def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: float = 1.0) -> FastAPI:
+def _answer_headers(request: Request, response: Response, route: str, https: bool) -> None:
+    """The headers every answer carries: security, HSTS behind HTTPS, no caching of the API's (personal) data,
+    and redirects relative to the request rather than built from its `Host` header, which the client chose."""
+    response.headers.update(DOCS_HEADERS if route == "/api/docs" else SECURITY_HEADERS)
+    if https:
+        response.headers.update(HSTS)
+    if request.url.path.startswith("/api/v1/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if location := response.headers.get("location"):
+        parts = urlsplit(location)
+        response.headers["location"] = parts._replace(scheme="", netloc="").geturl() or "/"
+
+
+def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: float = 1.0,
+               limits: HttpLimits | None = None) -> FastAPI:
+    limits = limits or HttpLimits()
     app = FastAPI(
         title="Fengqiao 枫桥 API",
         version=API_VERSION,
@@ -78,10 +99,15 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     app.state.services = services
     app.state.metrics = metrics or ApiMetrics.create()
     app.state.poll_s = poll_s
+    app.state.stream_slots = StreamSlots(limits.streams_per_user)
     app.add_exception_handler(ApiError, answer)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(BodyTooLarge, too_large)
+    app.add_exception_handler(HTTPException, http_error)
     for module in (session, orders, photos, supervision, inbox, ranking, live):
         app.include_router(module.router)
+    # Added before the audit below, so inside it: a refused body is answered, counted and audited like any request.
+    app.add_middleware(BodyLimit, max_bytes=limits.body_max_bytes, routes=(photos.upload_cap(services),))
 
     @app.middleware("http")
     async def audit_and_measure(request: Request, call_next):
@@ -101,7 +127,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
         m.request_seconds.labels(route).observe(time.perf_counter() - started)
         # The engine's clock, which deadlines are measured by: the console's countdowns follow it.
         response.headers["X-Fengqiao-Time"] = services.clock().isoformat(timespec="milliseconds")
-        response.headers.update(DOCS_HEADERS if route == "/api/docs" else SECURITY_HEADERS)
+        _answer_headers(request, response, route, services.secure_cookies)
         if request.url.path.startswith("/api/v1/") and route != "/api/v1/openapi.json":
             if response.status_code in (401, 403, 404):
                 m.denials.labels(str(response.status_code)).inc()

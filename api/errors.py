@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from schemas.api import Problem
 
@@ -36,3 +37,19 @@ def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
     problem = Problem(code="invalid_request", message="请求参数有误", detail="; ".join(parts))
     request.state.audit_detail = problem.detail
     return JSONResponse(problem.model_dump(), status_code=422)
+
+
+# Starlette's and FastAPI's own refusals (no such route, wrong method, unreadable body), as Problems.
+_HTTP_PROBLEMS = {
+    400: ("bad_request", "请求格式有误"),
+    404: ("not_found", "请求的地址不存在"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+}
+
+
+def http_error(request: Request, error: HTTPException) -> JSONResponse:
+    """A framework's HTTPException in the documented Problem shape, its headers (`Allow`) kept."""
+    code, message = _HTTP_PROBLEMS.get(error.status_code, (f"http_{error.status_code}", "请求未能处理"))
+    problem = Problem(code=code, message=message, detail=str(error.detail))
+    request.state.audit_detail = problem.detail
+    return JSONResponse(problem.model_dump(), status_code=error.status_code, headers=error.headers)

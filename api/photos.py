@@ -8,6 +8,7 @@ as a made-up id. Photos show people and places: never cached (`Cache-Control: pr
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from api.access import allow
 from api.errors import ApiError, not_found
 from api.identity import Principal
+from api.limits import BodyCap
 from api.orders import visible_order
 from api.services import Services, services
 from router.domain.lifecycle import ALLOWED_ROLES, Action
@@ -48,19 +50,12 @@ def _refused(refused: PhotoRefused, svc: Services) -> ApiError:
                     str(refused))
 
 
-async def _body(request: Request, svc: Services) -> bytes:
-    """The request body, refused (413) as soon as it passes the limit: a huge upload is never held whole."""
+def upload_cap(svc: Services) -> BodyCap:
+    """The upload's body cap (`FENGQIAO_PHOTO_MAX_BYTES`, not the API's JSON cap), enforced by `api.limits`
+    as soon as a body passes it: a huge upload is never held whole."""
     limit = svc.photos.limits.max_bytes
-    announced = request.headers.get("content-length", "")
-    if announced.isdigit() and int(announced) > limit:
-        raise _refused(PhotoRefused(Refusal.TOO_LARGE, f"Content-Length {announced}, at most {limit}"), svc)
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _refused(PhotoRefused(Refusal.TOO_LARGE, f"more than {limit} bytes"), svc)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return BodyCap("POST", re.compile(r"/api/v1/orders/[^/]+/photos"), limit,
+                   _refused(PhotoRefused(Refusal.TOO_LARGE, f"more than {limit} bytes"), svc).problem)
 
 
 def _check_visible(svc: Services, who: Principal, order_id: str) -> None:
@@ -78,7 +73,7 @@ async def upload_photo(order_id: str, request: Request,
     declared = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if declared not in (JPEG, PNG):
         raise _refused(PhotoRefused(Refusal.UNSUPPORTED_TYPE, f"Content-Type {declared!r}"), svc)
-    data = await _body(request, svc)
+    data = await request.body()  # within upload_cap
     try:
         row = await run_in_threadpool(svc.photos.upload, order_id, data, declared, who.user_id, svc.clock())
     except PhotoRefused as refused:

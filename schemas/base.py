@@ -3,9 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _not_a_number(value: Any) -> Any:
+    # pydantic's lax mode reads a number, or a string of digits, as Unix time; the contracts promise
+    # ISO 8601 with an offset, and a sender's seconds-or-milliseconds mistake would pass unseen.
+    if isinstance(value, int | float) or (isinstance(value, str) and _numeric(value)):
+        raise ValueError("a time must be an ISO 8601 string with an offset, not a number")
+    return value
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+WireTime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
+"""An inbound time: ISO 8601 with an offset (or a datetime built in code), never a number."""
 
 
 class Contract(BaseModel):
@@ -25,4 +46,4 @@ def personal(description: str) -> dict:
     return {"description": description, "json_schema_extra": {"x-personal-data": True}}
 
 
-__all__ = ["Contract", "Event", "datetime", "personal"]
+__all__ = ["Contract", "Event", "WireTime", "datetime", "personal"]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.base import Contract, Event
+from schemas.base import Contract, Event, WireTime
 
 ActionName = Literal[
     "acknowledge", "report", "approve_report", "reject_report", "record_callback", "request_return",
@@ -43,8 +43,9 @@ class WorkOrderCommandV1(Contract):
     action: ActionName
     actor: ActorV1 | None = Field(None, description="Optional and never trusted on Kafka: the sender is the account "
                                   "of the `fengqiao-token` header; an actor naming anyone else is refused.")
-    at: AwareDatetime | None = Field(None, description="When the user says they acted: kept in the audit as "
-                                     "`claimed_at`. Deadlines are judged by when Fengqiao received the command.")
+    at: WireTime | None = Field(None, description="When the user says they acted (ISO 8601 with zone, never a "
+                                "number): kept in the audit as `claimed_at`. Deadlines are judged by when Fengqiao "
+                                "received the command.")
     reason_code: Annotated[str | None, Field(max_length=16)] = Field(None, description="退单 reason code.")
     text: Annotated[str | None, Field(max_length=4000)] = Field(None, description="Report text, review notes.")
     attachments: tuple[Annotated[str, Field(max_length=500)], ...] = Field(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from schemas.base import Contract, personal
+from schemas.base import Contract, WireTime, personal
 
 
 class Channel(StrEnum):
@@ -48,7 +48,8 @@ class IncidentV1(Contract):
     source_system: Annotated[str, Field(min_length=1, max_length=32)] = Field(
         "110", description="Which system sent it (110, 12345, app)."
     )
-    received_at: AwareDatetime = Field(description="When the call was received (接警时间), ISO 8601 with zone.")
+    received_at: WireTime = Field(description="When the call was received (接警时间), ISO 8601 with zone; never a "
+                                  "number.")
     channel: Channel = Field(description="How the report arrived (报警方式).")
     category_code: Annotated[str | None, Field(max_length=32)] = Field(
         None, description="The feed's own category code (警情类别代码), when it has one."

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
+import h11
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from api.app import create_app
 from api.identity import Identity, LoginPolicy
+from api.limits import HttpLimits
 from api.services import Services
 from router.domain.jurisdiction import Jurisdiction
 from router.photos import PhotoLimits, Photos
@@ -44,17 +50,74 @@ def photo_files(settings: Settings) -> PhotoFiles:
     return BucketFiles(client, settings.s3_bucket, settings.s3_prefix)
 
 
-def server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for `app` that leaves logging and signals to the caller."""
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+def api_app(settings: Settings, services: Services) -> FastAPI:
+    """The API application with the settings' limits."""
+    return create_app(services, limits=HttpLimits(settings.api_body_max_bytes, settings.api_streams_per_user))
+
+
+@dataclass(frozen=True)
+class Connections:
+    """How long, and for how many header bytes, the server waits on a client before it drops the connection."""
+
+    header_timeout_s: float = 10.0
+    keep_alive_s: int = 5
+    max_header_bytes: int = 16 * 1024
+
+    @classmethod
+    def of(cls, settings: Settings) -> Connections:
+        return cls(settings.api_header_timeout_s, settings.api_keep_alive_s, settings.api_max_header_bytes)
+
+
+class _HeaderDeadline(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request's headers, which uvicorn lacks: its keep-alive
+    timeout covers only the silence between requests, so a client trickling its headers a byte at a time
+    held a connection for as long as it liked (slowloris)."""
+
+    def __init__(self, *args, header_timeout_s: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timeout_s = header_timeout_s
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the headers are in: the request is the app's now
+            self._disarm()
+        elif self._deadline is None:  # the next request on a kept-alive connection has begun
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._deadline = self.loop.call_later(self._header_timeout_s, self.timeout_keep_alive_handler)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+
+def server(app: FastAPI, host: str, port: int, connections: Connections | None = None) -> uvicorn.Server:
+    """A uvicorn server for `app` that leaves logging and signals to the caller, names no server software
+    (no `server: uvicorn`) and drops slow or idle clients as `connections` says."""
+    limits = connections or Connections()
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+                            server_header=False, timeout_keep_alive=limits.keep_alive_s,
+                            h11_max_incomplete_event_size=limits.max_header_bytes,
+                            http=partial(_HeaderDeadline, header_timeout_s=limits.header_timeout_s))
     return uvicorn.Server(config)
 
 
 class BackgroundServer:
     """The API in a thread beside the Faust worker (the embedded default) or a test."""
 
-    def __init__(self, app: FastAPI, host: str, port: int) -> None:
-        self._server = server(app, host, port)
+    def __init__(self, app: FastAPI, host: str, port: int, connections: Connections | None = None) -> None:
+        self._server = server(app, host, port, connections)
         self._thread = threading.Thread(target=self._server.run, name="api", daemon=True)
 
     def start(self, timeout_s: float = 15) -> BackgroundServer:
@@ -74,4 +137,5 @@ class BackgroundServer:
 
 def run_api(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn's own handlers)."""
-    server(create_app(build_services(settings, jurisdiction, engine)), settings.api_host, settings.api_port).run()
+    app = api_app(settings, build_services(settings, jurisdiction, engine))
+    server(app, settings.api_host, settings.api_port, Connections.of(settings)).run()

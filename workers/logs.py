@@ -14,6 +14,7 @@ from pathlib import Path
 import structlog
 
 from router.domain.privacy import mask_phones
+from router.store.database import create_private
 
 _PERSONAL_KEYS = {"caller", "caller_name", "caller_phone", "phone", "name_of_caller"}
 
@@ -30,6 +31,8 @@ def mask_personal_data(_logger: object, _method: str, event: dict) -> dict:
 def configure(level: str = "INFO", *, json: bool | None = None, file: Path | None = None) -> None:
     """Configure structlog and the stdlib root logger once, at the entry point: to stderr, or as JSON
     lines appended to `file` (`make run` keeps the terminal for its banner and status line)."""
+    if file:
+        create_private(file)  # it holds the demo accounts' live tokens
     stream = file.open("a", encoding="utf-8", buffering=1) if file else sys.stderr
     json = not stream.isatty() if json is None else json
     renderer = structlog.processors.JSONRenderer(ensure_ascii=False) if json else structlog.dev.ConsoleRenderer()

@@ -14,7 +14,6 @@ from pathlib import Path
 import faust
 import structlog
 
-from api.app import create_app as create_api
 from api.demo import DEMO_PASSWORD, ensure_demo_users
 from api.services import Services
 from router.bundle import BundleError, load_bundle
@@ -22,7 +21,7 @@ from router.domain.lifecycle import Role
 from router.domain.routing import Router
 from router.store.database import make_engine
 from workers import logs
-from workers.api_server import BackgroundServer, build_services
+from workers.api_server import BackgroundServer, Connections, api_app, build_services
 from workers.app import Wiring, create_app
 from workers.broker import EmbeddedBroker
 from workers.clock import configured_clock
@@ -58,7 +57,7 @@ def prepare(settings: Settings) -> Wiring:
 
 def run_worker(settings: Settings) -> None:
     logs.configure(settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     app = create_app(prepare(settings))
     _faust_worker(app).execute_from_commandline()
 
@@ -67,7 +66,7 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     """`make run`: start what is not configured, print where to look, stop cleanly on Ctrl-C."""
     from workers.demo import DemoFeed
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     logs.configure(settings.log_level, file=log_file(settings))
     broker = None
     if not settings.bootstrap_servers:
@@ -76,7 +75,8 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     wiring = prepare(settings)
     feed = DemoFeed(settings, wiring.router.jurisdiction, wiring.engine, wiring.clock) if demo else None
     services = build_services(settings, wiring.router.jurisdiction, wiring.engine)
-    api = BackgroundServer(create_api(services), settings.api_host, settings.api_port).start()
+    api = BackgroundServer(api_app(settings, services), settings.api_host, settings.api_port,
+                           Connections.of(settings)).start()
     _banner(settings, broker is not None, demo)
     if demo:
         _demo_accounts(services)

@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     api_host: str = Field("127.0.0.1", description="Where the API and web console listen.")
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    api_body_max_bytes: Annotated[int, Field(ge=4096, le=16 * 1024 * 1024)] = Field(
+        64 * 1024, description="Largest request body the API reads, in bytes (413 above it, before parsing); "
+        "photo uploads have photo_max_bytes instead.")
+    api_header_timeout_s: Annotated[float, Field(gt=0, le=300)] = Field(
+        10.0, description="A connection that has not sent a request's headers in full this long is closed.")
+    api_keep_alive_s: Annotated[int, Field(ge=1, le=300)] = Field(
+        5, description="An idle keep-alive connection is closed after this many seconds.")
+    api_max_header_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = Field(
+        16 * 1024, description="Largest request line and headers the API reads (h11's incomplete event size).")
+    api_streams_per_user: Annotated[int, Field(ge=1, le=100)] = Field(
+        5, description="Live streams (GET /api/v1/stream) one user may hold open in one API process (429 above).")
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(12.0, description="Console sessions last this.")
     lockout_failures: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Wrong passwords in a row that lock.")
     lockout_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15.0

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 
 
+def create_private(path: Path) -> None:
+    """Create `path` readable by its owner alone (0600), and its missing directories 0700, whatever the
+    umask: the database and the run log hold callers and live tokens. An existing file is left as it is."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL and a busy timeout so the worker and the CLI can share it."""
+    """An engine for `url`; SQLite gets WAL and a busy timeout so the worker and the CLI can share it, and a
+    file of its own user's (SQLite gives its -wal and -shm files the database file's mode)."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")

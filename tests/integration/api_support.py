@@ -30,7 +30,7 @@ from router.store.migrate import upgrade
 from router.store.photo_files import DirectoryFiles
 from schemas.topics import Topics
 from tests.integration.support import REPO, TEST_START
-from workers.api_server import BackgroundServer
+from workers.api_server import BackgroundServer, Connections
 from workers.broker import free_port
 
 BUNDLE = REPO / "jurisdictions" / "xiaoshan"
@@ -70,7 +70,7 @@ class ApiUnderTest:
         self.router = Router(self.jurisdiction)  # built once: the country's places make it ~0.5 s
 
     @classmethod
-    def start(cls, database_url: str, poll_s: float = 0.5) -> ApiUnderTest:
+    def start(cls, database_url: str, poll_s: float = 0.5, connections: Connections | None = None) -> ApiUnderTest:
         engine = make_engine(database_url)
         upgrade(engine)
         jurisdiction = load_bundle(BUNDLE)
@@ -81,7 +81,7 @@ class ApiUnderTest:
         services = Services.build(engine, jurisdiction, Topics(), identity, clock, photos)
         users = {u.user_id: u for u in ensure_demo_users(engine, identity, jurisdiction, clock())}
         port = free_port()
-        server = BackgroundServer(create_app(services, poll_s=poll_s), "127.0.0.1", port).start()
+        server = BackgroundServer(create_app(services, poll_s=poll_s), "127.0.0.1", port, connections).start()
         return cls(f"http://127.0.0.1:{port}", engine, jurisdiction, services, users, clock, server, photo_dir)
 
     def stop(self) -> None:

@@ -115,6 +115,8 @@ def test_a_command_for_no_such_order_is_answered_on_the_events_topic(setup):
         pytest.param(b'{"idempotency_key": "key-0000001", "order_id": "WO1", "action": "fly"}', "schema_violation",
                      id="unknown-action"),
         pytest.param("签收".encode("gbk"), "bad_encoding", id="gbk"),
+        pytest.param(command("WO1", "acknowledge", "key-unix-time", at=1795957391), "schema_violation",
+                     id="unix-time-claimed"),
     ],
 )
 def test_an_unreadable_command_is_dead_lettered_once(setup, raw: bytes, reason: str):
@@ -126,6 +128,13 @@ def test_an_unreadable_command_is_dead_lettered_once(setup, raw: bytes, reason: 
         topics = [r.topic for r in conn.execute(select(outbox.c.topic).where(outbox.c.topic.like("%dlq%")))]
     assert row.reason == reason and row.payload == raw
     assert topics == ["workorders.commands.dlq.v1"]
+
+
+def test_a_claimed_time_given_as_a_number_is_dead_lettered_saying_so(setup):
+    _, handler, _ = setup
+    [outcome] = handle(handler, command("WO1", "acknowledge", "key-unix-time", at=1795957391))
+    assert (outcome.status, outcome.reason) == (
+        "dead_letter", "at: Value error, a time must be an ISO 8601 string with an offset, not a number")
 
 
 def test_a_key_reused_for_another_command_is_refused_not_taken_for_a_duplicate(setup):
