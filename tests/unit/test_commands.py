@@ -132,7 +132,7 @@ def test_an_unreadable_command_is_dead_lettered_once(setup, raw: bytes, reason: 
 
 def test_a_claimed_time_given_as_a_number_is_dead_lettered_saying_so(setup):
     _, handler, _ = setup
-    [outcome] = handle(handler, command("WO1", "acknowledge", "key-unix-time", at=1795957391))
+    [outcome] = consume(handler, command("WO1", "acknowledge", "key-unix-time", at=1795957391))
     assert (outcome.status, outcome.reason) == (
         "dead_letter", "at: Value error, a time must be an ISO 8601 string with an offset, not a number")
 
