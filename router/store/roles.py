@@ -29,7 +29,7 @@ def runtime_grants(role: str) -> list[str]:
         if table in AUDIT_TABLES:
             privileges = "SELECT, INSERT"
         elif table == audit_chain_heads.name:
-            privileges = "SELECT, UPDATE"
+            privileges = "SELECT, UPDATE (last_id, row_hash)"  # appends move the head; nothing else may
         else:
             privileges = "SELECT, INSERT, UPDATE, DELETE"
         statements.append(f"GRANT {privileges} ON {table} TO {quoted}")
