@@ -127,3 +127,19 @@ def test_concurrent_appends_keep_one_chain(runtime_url: str):
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "intact up to row 90" in result.output
+
+
+def test_rows_written_before_the_chain_are_chained_by_its_migration(pg_url: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("FENGQIAO_DATABASE_URL", pg_url)
+    engine = make_engine(pg_url)
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        for _ in range(3):
+            conn.execute(text("INSERT INTO access_log (at, user_id, action, outcome, status) "
+                              "VALUES (:at, 'beigan-op', 'orders.read', 'allowed', 200)"), {"at": NOW})
+    upgrade(engine)
+    _log(engine, 1)
+    engine.dispose()
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "intact up to row 4" in result.output

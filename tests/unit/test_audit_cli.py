@@ -82,3 +82,21 @@ def test_users_commands_are_in_the_access_log_as_the_os_user(engine):
     assert rows == [(actor, f"users.{a}", "user=xintang-system")
                     for a in ("add", "token", "disable", "enable", "revoke_tokens")]
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+
+
+def test_rows_written_before_the_chain_are_chained_by_its_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
+    engine = make_engine(url)
+    upgrade(engine, "0007")
+    with engine.begin() as conn:
+        for i in range(3):
+            conn.execute(text("INSERT INTO access_log (at, user_id, action, outcome, status) "
+                              "VALUES (:at, 'beigan-op', 'orders.read', 'allowed', 200)"),
+                         {"at": NOW.replace(second=i).isoformat(sep=" ")})
+    upgrade(engine)
+    _log(engine, 1)
+    engine.dispose()
+    result = runner.invoke(app, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "intact up to row 4" in result.output
