@@ -145,7 +145,8 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
                 action=getattr(request.state, "audit_action", None) or f"{request.method} {route}"[:48],
                 order_id=asked[:32] if asked else None,  # the column's width: a longer id is no order's
                 outcome=_outcome(request, status), status=status,
-                detail=getattr(request.state, "audit_detail", None))
+                detail=getattr(request.state, "audit_detail", None),
+                source_ip=request.client.host if request.client else None)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

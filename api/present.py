@@ -37,9 +37,15 @@ def text_for(who: Principal, text: str, names: Iterable[str] = ()) -> str:
 
 
 def _details_for(who: Principal, details: Mapping, names: Iterable[str]) -> dict:
-    """An audit row's details: the notes people typed (text, reason) are free text like the summary."""
-    return {k: text_for(who, v, names) if k in ("text", "reason") and isinstance(v, str) else v
-            for k, v in details.items()}
+    """An audit row's details: the notes people typed (text, reason) and attachment names are free text like the
+    summary."""
+    def shown(key: str, value: object) -> object:
+        if key in ("text", "reason") and isinstance(value, str):
+            return text_for(who, value, names)
+        if key == "attachments" and isinstance(value, list | tuple):
+            return [text_for(who, a, names) if isinstance(a, str) else a for a in value]
+        return value
+    return {k: shown(k, v) for k, v in details.items()}
 
 
 def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: Services,
@@ -50,7 +56,7 @@ def summary(row: Mapping, deadlines: Mapping[str, object], who: Principal, svc: 
         priority=row["priority"],
         priority_name=PRIORITY_TERMS[Priority(row["priority"])],
         state=row["state"], state_name=state_term(row["state"]), summary=text_for(who, row["summary"], names),
-        address=row["address"], opened_at=row["opened_at"],
+        address=text_for(who, row["address"], names) if row["address"] else row["address"], opened_at=row["opened_at"],
         deadlines=Deadlines(acknowledge=deadlines.get("acknowledge"),
                             report=row["report_due"] or deadlines.get("report"),
                             resolve=deadlines.get("resolve")),

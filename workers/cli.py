@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from router.bundle import check_bundle, load_bundle
+from workers.audit_cli import audit_app, record_admin
 from workers.bundles import bundle_or_exit
 from workers.cases_cli import cases_app, eval_command
 from workers.orders_cli import orders_app
@@ -26,6 +27,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(orders_app, name="orders")
 app.add_typer(cases_app, name="cases")
+app.add_typer(audit_app, name="audit")
 app.command("eval")(eval_command)
 
 
@@ -90,6 +92,31 @@ def db_upgrade() -> None:
     settings = _settings()
     upgrade(make_engine(settings.db_url))
     typer.echo(f"database at head: {settings.db_url.split('@')[-1]}")
+
+
+@db_app.command("grant-runtime")
+def db_grant_runtime(
+    role: Annotated[str, typer.Argument(help="The PostgreSQL role the worker and the API connect as.")],
+    sql: Annotated[bool, typer.Option("--sql", help="Print the statements instead of applying them.")] = False,
+) -> None:
+    """Grant ROLE what the worker and the API need and no more (audit tables: SELECT and INSERT only); run as the
+    owner after every `db upgrade` (docs/security.md)."""
+    from router.store.database import make_engine
+    from router.store.roles import UnfitRuntimeRole, grant_runtime, runtime_grants
+
+    if sql:
+        typer.echo(";\n".join(runtime_grants(role)) + ";")
+        return
+    engine = make_engine(_settings().db_url)
+    try:
+        with engine.begin() as conn:
+            statements = grant_runtime(conn, role)
+    except UnfitRuntimeRole as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"granted {role}: {len(statements)} statements")
 
 
 @app.command()
@@ -202,6 +229,8 @@ def users_add(
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     engine, identity = _identity(settings)
     identity.add_user(user_id, name, role_, unit, password, _now(settings))
+    with engine.begin() as conn:
+        record_admin(conn, "users.add", user_id, _now(settings))
     typer.echo(f"created {user_id} ({role}, {unit})")
 
 
@@ -211,10 +240,13 @@ def users_token(user_id: str, name: Annotated[str, typer.Option(help="What the t
     settings = _settings()
     engine, identity = _identity(settings)
     try:
-        typer.echo(identity.issue_token(user_id, name, _now(settings)))
+        token = identity.issue_token(user_id, name, _now(settings))
     except KeyError:
         typer.echo(f"no user {user_id}", err=True)
         raise typer.Exit(1) from None
+    with engine.begin() as conn:
+        record_admin(conn, "users.token", user_id, _now(settings))
+    typer.echo(token)
 
 
 @users_app.command("list")
@@ -248,11 +280,13 @@ def users_disable(user_id: str) -> None:
     """Disable USER_ID: no more logins, its open sessions closed; its tokens stop working while disabled."""
     from router.store import accounts
 
-    engine, _ = _identity(_settings())
+    settings = _settings()
+    engine, _ = _identity(settings)
     with engine.begin() as conn:
         _existing_user(conn, user_id)
         accounts.set_disabled(conn, user_id, True)
         closed = accounts.close_user_sessions(conn, user_id)
+        record_admin(conn, "users.disable", user_id, _now(settings))
     typer.echo(f"disabled {user_id}; closed {closed} session(s)")
 
 
@@ -261,10 +295,12 @@ def users_enable(user_id: str) -> None:
     """Enable USER_ID again (its password and unrevoked tokens work again)."""
     from router.store import accounts
 
-    engine, _ = _identity(_settings())
+    settings = _settings()
+    engine, _ = _identity(settings)
     with engine.begin() as conn:
         _existing_user(conn, user_id)
         accounts.set_disabled(conn, user_id, False)
+        record_admin(conn, "users.enable", user_id, _now(settings))
     typer.echo(f"enabled {user_id}")
 
 
@@ -275,7 +311,8 @@ def users_reset_password(user_id: str) -> None:
     from router.domain.lifecycle import Role
     from router.store import accounts
 
-    engine, _ = _identity(_settings())
+    settings = _settings()
+    engine, _ = _identity(settings)
     with engine.connect() as conn:
         row = _existing_user(conn, user_id)
     if row["role"] == Role.INTEGRATION.value:
@@ -285,6 +322,7 @@ def users_reset_password(user_id: str) -> None:
     with engine.begin() as conn:
         _existing_user(conn, user_id)
         accounts.set_password(conn, user_id, password_hash)
+        record_admin(conn, "users.reset_password", user_id, _now(settings))
     typer.echo(f"password of {user_id} reset; failed logins and lockout cleared")
 
 
@@ -298,6 +336,7 @@ def users_revoke_tokens(user_id: str) -> None:
     with engine.begin() as conn:
         _existing_user(conn, user_id)
         revoked = accounts.revoke_tokens(conn, user_id, _now(settings))
+        record_admin(conn, "users.revoke_tokens", user_id, _now(settings))
     typer.echo(f"revoked {revoked} token(s) of {user_id}")
 
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import typer
 
+from router.domain.plain_text import printable
 from workers.text_table import aligned
 
 # Deadlines are the jurisdiction's wall-clock times, whatever zone the server's clock is set to.
@@ -117,11 +118,12 @@ def show(order_id: str, api: Api = None, token: Token = None, user: User = None)
         o = _check(client.get(f"/api/v1/orders/{order_id}"))
     d = o["deadlines"]
     typer.echo(f"{o['order_id']}  {o['town_name']}  {o['matter_type']}  {o['state_name']}")
-    typer.echo(f"  {o['summary']}\n  地址 {o['address'] or '—'}")
+    typer.echo(f"  {printable(o['summary'])}\n  地址 {printable(o['address'] or '—')}")
     typer.echo(f"  签收时限 {_local(d['acknowledge'])}  反馈时限 {_local(d['report'])}  "
                f"办结时限 {_local(d['resolve'])}  退单 {o['returns']} 次  报警 {o['reports']} 次")
     for c in o["callers"]:
-        typer.echo(f"  报警人 {c['name'] or '—'} {c['phone'] or '—'}  ({_local(c['received_at'])})")
+        typer.echo(f"  报警人 {printable(c['name'] or '—')} {printable(c['phone'] or '—')}  "
+                   f"({_local(c['received_at'])})")
     rows = [["时间", "事件", "状态", "操作人", "单位", "说明"]]
     for e in o["timeline"]:
         note = e["details"].get("text") or e["details"].get("reason") or ""

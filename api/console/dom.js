@@ -1,4 +1,12 @@
-// A tiny element builder: every piece of data goes in as text, never as HTML.
+// A tiny element builder: every piece of data goes in as text, never as HTML, and without the bidi
+// controls (U+202A–U+202E, U+2066–U+2069, marks) that would let a summary reorder what the screen shows.
+
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** `value` as text with its bidi controls removed. */
+export function plain(value) {
+  return String(value).replace(BIDI_CONTROLS, "");
+}
 
 /** h("td", {class: "x", dataset: {testid: "y"}}, "text", child) */
 export function h(tag, attrs = {}, ...children) {
@@ -9,11 +17,11 @@ export function h(tag, attrs = {}, ...children) {
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else if (key === "class") el.className = value;
     else if (value === true) el.setAttribute(key, "");
-    else el.setAttribute(key, String(value));
+    else el.setAttribute(key, plain(value));
   }
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    el.append(child instanceof Node ? child : document.createTextNode(plain(child)));
   }
   return el;
 }
@@ -33,7 +41,7 @@ let flashTimer;
 /** A message at the top of the page: errors stay until closed, notes fade after a few seconds. */
 export function flash(text, kind = "error") {
   const box = $("flash");
-  box.textContent = text;
+  box.textContent = plain(text);
   box.className = `flash ${kind}`;
   box.hidden = false;
   clearTimeout(flashTimer);

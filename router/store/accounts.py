@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, and_, case, delete, insert, or_, select, update
 
+from router.store import audit_log
 from router.store.tables import access_log, api_tokens, login_sessions, users
 
 
@@ -90,8 +91,9 @@ def token_user(conn: Connection, token_hash: str) -> RowMapping | None:
 
 
 def audit(conn: Connection, **entry: object) -> None:
-    """Append one access-log entry (at, user_id, role, unit_code, action, order_id, outcome, status, detail)."""
-    conn.execute(insert(access_log).values(**entry))
+    """Append one access-log entry (at, user_id, role, unit_code, action, order_id, outcome, status, detail,
+    source_ip) to the hash chain."""
+    audit_log.append(conn, entry)
 
 
 def access_entries(conn: Connection, limit: int = 200, user_id: str | None = None) -> list[RowMapping]:

@@ -312,8 +312,20 @@ access_log = Table(
     Column("outcome", String(16), nullable=False, comment="allowed | denied | rejected | failed"),
     Column("status", Integer, nullable=False, comment="the HTTP status answered"),
     Column("detail", Text),
+    Column("source_ip", String(45), comment="the client's address as the API saw it; none for the CLI"),
+    Column("prev_hash", String(64), comment="row_hash of the row before; none for the first row"),
+    Column("row_hash", String(64), nullable=False, comment="SHA-256 of prev_hash and this row's content"),
     Index("ix_access_log_at", "at"),
     comment="Append-only audit of every API action and every denial (越权 attempts included).",
+)
+
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("chain", String(32), primary_key=True, comment="the chained table: access_log"),
+    Column("last_id", _SERIAL, comment="id of the chain's last row; none while it is empty"),
+    Column("row_hash", String(64), comment="row_hash of that row"),
+    comment="The head of each audit hash chain: locked by every append, so rows cut from the end show.",
 )
 
 photos = Table(

@@ -88,3 +88,17 @@ def test_a_live_stream_ends_when_its_session_does(api):
         assert client.delete("/api/v1/session").status_code == 204
         assert next(line for line in lines if line.startswith("event:")) == "event: signed_out"
         assert list(lines) == ["data: {}", ""]  # and the server closed it
+
+
+def test_a_masked_role_sees_addresses_and_attachment_names_masked(api):
+    order_id = api.open_order(address="萧山区新塘街道 联系人139\u200b1234\u200b5678")
+    operator = api.client("xintang-op")
+    assert operator.post(f"/api/v1/orders/{order_id}/acknowledge", json={}).status_code == 200
+    assert operator.post(f"/api/v1/orders/{order_id}/report",
+                         json={"text": "已处置", "attachments": ["回执_13912345678.jpg"]}).status_code == 200
+    leader = api.client("xintang-leader").get(f"/api/v1/orders/{order_id}").json()
+    assert leader["address"] == "萧山区新塘街道 联系人139****5678"
+    [report] = [e for e in leader["timeline"] if e["kind"] == "report"]
+    assert report["details"]["attachments"] == ["回执_139****5678.jpg"]
+    seen = operator.get(f"/api/v1/orders/{order_id}").json()
+    assert seen["address"] == "萧山区新塘街道 联系人139\u200b1234\u200b5678"  # who calls back sees it as written

@@ -32,8 +32,35 @@ def test_phone_numbers_inside_free_text_are_masked(text, masked):
     assert mask_phones(text) == masked
 
 
+# Issue 11: the ways a number was written that slipped past the masking; punctuation around them stays as written.
+@pytest.mark.parametrize(("text", "masked"), [
+    ("电话１３９１２３４５６７８，", "电话139****5678，"),                    # full-width digits
+    ("电话139.1234.5678", "电话139****5678"),                                # dotted
+    ("电话 139 1234 5678 回电", "电话 139****5678 回电"),                     # spaced
+    ("电话139\u200b1234\u200b5678", "电话139****5678"),                       # zero-width split
+    ("电话139\u202e1234\u202c5678", "电话139****5678"),                       # bidi-split
+    ("电话١٣٩١٢٣٤٥٦٧٨", "电话139****5678"),                                  # Arabic-Indic digits
+    ("电话۱۳۹۱۲۳۴۵۶۷۸", "电话139****5678"),                                  # Extended Arabic-Indic (Persian)
+    ("身份证330109900101123", "身份证330109******123"),                      # 15-digit ID
+    ("身份证 330109 19900101 123X。", "身份证 330109********123X。"),          # spaced ID
+    ("身份证３３０１０９１９９００１０１１２３Ｘ", "身份证330109********123X"),  # full-width ID
+    ("座机(0571)8765 4321", "座机(0571)****4321"),                           # bracketed area code
+    ("座机（0571）87654321", "座机(0571)****4321"),                          # full-width brackets
+    ("座机0571.8765.4321", "座机0571.****4321"),
+], ids=["full-width", "dotted", "spaced", "zero-width", "bidi", "arabic-indic", "persian", "id-15", "id-spaced",
+        "id-full-width", "landline-brackets", "landline-full-width-brackets", "landline-dotted"])
+def test_numbers_in_any_unicode_form_are_masked(text, masked):
+    assert mask_phones(text) == masked
+
+
+@pytest.mark.parametrize("text", ["2026-11-30 10:00 报警", "金额 1234.56 元", "门牌 88 号 3 单元 1201 室"])
+def test_dates_amounts_and_house_numbers_are_left_alone(text):
+    assert mask_phones(text) == text
+
+
 @pytest.mark.parametrize(("phone", "masked"), [
     ("13912345678", "****5678"), ("0571-82345678", "****5678"), ("12345", "****2345"), ("110", "****"),
+    ("１３９１２３４５６７８", "****5678"), ("١٣٩١٢٣٤٥٦٧٨", "****5678"),
 ])
 def test_a_phone_field_keeps_only_its_last_four_digits_whatever_its_shape(phone, masked):
     assert mask_phone(phone) == masked
@@ -48,3 +75,7 @@ def test_a_name_keeps_its_first_character(name, masked):
 def test_free_text_loses_the_callers_names_and_numbers():
     text = "王小明反映邻居王小明亮装修，电话13912345678；李四也来电"
     assert mask_text(text, ["王小明", "李四", None, "张"]) == "王**反映邻居王**亮装修，电话139****5678；李*也来电"
+
+
+def test_a_name_split_by_invisible_characters_is_masked_too():
+    assert mask_text("王\u200b小明来电", ["王小明"]) == "王**来电"
