@@ -42,7 +42,7 @@ from router.domain.sla import Stage, breach_due, clocks_after
 from router.ids import fact_id
 from router.loop_events import record_fact, stage_event
 from router.notifications import Notifier
-from router.store import ledger, notifications, orders, photos
+from router.store import accounts, ledger, notifications, orders, photos
 from router.store.tables import order_reports, work_orders
 from router.wire import InvalidRecord, read_record
 from schemas.command import ActorV1, WorkOrderCommandV1, WorkOrderEventV1
@@ -116,15 +116,19 @@ class CommandHandler:
         with self._transaction() as conn:
             sender = self._senders.identify(conn, record)
             if isinstance(sender, Unidentified):
-                return self._refuse_unidentified(conn, record, wire, sender.why, at)
+                outcome = self._refuse_unidentified(conn, record, wire, sender.why, at)
+                _audit_delivery(conn, record, wire.action, None, outcome, at)
+                return outcome
             claimed = wire.actor
             wire = wire.model_copy(update={"idempotency_key": kafka_key(sender.unit_code, wire.idempotency_key),
                                            "actor": _actor_v1(sender)})
-            if claimed is None or claimed == wire.actor:
-                return self._run(conn, wire, sender, at, "kafka")
-            refusal = (f"the command names actor {claimed.user_id} ({claimed.role}, {claimed.unit_code}) "
-                       f"but was sent by {sender.user_id}", "actor_mismatch")
-            return self._run(conn, wire, sender, at, "kafka", refusal)
+            refusal = None
+            if claimed is not None and claimed != wire.actor:
+                refusal = (f"the command names actor {claimed.user_id} ({claimed.role}, {claimed.unit_code}) "
+                           f"but was sent by {sender.user_id}", "actor_mismatch")
+            outcome = self._run(conn, wire, sender, at, "kafka", refusal)
+            _audit_delivery(conn, record, wire.action, sender, outcome, at)
+            return outcome
 
     def _refuse_unidentified(self, conn: Connection, record: FeedRecord, wire: WorkOrderCommandV1, why: str,
                              at: datetime) -> CommandOutcome:
@@ -296,3 +300,18 @@ class CommandHandler:
                from_state=order.state.value, actor=actor, details={"code": code, **details},
                action=wire.action, reason=reason, idempotency_key=wire.idempotency_key)
         return CommandOutcome("rejected", order.order_id, state=order.state.value, reason=reason, code=code)
+
+
+_ACCESS_OUTCOME = {"accepted": "allowed", "duplicate": "allowed", "rejected": "rejected", "dead_letter": "denied"}
+
+
+def _audit_delivery(conn: Connection, record: FeedRecord, action: str, sender: Actor | None, outcome: CommandOutcome,
+                    at: datetime) -> None:
+    """The access log's row for a command read from Kafka, as the API writes one per request: who sent it
+    (none when no account did), what it asked, what became of it, and where it was read (no HTTP status)."""
+    accounts.audit(conn, at=at, user_id=sender.user_id if sender else None,
+                   role=sender.role.value if sender else None, unit_code=sender.unit_code if sender else None,
+                   action=f"kafka.{action}"[:48], order_id=outcome.order_id[:32] or None,
+                   outcome=_ACCESS_OUTCOME[outcome.status], status=0,
+                   detail=" ".join(filter(None, (f"{record.topic}/{record.partition}@{record.offset}", outcome.code))),
+                   source_ip=None)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from router.bundle import load_bundle
 from router.commands import CommandHandler
 from router.store.database import make_engine
-from router.store.tables import dead_letters, order_events, work_orders
+from router.store.tables import access_log, dead_letters, order_events, work_orders
 from schemas.command import WorkOrderCommandV1
 from tests.integration.support import TEST_START, integration_token, moved_clock, produce, token_header, wait_for
 from workers.settings import Settings
@@ -76,6 +76,14 @@ def test_forged_commands_are_refused_and_audited_and_the_town_systems_own_is_acc
         accepted = conn.execute(select(order_events).where(order_events.c.accepted.is_(True))).one()
     assert (accepted.actor_user, accepted.actor_role, accepted.details["source"]) == \
         ("xintang-system", "integration", "kafka")
+    # Every delivery is in the access log too, with who sent it (nobody, for the two without an account).
+    with engine.connect() as conn:
+        deliveries = list(conn.execute(select(access_log).where(access_log.c.action == "kafka.acknowledge")
+                                       .order_by(access_log.c.id)))
+    assert [(d.user_id, d.outcome) for d in deliveries] == [
+        (None, "denied"), (None, "denied"), ("guali-system", "rejected"), ("xintang-system", "rejected"),
+        ("guali-system", "rejected"), ("xintang-system", "allowed")]
+    assert all(d.detail.startswith(f"{topics.commands}/") for d in deliveries)
     # And the town's own HTTP retry with that key is its own command, not a reused key (the API's path).
     handler = CommandHandler(load_bundle(Settings().jurisdiction), engine.begin, topics)
     report = WorkOrderCommandV1(idempotency_key=http_key, order_id=order.order_id, action="report", text="已处理",

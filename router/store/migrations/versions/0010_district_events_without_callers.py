@@ -3,14 +3,14 @@ event for its copy topic (outbox.copy_value), so a town centre's own topic keeps
 operators call back while workorders.events.v1, read district-wide, has none.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
