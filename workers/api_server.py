@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import uvicorn
@@ -20,8 +21,15 @@ from workers.settings import SettingMissing, Settings
 
 
 def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> Services:
-    policy = LoginPolicy(session_ttl=timedelta(hours=settings.session_hours), max_failures=settings.lockout_failures,
-                         lockout=timedelta(minutes=settings.lockout_minutes))
+    defaults = LoginPolicy()
+    policy = LoginPolicy(
+        session_ttl=timedelta(hours=settings.session_hours),
+        idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+        source_backoff=replace(defaults.source_backoff, free=settings.login_source_failures,
+                               cap=timedelta(minutes=settings.login_source_max_minutes)),
+        account_backoff=replace(defaults.account_backoff, free=settings.login_account_failures,
+                                cap=timedelta(seconds=settings.login_account_max_seconds)),
+        concurrent_checks=settings.password_checks, trusted_proxies=tuple(settings.trusted_proxies))
     limits = PhotoLimits(settings.photo_max_bytes, settings.photo_max_pixels)
     photos = Photos(photo_files(settings), engine.begin, limits, jurisdiction.keep_photo_location)
     return Services.build(engine, jurisdiction, settings.topics, Identity(engine.begin, policy),
