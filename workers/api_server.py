@@ -54,7 +54,10 @@ def photo_files(settings: Settings) -> PhotoFiles:
 
 def server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
     """A uvicorn server for `app` that leaves logging and signals to the caller."""
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
+    # proxy_headers off: which proxies may name the client is FENGQIAO_TRUSTED_PROXIES' to say (api/login_limits.py),
+    # not uvicorn's default of trusting any X-Forwarded-For that comes from 127.0.0.1.
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
+                            proxy_headers=False)
     return uvicorn.Server(config)
 
 
