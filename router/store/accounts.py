@@ -48,7 +48,7 @@ def session_user(conn: Connection, session_hash: str, now: datetime, idle: timed
     live = conn.execute(
         update(login_sessions)
         .where(login_sessions.c.session_hash == session_hash, login_sessions.c.expires_at > now,
-               login_sessions.c.idle_until > now)
+               or_(login_sessions.c.idle_until.is_(None), login_sessions.c.idle_until > now))
         .values(idle_until=now + idle)
         .returning(login_sessions.c.user_id)
     ).first()

@@ -273,6 +273,10 @@ users = Table(
     Column("role", String(32), nullable=False, comment="a lifecycle Role"),
     Column("unit_code", String(32), nullable=False, comment="its town code, or the district centre's code"),
     Column("password_hash", String(255), comment="argon2id; none for integration accounts (tokens only)"),
+    # The lockout's, unused since 0008 (login back-off lives in the API's memory): kept one release so that
+    # replicas of the previous one still run during a rolling upgrade (docs/deploy.md), dropped in the next.
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", _TS),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", _TS, nullable=False),
     Column("login_name", String(64), nullable=False, unique=True,
@@ -288,7 +292,7 @@ login_sessions = Table(
     Column("user_id", String(64), nullable=False, index=True),
     Column("created_at", _TS, nullable=False),
     Column("expires_at", _TS, nullable=False),
-    Column("idle_until", _TS, nullable=False, comment="ends unless used before; each request moves it on"),
+    Column("idle_until", _TS, comment="ends unless used by then; each use moves it on (none: set at next use)"),
 )
 
 api_tokens = Table(

@@ -1,9 +1,10 @@
 """Accounts policy (issue 11): user names unique in their normalised form, a forced password change after
-a reset, an idle clock on sessions, an expiry on tokens; the lockout columns go (login back-off is in the
-API process's memory now).
+a reset, an idle clock on sessions, an expiry on tokens.
 
-Sessions opened before this revision end (they have no idle clock); tokens issued before it expire 90
-days after they were issued. The upgrade stops if two accounts' names normalise alike, naming them.
+Sessions opened before this revision get their idle clock at their next use; tokens issued before it
+expire 90 days after they were issued. The upgrade stops if two accounts' names normalise alike, naming
+them. The lockout's columns (users.failed_logins, locked_until) are no longer used but stay, so that the
+previous release's replicas keep running during a rolling upgrade; the next release drops them.
 
 Revision ID: 0008
 Revises: 0007
@@ -37,8 +38,6 @@ def upgrade() -> None:
                                    comment="user_id normalised (NFKC, case-folded, trimmed): one account per form"))
         batch.add_column(sa.Column("password_change_required", sa.Boolean(), server_default=sa.text("false"),
                                    nullable=False, comment="set by a reset: the account may only change its password"))
-        batch.drop_column("failed_logins")
-        batch.drop_column("locked_until")
     users = sa.table("users", sa.column("user_id", sa.String), sa.column("login_name", sa.String))
     forms: dict[str, list[str]] = {}
     for (user_id,) in conn.execute(sa.select(users.c.user_id)):
@@ -53,12 +52,9 @@ def upgrade() -> None:
         batch.alter_column("login_name", existing_type=sa.String(length=64), nullable=False)
         batch.create_unique_constraint(op.f("uq_users_login_name"), ["login_name"])
 
-    op.execute("DELETE FROM login_sessions")
     with op.batch_alter_table("login_sessions") as batch:
         batch.add_column(sa.Column("idle_until", _TS, nullable=True,
-                                   comment="ends unless used before; each request moves it on"))
-    with op.batch_alter_table("login_sessions") as batch:
-        batch.alter_column("idle_until", existing_type=_TS, nullable=False)
+                                   comment="ends unless used by then; each use moves it on (none: set at next use)"))
 
     with op.batch_alter_table("api_tokens") as batch:
         batch.add_column(sa.Column("expires_at", _TS, nullable=True))
@@ -80,5 +76,3 @@ def downgrade() -> None:
         batch.drop_constraint(op.f("uq_users_login_name"), type_="unique")
         batch.drop_column("password_change_required")
         batch.drop_column("login_name")
-        batch.add_column(sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
-        batch.add_column(sa.Column("locked_until", _TS, nullable=True))
