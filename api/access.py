@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.errors import ApiError
-from api.identity import SESSION_COOKIE, Principal
+from api.identity import PASSWORD_CHANGE_ACTIONS, SESSION_COOKIE, Principal
 from api.services import Services, services
 from router.domain.lifecycle import Role
 
@@ -21,7 +21,7 @@ def authenticate(request: Request, svc: Services) -> Principal:
     """The caller behind the bearer token or the session cookie; 401 when there is none or it is no longer valid."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        who = svc.identity.from_token(header[7:].strip())
+        who = svc.identity.from_token(header[7:].strip(), svc.clock())
     elif cookie := request.cookies.get(SESSION_COOKIE):
         who = svc.identity.from_session(cookie, svc.clock())
     else:
@@ -39,6 +39,9 @@ def allow(action: str, roles: Iterable[Role] | None = None) -> Callable[..., Pri
         request.state.audit_action = action
         who = authenticate(request, svc)
         request.state.principal = who
+        if who.must_change_password and action not in PASSWORD_CHANGE_ACTIONS:
+            raise ApiError(403, "password_change_required", "密码已被重置，请先修改密码",
+                           f"{action} refused until the password is changed")
         if permitted is not None and who.role not in permitted:
             raise ApiError(403, "forbidden", "当前角色无权执行此操作", f"role {who.role} may not {action}")
         return who

@@ -146,7 +146,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
                 order_id=asked[:32] if asked else None,  # the column's width: a longer id is no order's
                 outcome=_outcome(request, status), status=status,
                 detail=getattr(request.state, "audit_detail", None),
-                source_ip=request.client.host if request.client else None)
+                source_ip=session.source_of(request, services))
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -16,7 +16,7 @@ from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import Role
 from router.store import accounts
 
-DEMO_PASSWORD = "fengqiao-demo"
+DEMO_PASSWORD = "fengqiao-demo-2026"  # meets the password policy (router/domain/credentials.py)
 PILOT_SLUGS = {"新塘": "xintang", "北干": "beigan", "蜀山": "shushan", "盈丰": "yingfeng", "瓜沥": "guali"}
 
 

@@ -14,11 +14,12 @@ class ApiError(Exception):
     """An answer other than success: `status`, a machine `code`, a message for the operator."""
 
     def __init__(self, status: int, code: str, message: str, detail: str | None = None,
-                 audit: str | None = None) -> None:
+                 audit: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail or message)
         self.status = status
         self.problem = Problem(code=code, message=message, detail=detail)
         self.audit = audit  # for the access log only, never in the answer
+        self.headers = headers  # Retry-After on 429 and 503
 
 
 def not_found(what: str = "工单") -> ApiError:
@@ -28,7 +29,7 @@ def not_found(what: str = "工单") -> ApiError:
 
 def answer(request: Request, error: ApiError) -> JSONResponse:
     request.state.audit_detail = error.audit or error.problem.detail or error.problem.code
-    return JSONResponse(error.problem.model_dump(), status_code=error.status)
+    return JSONResponse(error.problem.model_dump(), status_code=error.status, headers=error.headers)
 
 
 def invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
-LOGIN_OUTCOMES = ("ok", "failed")
+LOGIN_OUTCOMES = ("ok", "failed", "throttled", "busy")
 DENIAL_STATUSES = ("401", "403", "404")
 
 

@@ -46,6 +46,15 @@ class LoginRequest(Body):
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
+class PasswordChange(Body):
+    """修改密码: the new password must be at least 12 characters, not contain the user name, not be a common one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    old: Annotated[str, Field(min_length=1, max_length=256)]
+    new: Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class Me(View):
     user_id: str
     display_name: str
@@ -55,6 +64,7 @@ class Me(View):
     unit_name: str
     district: bool = Field(description="True for district roles, who see every town.")
     sees_callers: bool = Field(description="False: caller names and phone numbers are masked for this role.")
+    must_change_password: bool = Field(False, description="True after a reset: only POST /api/v1/me/password works.")
 
 
 class Deadlines(View):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
@@ -26,8 +26,15 @@ from workers.settings import SettingMissing, Settings
 
 
 def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engine) -> Services:
-    policy = LoginPolicy(session_ttl=timedelta(hours=settings.session_hours), max_failures=settings.lockout_failures,
-                         lockout=timedelta(minutes=settings.lockout_minutes))
+    defaults = LoginPolicy()
+    policy = LoginPolicy(
+        session_ttl=timedelta(hours=settings.session_hours),
+        idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+        source_backoff=replace(defaults.source_backoff, free=settings.login_source_failures,
+                               cap=timedelta(minutes=settings.login_source_max_minutes)),
+        account_backoff=replace(defaults.account_backoff, free=settings.login_account_failures,
+                                cap=timedelta(seconds=settings.login_account_max_seconds)),
+        concurrent_checks=settings.password_checks, trusted_proxies=tuple(settings.trusted_proxies))
     limits = PhotoLimits(settings.photo_max_bytes, settings.photo_max_pixels)
     photos = Photos(photo_files(settings), engine.begin, limits, jurisdiction.keep_photo_location)
     return Services.build(engine, jurisdiction, settings.topics, Identity(engine.begin, policy),
@@ -108,6 +115,9 @@ def server(app: FastAPI, host: str, port: int, connections: Connections | None =
     limits = connections or Connections()
     config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off",
                             server_header=False, timeout_keep_alive=limits.keep_alive_s,
+                            # Which proxies may name the client is FENGQIAO_TRUSTED_PROXIES' to say
+                            # (api/login_limits.py), not uvicorn's default trust of 127.0.0.1.
+                            proxy_headers=False,
                             h11_max_incomplete_event_size=limits.max_header_bytes,
                             http=partial(_HeaderDeadline, header_timeout_s=limits.header_timeout_s))
     return uvicorn.Server(config)

@@ -200,6 +200,17 @@ def _identity(settings):
     return engine, Identity(engine.begin, LoginPolicy())
 
 
+def _new_password(prompt: str, user_id: str, accept) -> object:
+    """Ask for a password twice and hand it to `accept`; a weak one is refused with the policy's reasons."""
+    from api.identity import WeakPassword
+
+    try:
+        return accept(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+    except WeakPassword as weak:
+        typer.echo(f"password refused for {user_id}: " + "；".join(weak.problems), err=True)
+        raise typer.Exit(1) from None
+
+
 @users_app.command("add")
 def users_add(
     user_id: str,
@@ -209,8 +220,12 @@ def users_add(
     unit: Annotated[str, typer.Option(help="Town code, or the district centre's code for district roles.")],
     name: Annotated[str, typer.Option(help="Display name (姓名/岗位).")],
 ) -> None:
-    """Create an account; people are asked for a password, integration accounts get tokens instead."""
+    """Create an account under its normalised name (NFKC, case-folded, trimmed); people are asked for a
+    password (at least 12 characters, not containing the name, not a common one), integration accounts get
+    tokens instead."""
+    from api.identity import NameTaken
     from router.domain.lifecycle import TOWN_ROLES, Role
+    from router.store import accounts
 
     try:
         role_ = Role(role)
@@ -224,48 +239,77 @@ def users_add(
     if role_ not in TOWN_ROLES and unit != jurisdiction.district_centre.code:
         raise typer.BadParameter(f"{role} belongs to the district centre {jurisdiction.district_centre.code}",
                                  param_hint="--unit")
-    password = None
-    if role_ is not Role.INTEGRATION:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     engine, identity = _identity(settings)
-    identity.add_user(user_id, name, role_, unit, password, _now(settings))
+    now = _now(settings)
+
+    def taken() -> typer.Exit:
+        typer.echo(f"user {user_id} exists already (names are compared normalised)", err=True)
+        return typer.Exit(1)
+
+    def create(password: str | None) -> str:
+        try:
+            return identity.add_user(user_id, name, role_, unit, password, now)
+        except NameTaken:
+            raise taken() from None
+
+    with engine.connect() as conn:
+        if accounts.user(conn, user_id) is not None:  # before asking for a password in vain
+            raise taken()
+    created = create(None) if role_ is Role.INTEGRATION else _new_password("password", user_id, create)
     with engine.begin() as conn:
-        record_admin(conn, "users.add", user_id, _now(settings))
-    typer.echo(f"created {user_id} ({role}, {unit})")
+        record_admin(conn, "users.add", created, now)
+    typer.echo(f"created {created} ({role}, {unit})")
 
 
-@users_app.command("token")
-def users_token(user_id: str, name: Annotated[str, typer.Option(help="What the token is for.")] = "cli") -> None:
-    """Issue a bearer token for USER_ID; printed once, stored only as a hash."""
+def _issue(user_id: str, name: str, days: int | None, rotate: bool) -> None:
+    from datetime import timedelta
+
     settings = _settings()
     engine, identity = _identity(settings)
     try:
-        token = identity.issue_token(user_id, name, _now(settings))
+        token = identity.issue_token(user_id, name, _now(settings), timedelta(days=days or settings.token_days),
+                                     rotate=rotate)
     except KeyError:
         typer.echo(f"no user {user_id}", err=True)
         raise typer.Exit(1) from None
     with engine.begin() as conn:
-        record_admin(conn, "users.token", user_id, _now(settings))
+        record_admin(conn, "users.rotate_token" if rotate else "users.issue_token", user_id, _now(settings))
     typer.echo(token)
+
+
+_TOKEN_NAME = Annotated[str, typer.Option(help="What the token is for; rotation replaces the tokens of this name.")]
+_TOKEN_DAYS = Annotated[int | None, typer.Option(min=1, max=3650, help="Days it is valid (FENGQIAO_TOKEN_DAYS, 90).")]
+
+
+@users_app.command("issue-token")
+def users_issue_token(user_id: str, name: _TOKEN_NAME = "cli", days: _TOKEN_DAYS = None) -> None:
+    """Issue a bearer token for USER_ID that expires after --days; printed once, stored only as a hash."""
+    _issue(user_id, name, days, rotate=False)
+
+
+@users_app.command("rotate-token")
+def users_rotate_token(user_id: str, name: _TOKEN_NAME = "cli", days: _TOKEN_DAYS = None) -> None:
+    """Issue a new token for USER_ID and revoke its other live tokens of the same --name, at once."""
+    _issue(user_id, name, days, rotate=True)
 
 
 @users_app.command("list")
 def users_list() -> None:
-    """Every account with its role, unit, lock state and whether it is disabled."""
+    """Every account with its role, unit, whether it must change its password and whether it is disabled."""
     from router.store import accounts
     from workers.text_table import aligned
 
     engine, _ = _identity(_settings())
     with engine.connect() as conn:
-        rows = [["user", "name", "role", "unit", "locked until", "disabled"]]
+        rows = [["user", "name", "role", "unit", "must change password", "disabled"]]
         rows += [[u["user_id"], u["display_name"], u["role"], u["unit_code"],
-                  u["locked_until"].isoformat() if u["locked_until"] else "", "yes" if u["disabled"] else ""]
+                  "yes" if u["password_change_required"] else "", "yes" if u["disabled"] else ""]
                  for u in accounts.all_users(conn)]
     typer.echo("\n".join(aligned(rows)))
 
 
 def _existing_user(conn, user_id: str):
-    """The account row of `user_id`; unknown → a message and exit 1."""
+    """The account row USER_ID names (in any form that normalises to its name); unknown → a message and exit 1."""
     from router.store import accounts
 
     row = accounts.user(conn, user_id)
@@ -283,11 +327,11 @@ def users_disable(user_id: str) -> None:
     settings = _settings()
     engine, _ = _identity(settings)
     with engine.begin() as conn:
-        _existing_user(conn, user_id)
-        accounts.set_disabled(conn, user_id, True)
-        closed = accounts.close_user_sessions(conn, user_id)
-        record_admin(conn, "users.disable", user_id, _now(settings))
-    typer.echo(f"disabled {user_id}; closed {closed} session(s)")
+        stored = _existing_user(conn, user_id)["user_id"]
+        accounts.set_disabled(conn, stored, True)
+        closed = accounts.close_user_sessions(conn, stored)
+        record_admin(conn, "users.disable", stored, _now(settings))
+    typer.echo(f"disabled {stored}; closed {closed} session(s)")
 
 
 @users_app.command("enable")
@@ -298,32 +342,30 @@ def users_enable(user_id: str) -> None:
     settings = _settings()
     engine, _ = _identity(settings)
     with engine.begin() as conn:
-        _existing_user(conn, user_id)
-        accounts.set_disabled(conn, user_id, False)
-        record_admin(conn, "users.enable", user_id, _now(settings))
-    typer.echo(f"enabled {user_id}")
+        stored = _existing_user(conn, user_id)["user_id"]
+        accounts.set_disabled(conn, stored, False)
+        record_admin(conn, "users.enable", stored, _now(settings))
+    typer.echo(f"enabled {stored}")
 
 
 @users_app.command("reset-password")
 def users_reset_password(user_id: str) -> None:
-    """Set a new password for USER_ID (asked twice) and lift any lockout."""
-    from api.identity import hash_password
+    """Set a new password for USER_ID (asked twice): it must be changed at the next sign-in, and every
+    session of the account ends now."""
     from router.domain.lifecycle import Role
-    from router.store import accounts
 
     settings = _settings()
-    engine, _ = _identity(settings)
+    engine, identity = _identity(settings)
     with engine.connect() as conn:
         row = _existing_user(conn, user_id)
+    stored = row["user_id"]
     if row["role"] == Role.INTEGRATION.value:
-        typer.echo(f"{user_id} is an integration account: it signs in with tokens, never a password", err=True)
+        typer.echo(f"{stored} is an integration account: it signs in with tokens, never a password", err=True)
         raise typer.Exit(1)
-    password_hash = hash_password(typer.prompt("new password", hide_input=True, confirmation_prompt=True))
+    closed = _new_password("new password", stored, lambda password: identity.reset_password(stored, password))
     with engine.begin() as conn:
-        _existing_user(conn, user_id)
-        accounts.set_password(conn, user_id, password_hash)
-        record_admin(conn, "users.reset_password", user_id, _now(settings))
-    typer.echo(f"password of {user_id} reset; failed logins and lockout cleared")
+        record_admin(conn, "users.reset_password", stored, _now(settings))
+    typer.echo(f"password of {stored} reset; it must be changed at the next sign-in; closed {closed} session(s)")
 
 
 @users_app.command("revoke-tokens")
@@ -334,10 +376,10 @@ def users_revoke_tokens(user_id: str) -> None:
     settings = _settings()
     engine, _ = _identity(settings)
     with engine.begin() as conn:
-        _existing_user(conn, user_id)
-        revoked = accounts.revoke_tokens(conn, user_id, _now(settings))
-        record_admin(conn, "users.revoke_tokens", user_id, _now(settings))
-    typer.echo(f"revoked {revoked} token(s) of {user_id}")
+        stored = _existing_user(conn, user_id)["user_id"]
+        revoked = accounts.revoke_tokens(conn, stored, _now(settings))
+        record_admin(conn, "users.revoke_tokens", stored, _now(settings))
+    typer.echo(f"revoked {revoked} token(s) of {stored}")
 
 
 @app.command()

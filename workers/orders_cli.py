@@ -2,7 +2,7 @@
 
 The CLI holds no rules of its own: it sends what the console sends, so authorization, audit
 and the state machine are the API's. Authenticate with a bearer token (`--token` or
-FENGQIAO_API_TOKEN; `fengqiao users token` issues one) or a user name and password.
+FENGQIAO_API_TOKEN; `fengqiao users issue-token` issues one) or a user name and password.
 """
 
 from __future__ import annotations

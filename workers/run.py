@@ -103,8 +103,9 @@ def _demo_accounts(services: Services) -> None:
     users = ensure_demo_users(services.engine, services.identity, services.jurisdiction, now)
     lines = [f"Demo accounts (password {DEMO_PASSWORD}; integration accounts use the bearer token shown):"]
     for user in users:
-        credential = (services.identity.issue_token(user.user_id, "make run", now) if user.role is Role.INTEGRATION
-                      else "")
+        # Rotated: each run's token replaces the last run's instead of piling up beside it.
+        credential = (services.identity.issue_token(user.user_id, "make run", now, rotate=True)
+                      if user.role is Role.INTEGRATION else "")
         lines.append(f"  {user.user_id:22} {user.role.value:20} {user.unit_name} {credential}".rstrip())
     print("\n".join(lines), file=sys.stderr, flush=True)
 

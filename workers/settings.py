@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, FilePath, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, FilePath, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import Topics
@@ -92,8 +92,22 @@ class Settings(BaseSettings):
     api_streams_per_user: Annotated[int, Field(ge=1, le=100)] = Field(
         5, description="Live streams (GET /api/v1/stream) one user may hold open in one API process (429 above).")
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(12.0, description="Console sessions last this.")
-    lockout_failures: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Wrong passwords in a row that lock.")
-    lockout_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15.0
+    session_idle_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = Field(
+        30.0, description="A console session unused this long ends; each request extends it.")
+    login_source_failures: Annotated[int, Field(ge=1, le=1000)] = Field(
+        10, description="Failed logins from one address before it backs off (1 s, doubling).")
+    login_source_max_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = Field(
+        15.0, description="Longest back-off of one address.")
+    login_account_failures: Annotated[int, Field(ge=1, le=100)] = Field(
+        5, description="Failed logins on one account, from anywhere, before it backs off (1 s, doubling).")
+    login_account_max_seconds: Annotated[float, Field(gt=0, le=3600)] = Field(
+        30.0, description="Longest back-off of one account: what a stranger's guesses can cost its owner.")
+    password_checks: Annotated[int, Field(ge=1, le=64)] = Field(
+        4, description="argon2 password checks at once (~64 MiB each); a login waits up to 2 s for one, then 503.")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        [], description="Reverse proxies whose X-Forwarded-For names the client (JSON list of addresses or networks).")
+    token_days: Annotated[int, Field(ge=1, le=3650)] = Field(
+        90, description="Default validity of a bearer token issued by `fengqiao users issue-token`.")
     secure_cookies: bool = Field(False, description="Mark the session cookie Secure: set it behind HTTPS.")
     photo_max_bytes: Annotated[int, Field(ge=64 * 1024, le=64 * 1024 * 1024)] = Field(
         8 * 1024 * 1024, description="Largest evidence photo accepted, in bytes (413 above it).")

@@ -30,7 +30,45 @@ async function boot() {
     showLogin();
     return;
   }
-  await start();
+  await enter();
+}
+
+/** The console, or first the password form when an administrator's reset requires a new password. */
+async function enter() {
+  if (!session.me.must_change_password) {
+    await start();
+    return;
+  }
+  $("login-view").hidden = true;
+  $("password-view").hidden = false;
+  $("password-old").focus();
+}
+
+async function changePassword(event) {
+  event.preventDefault();
+  const old = $("password-old").value;
+  const fresh = $("password-new").value;
+  const error = $("password-error");
+  error.hidden = true;
+  if (!old || !fresh) {
+    error.textContent = "请输入原密码和新密码";
+  } else if (fresh !== $("password-again").value) {
+    error.textContent = "两次输入的新密码不一致";
+  } else {
+    $("password-submit").disabled = true;
+    try {
+      session.me = await request("POST", "/api/v1/me/password", { body: { old, new: fresh } });
+      for (const id of ["password-old", "password-new", "password-again"]) $(id).value = "";
+      $("password-view").hidden = true;
+      await start();
+      return;
+    } catch (failure) {
+      error.textContent = failure.message;
+    } finally {
+      $("password-submit").disabled = false;
+    }
+  }
+  error.hidden = false;
 }
 
 function showLogin() {
@@ -59,7 +97,7 @@ async function signIn(event) {
   try {
     session.me = await request("POST", "/api/v1/session", { body: { username, password } });
     $("login-password").value = "";
-    await start();
+    await enter();
   } catch (failure) {
     error.textContent = failure.message;
     error.hidden = false;
@@ -193,5 +231,7 @@ window.addEventListener("fengqiao:signed-out", () => {
 });
 
 $("login-form").addEventListener("submit", signIn);
+$("password-form").addEventListener("submit", changePassword);
 $("logout").addEventListener("click", signOut);
+$("password-logout").addEventListener("click", signOut);
 boot();

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, and_, case, delete, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, delete, insert, or_, select, update
 
+from router.domain.credentials import normalise_user_name
 from router.store import audit_log
 from router.store.tables import access_log, api_tokens, login_sessions, users
 
 
-def user(conn: Connection, user_id: str) -> RowMapping | None:
-    row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
+def user(conn: Connection, name: str) -> RowMapping | None:
+    """The account `name` names in any form that normalises to its login name (`Admin`, `ａｄｍｉｎ `), or None."""
+    row = conn.execute(select(users).where(users.c.login_name == normalise_user_name(name))).first()
     return row._mapping if row else None
 
 
@@ -21,55 +23,39 @@ def all_users(conn: Connection) -> list[RowMapping]:
 
 def add_user(conn: Connection, user_id: str, display_name: str, role: str, unit_code: str,
              password_hash: str | None, at: datetime) -> None:
-    conn.execute(insert(users).values(user_id=user_id, display_name=display_name, role=role, unit_code=unit_code,
+    """A new account; IntegrityError when its name, in normalised form, is taken."""
+    conn.execute(insert(users).values(user_id=user_id, login_name=normalise_user_name(user_id),
+                                      display_name=display_name, role=role, unit_code=unit_code,
                                       password_hash=password_hash, created_at=at))
 
 
-def set_password(conn: Connection, user_id: str, password_hash: str) -> None:
+def set_password(conn: Connection, user_id: str, password_hash: str, change_required: bool) -> None:
+    """A new password; `change_required` (after a reset) confines the account to changing it."""
     conn.execute(update(users).where(users.c.user_id == user_id)
-                 .values(password_hash=password_hash, failed_logins=0, locked_until=None))
+                 .values(password_hash=password_hash, password_change_required=change_required))
 
 
-def claim_login_attempt(conn: Connection, user_id: str, now: datetime) -> RowMapping | None:
-    """Count one more login attempt, before the password is checked, in one statement.
-
-    Counting first makes the lockout hold under parallel guesses: each guess takes a number, and
-    those past the limit are refused unchecked. A lock that has run out starts the count again.
-    None when there is no such enabled, unlocked account.
-    """
-    expired = and_(users.c.locked_until.is_not(None), users.c.locked_until <= now)
-    row = conn.execute(
-        update(users)
-        .where(users.c.user_id == user_id, users.c.disabled.is_(False),
-               or_(users.c.locked_until.is_(None), expired))
-        .values(failed_logins=case((expired, 1), else_=users.c.failed_logins + 1), locked_until=None)
-        .returning(users)
-    ).first()
-    return row._mapping if row else None
-
-
-def lock(conn: Connection, user_id: str, until: datetime) -> None:
-    conn.execute(update(users).where(users.c.user_id == user_id).values(locked_until=until))
-
-
-def record_login(conn: Connection, user_id: str) -> None:
-    conn.execute(update(users).where(users.c.user_id == user_id).values(failed_logins=0, locked_until=None))
-
-
-def open_session(conn: Connection, session_hash: str, user_id: str, at: datetime, expires_at: datetime) -> None:
-    """A new session for `user_id`; the user's expired ones go, so the table holds live sessions only."""
-    conn.execute(delete(login_sessions).where(login_sessions.c.user_id == user_id, login_sessions.c.expires_at <= at))
+def open_session(conn: Connection, session_hash: str, user_id: str, at: datetime, expires_at: datetime,
+                 idle_until: datetime) -> None:
+    """A new session for `user_id`; the user's ended ones go, so the table holds live sessions only."""
+    ended = or_(login_sessions.c.expires_at <= at, login_sessions.c.idle_until <= at)
+    conn.execute(delete(login_sessions).where(login_sessions.c.user_id == user_id, ended))
     conn.execute(insert(login_sessions).values(session_hash=session_hash, user_id=user_id, created_at=at,
-                                               expires_at=expires_at))
+                                               expires_at=expires_at, idle_until=idle_until))
 
 
-def session_user(conn: Connection, session_hash: str, now: datetime) -> RowMapping | None:
-    """The enabled user behind a live session, or None."""
-    row = conn.execute(
-        select(users).join(login_sessions, login_sessions.c.user_id == users.c.user_id)
+def session_user(conn: Connection, session_hash: str, now: datetime, idle: timedelta) -> RowMapping | None:
+    """The enabled user behind a live session, or None; using a session keeps it alive for `idle` more."""
+    live = conn.execute(
+        update(login_sessions)
         .where(login_sessions.c.session_hash == session_hash, login_sessions.c.expires_at > now,
-               users.c.disabled.is_(False))
+               or_(login_sessions.c.idle_until.is_(None), login_sessions.c.idle_until > now))
+        .values(idle_until=now + idle)
+        .returning(login_sessions.c.user_id)
     ).first()
+    if live is None:
+        return None
+    row = conn.execute(select(users).where(users.c.user_id == live.user_id, users.c.disabled.is_(False))).first()
     return row._mapping if row else None
 
 
@@ -77,17 +63,26 @@ def close_session(conn: Connection, session_hash: str) -> None:
     conn.execute(delete(login_sessions).where(login_sessions.c.session_hash == session_hash))
 
 
-def add_token(conn: Connection, token_hash: str, user_id: str, name: str, at: datetime) -> None:
-    conn.execute(insert(api_tokens).values(token_hash=token_hash, user_id=user_id, name=name, created_at=at))
+def add_token(conn: Connection, token_hash: str, user_id: str, name: str, at: datetime, expires_at: datetime) -> None:
+    conn.execute(insert(api_tokens).values(token_hash=token_hash, user_id=user_id, name=name, created_at=at,
+                                           expires_at=expires_at))
 
 
-def token_user(conn: Connection, token_hash: str) -> RowMapping | None:
-    """The enabled user behind an unrevoked token, or None."""
+def token_user(conn: Connection, token_hash: str, now: datetime) -> RowMapping | None:
+    """The enabled user behind an unrevoked, unexpired token, or None."""
     row = conn.execute(
         select(users).join(api_tokens, api_tokens.c.user_id == users.c.user_id)
-        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None), users.c.disabled.is_(False))
+        .where(api_tokens.c.token_hash == token_hash, api_tokens.c.revoked_at.is_(None),
+               api_tokens.c.expires_at > now, users.c.disabled.is_(False))
     ).first()
     return row._mapping if row else None
+
+
+def revoke_named_tokens(conn: Connection, user_id: str, name: str, at: datetime, keep: str) -> int:
+    """Revoke `user_id`'s live tokens called `name` except the one hashed `keep` (rotation); the number revoked."""
+    return conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id, api_tokens.c.name == name,
+                                                 api_tokens.c.token_hash != keep, api_tokens.c.revoked_at.is_(None))
+                        .values(revoked_at=at)).rowcount
 
 
 def audit(conn: Connection, **entry: object) -> None:

@@ -274,10 +274,16 @@ users = Table(
     Column("role", String(32), nullable=False, comment="a lifecycle Role"),
     Column("unit_code", String(32), nullable=False, comment="its town code, or the district centre's code"),
     Column("password_hash", String(255), comment="argon2id; none for integration accounts (tokens only)"),
+    # The lockout's, unused since 0008 (login back-off lives in the API's memory): kept one release so that
+    # replicas of the previous one still run during a rolling upgrade (docs/deploy.md), dropped in the next.
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", _TS),
     Column("disabled", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", _TS, nullable=False),
+    Column("login_name", String(64), nullable=False, unique=True,
+           comment="user_id normalised (NFKC, case-folded, trimmed): one account per form"),
+    Column("password_change_required", Boolean, nullable=False, server_default=text("false"),
+           comment="set by a reset: the account may only change its password"),
 )
 
 login_sessions = Table(
@@ -287,6 +293,7 @@ login_sessions = Table(
     Column("user_id", String(64), nullable=False, index=True),
     Column("created_at", _TS, nullable=False),
     Column("expires_at", _TS, nullable=False),
+    Column("idle_until", _TS, comment="ends unless used by then; each use moves it on (none: set at next use)"),
 )
 
 api_tokens = Table(
@@ -297,6 +304,7 @@ api_tokens = Table(
     Column("name", String(64), nullable=False),
     Column("created_at", _TS, nullable=False),
     Column("revoked_at", _TS),
+    Column("expires_at", _TS, nullable=False),
 )
 
 access_log = Table(

@@ -34,6 +34,8 @@ from workers.api_server import BackgroundServer, Connections
 from workers.broker import free_port
 
 BUNDLE = REPO / "jurisdictions" / "xiaoshan"
+# The production limits, except the idle timeout: tests move the clock hours on (to deadlines) between requests.
+TEST_POLICY = LoginPolicy(idle_timeout=LoginPolicy().session_ttl)
 
 
 @dataclass
@@ -70,12 +72,13 @@ class ApiUnderTest:
         self.router = Router(self.jurisdiction)  # built once: the country's places make it ~0.5 s
 
     @classmethod
-    def start(cls, database_url: str, poll_s: float = 0.5, connections: Connections | None = None) -> ApiUnderTest:
+    def start(cls, database_url: str, poll_s: float = 0.5, policy: LoginPolicy = TEST_POLICY,
+              connections: Connections | None = None) -> ApiUnderTest:
         engine = make_engine(database_url)
         upgrade(engine)
         jurisdiction = load_bundle(BUNDLE)
         clock = MovableClock()
-        identity = Identity(engine.begin, LoginPolicy(max_failures=5, lockout=timedelta(minutes=15)))
+        identity = Identity(engine.begin, policy)
         photo_dir = tempfile.TemporaryDirectory(prefix="fengqiao-photos-")
         photos = Photos(DirectoryFiles(Path(photo_dir.name)), engine.begin, PhotoLimits())
         services = Services.build(engine, jurisdiction, Topics(), identity, clock, photos)

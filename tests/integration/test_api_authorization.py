@@ -69,6 +69,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/session"): "account",
     ("DELETE", "/api/v1/session"): "account",
     ("GET", "/api/v1/me"): "account",
+    ("POST", "/api/v1/me/password"): "account",
     ("GET", "/api/v1/audit"): "account",
     ("GET", "/api/v1/reference"): "account",
     ("GET", "/api/v1/orders"): "list",
@@ -118,6 +119,8 @@ def _call(client: httpx.Client, method: str, path: str, order_id: str, into: str
         return client.delete(url)
     if path == "/api/v1/session":
         return client.post(url, json={"username": "nobody", "password": "wrong"})
+    if path == "/api/v1/me/password":
+        return client.post(url, json={"old": "wrong", "new": "a-new-password-4821"})
     if path in DESK:
         return client.post(url.replace("{review_id}", "RV-guessed").replace("{fingerprint}", "0" * 64), json=DESK[path])
     command = COMMANDS[path.rsplit("/", 1)[1]]

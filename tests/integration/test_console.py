@@ -324,3 +324,30 @@ def test_a_photo_chosen_in_the_report_form_is_uploaded_and_shown_in_the_timeline
     assert f"/api/v1/orders/{order_id}/photos/PH" in full.url
     assert full.evaluate("document.images[0].naturalWidth") == 800
     full.close()
+
+
+def test_after_a_reset_the_console_asks_for_a_new_password_before_anything_else(api: ApiUnderTest, page: Page,
+                                                                                 shots: Path) -> None:
+    api.services.identity.reset_password("xintang-op", "temporary-pass-4821")
+    page.goto(api.url + "/")
+    sign_in(page, "xintang-op", "temporary-pass-4821")
+    expect(page.get_by_test_id("password-form")).to_be_visible()
+    expect(page.locator("#app-view")).to_be_hidden()
+
+    def change(old: str, new: str, again: str | None = None) -> None:
+        page.locator("#password-old").fill(old)
+        page.locator("#password-new").fill(new)
+        page.locator("#password-again").fill(new if again is None else again)
+        page.locator("#password-submit").click()
+
+    change("temporary-pass-4821", "my-own-choice-7731", "my-own-choice-7732")
+    expect(page.get_by_test_id("password-error")).to_have_text("两次输入的新密码不一致")
+    change("temporary-pass-4821", "short-one")
+    expect(page.get_by_test_id("password-error")).to_contain_text("密码至少12位")
+    shot(page, shots, "20-password-change-refused")
+    change("temporary-pass-4821", "my-own-choice-7731")
+    expect(page.get_by_test_id("me-unit")).to_have_text("新塘街道")
+    expect(page.get_by_test_id("password-form")).to_be_hidden()
+    sign_out(page)
+    sign_in(page, "xintang-op", "my-own-choice-7731")
+    expect(page.get_by_test_id("me-unit")).to_have_text("新塘街道")

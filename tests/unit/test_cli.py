@@ -140,54 +140,84 @@ def test_a_token_client_has_no_session_to_close():
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 
+OLD_PASSWORD = "old-password-1234"
+NEW_PASSWORD = "new-password-5678"
+HOST = "10.0.0.5"
+
+
 @pytest.fixture
 def accounts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Identity:
-    """A SQLite database the CLI reaches through FENGQIAO_DATABASE_URL, with one operator signed in."""
+    """A SQLite database the CLI reaches through FENGQIAO_DATABASE_URL, with one operator."""
     url = f"sqlite:///{tmp_path / 'fengqiao.db'}"
     monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
     monkeypatch.setenv("FENGQIAO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FENGQIAO_CLOCK_ORIGIN", NOW.isoformat())
     engine = make_engine(url)
     upgrade(engine)
-    identity = Identity(engine.begin, LoginPolicy(max_failures=2))
-    identity.add_user("xintang-op", "新塘值班员", Role.TOWN_OPERATOR, "330109004", "old-password", NOW)
+    identity = Identity(engine.begin, LoginPolicy())
+    identity.add_user("xintang-op", "新塘值班员", Role.TOWN_OPERATOR, "330109004", OLD_PASSWORD, NOW)
     return identity
 
 
 def test_users_disable_refuses_logins_and_ends_open_sessions_and_enable_restores(accounts_db: Identity):
-    _, session = accounts_db.login("xintang-op", "old-password", NOW)
+    _, session = accounts_db.login("xintang-op", OLD_PASSWORD, HOST, NOW)
     assert accounts_db.from_session(session, NOW) is not None
 
-    result = runner.invoke(app, ["users", "disable", "xintang-op"])
+    result = runner.invoke(app, ["users", "disable", "XINTANG-OP"])
 
     assert result.exit_code == 0, result.output
-    assert "closed 1 session" in result.output
+    assert "disabled xintang-op; closed 1 session" in result.output
     assert accounts_db.from_session(session, NOW) is None
     with pytest.raises(LoginFailed):
-        accounts_db.login("xintang-op", "old-password", NOW)
+        accounts_db.login("xintang-op", OLD_PASSWORD, HOST, NOW)
     assert "yes" in runner.invoke(app, ["users", "list"]).output.splitlines()[1].split()
 
     assert runner.invoke(app, ["users", "enable", "xintang-op"]).exit_code == 0
     assert accounts_db.from_session(session, NOW) is None, "enabling does not bring a closed session back"
-    assert accounts_db.login("xintang-op", "old-password", NOW)[0].user_id == "xintang-op"
+    assert accounts_db.login("xintang-op", OLD_PASSWORD, HOST, NOW)[0].user_id == "xintang-op"
 
 
-def test_users_reset_password_lets_the_new_one_in_and_unlocks(accounts_db: Identity):
-    for _ in range(2):
-        with pytest.raises(LoginFailed):
-            accounts_db.login("xintang-op", "guess", NOW)
-    with pytest.raises(LoginFailed):
-        accounts_db.login("xintang-op", "old-password", NOW)  # locked
+def test_users_reset_password_ends_the_sessions_and_forces_a_change(accounts_db: Identity):
+    _, session = accounts_db.login("xintang-op", OLD_PASSWORD, HOST, NOW)
 
     # Typed twice; entries that differ are asked for again.
-    result = runner.invoke(app, ["users", "reset-password", "xintang-op"], input="new-one\nother\nnew-one\nnew-one\n")
+    result = runner.invoke(app, ["users", "reset-password", "xintang-op"],
+                           input=f"{NEW_PASSWORD}\nother\n{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
     assert result.exit_code == 0, result.output
-    assert "do not match" in result.output
+    assert "do not match" in result.output and "closed 1 session(s)" in result.output
 
-    later = NOW + timedelta(minutes=1)  # well inside the 15-minute lock
+    assert accounts_db.from_session(session, NOW) is None
     with pytest.raises(LoginFailed):
-        accounts_db.login("xintang-op", "old-password", later)
-    # The count starts again from zero: one more wrong guess does not lock (max_failures=2).
-    assert accounts_db.login("xintang-op", "new-one", later)[0].user_id == "xintang-op"
+        accounts_db.login("xintang-op", OLD_PASSWORD, HOST, NOW)
+    assert accounts_db.login("xintang-op", NEW_PASSWORD, HOST, NOW)[0].must_change_password
+    assert "yes" in runner.invoke(app, ["users", "list"]).output.splitlines()[1].split()
+
+
+@pytest.mark.parametrize(("password", "reason"), [("1", "至少12位"), ("admin", "至少12位"),
+                                                   ("xintang-op-2026", "用户名"), ("qwertyuiop123", "常见")])
+def test_users_reset_password_and_add_refuse_a_weak_password(accounts_db: Identity, password: str, reason: str):
+    reset = runner.invoke(app, ["users", "reset-password", "xintang-op"], input=f"{password}\n{password}\n")
+    assert reset.exit_code == 1 and reason in reset.output
+    assert accounts_db.login("xintang-op", OLD_PASSWORD, HOST, NOW)[0].must_change_password is False
+    added = runner.invoke(app, ["users", "add", "xintang-op2", "--role", "town_operator", "--unit", "330109004",
+                                "--name", "新塘"], input=f"{password.replace('-op', '-op2')}\n" * 2)
+    assert added.exit_code == 1 and reason in added.output
+
+
+@pytest.mark.parametrize("name", ["XINTANG-OP", "ｘｉｎｔａｎｇ-ｏｐ", "xintang-op "])
+def test_users_add_refuses_a_name_that_normalises_to_an_existing_one(accounts_db: Identity, name: str):
+    result = runner.invoke(app, ["users", "add", name, "--role", "admin", "--unit", "330109", "--name", "冒名"],
+                           input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    assert result.exit_code == 1 and "exists already" in result.output
+    assert "password" not in result.output  # not asked for a password first
+
+
+def test_users_add_stores_the_normalised_name(accounts_db: Identity):
+    result = runner.invoke(app, ["users", "add", "Ｚhang-Op", "--role", "town_operator", "--unit", "330109004",
+                                 "--name", "张"], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "created zhang-op" in result.output
+    assert accounts_db.login("ZHANG-OP", NEW_PASSWORD, HOST, NOW)[0].user_id == "zhang-op"
 
 
 def test_users_revoke_tokens_revokes_every_live_token_of_that_user_only(accounts_db: Identity):
@@ -199,12 +229,30 @@ def test_users_revoke_tokens_revokes_every_live_token_of_that_user_only(accounts
 
     assert result.exit_code == 0, result.output
     assert "revoked 2 token(s)" in result.output
-    assert [accounts_db.from_token(t) for t in mine] == [None, None]
-    assert accounts_db.from_token(other).user_id == "xintang-system"
+    assert [accounts_db.from_token(t, NOW) for t in mine] == [None, None]
+    assert accounts_db.from_token(other, NOW).user_id == "xintang-system"
     assert "revoked 0 token(s)" in runner.invoke(app, ["users", "revoke-tokens", "xintang-op"]).output
 
 
-@pytest.mark.parametrize("command", ["disable", "enable", "reset-password", "revoke-tokens"])
+def test_users_issue_token_expires_after_its_days_and_rotate_token_replaces_it(accounts_db: Identity):
+    accounts_db.add_user("xintang-system", "新塘对接", Role.INTEGRATION, "330109004", None, NOW)
+    issued = runner.invoke(app, ["users", "issue-token", "xintang-system", "--name", "四平台", "--days", "7"])
+    assert issued.exit_code == 0, issued.output
+    first = issued.output.strip()
+    later = NOW + timedelta(days=6)
+    assert accounts_db.from_token(first, later).user_id == "xintang-system"
+    assert accounts_db.from_token(first, NOW + timedelta(days=7, minutes=5)) is None
+
+    rotated = runner.invoke(app, ["users", "rotate-token", "xintang-system", "--name", "四平台"])
+    assert rotated.exit_code == 0, rotated.output
+    second = rotated.output.strip()
+    assert accounts_db.from_token(first, later) is None
+    assert accounts_db.from_token(second, NOW + timedelta(days=89)).user_id == "xintang-system"  # the default 90
+    assert accounts_db.from_token(second, NOW + timedelta(days=91)) is None
+
+
+@pytest.mark.parametrize("command", ["disable", "enable", "reset-password", "revoke-tokens", "issue-token",
+                                     "rotate-token"])
 def test_account_commands_refuse_an_unknown_user(accounts_db: Identity, command: str):
     result = runner.invoke(app, ["users", command, "nobody"], input="x\nx\n")
     assert result.exit_code == 1
@@ -217,7 +265,7 @@ def test_account_commands_read_the_configured_clock(accounts_db: Identity, tmp_p
     # A clock moved to a day the suite never runs on: the token's creation time is that clock's.
     shown = datetime(2031, 6, 4, 2, 0, tzinfo=UTC)
     monkeypatch.setenv("FENGQIAO_CLOCK_ORIGIN", shown.isoformat())
-    result = runner.invoke(app, ["users", "token", "xintang-op", "--name", "fast"])
+    result = runner.invoke(app, ["users", "issue-token", "xintang-op", "--name", "fast"])
     assert result.exit_code == 0, result.output
     engine = make_engine(f"sqlite:///{tmp_path / 'fengqiao.db'}")
     with engine.connect() as conn:

@@ -2,7 +2,7 @@
 written chained in id order; on SQLite, audit tables append-only by trigger as on PostgreSQL.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from router.domain.audit_chain import chain_hash
 from router.store.tables import UtcDateTime
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
