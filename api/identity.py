@@ -7,7 +7,6 @@ like a wrong password, so a login form does not tell which user names exist.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import secrets
 from collections.abc import Callable
@@ -20,13 +19,12 @@ from sqlalchemy import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from api.login_limits import BackOff, Busy, LoginThrottle, PasswordChecks, Throttled
-from router.domain.credentials import normalise_user_name, password_problems
+from router.domain.credentials import TOKEN_PREFIX, normalise_user_name, password_problems, secret_digest
 from router.domain.lifecycle import TOWN_ROLES, Role
 from router.domain.privacy import sees_callers
 from router.store import accounts
 
 SESSION_COOKIE = "fengqiao_session"
-TOKEN_PREFIX = "fq_"
 # Verifying against this keeps unknown-user logins as slow as real ones.
 _DUMMY_HASH = PasswordHasher().hash(secrets.token_hex(16))
 # What a session may still do while its password must be changed.
@@ -94,10 +92,6 @@ class NameTaken(ValueError):
     """An account of that name, in its normalised form, exists already."""
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _refused(row: RowMapping | None) -> tuple[str, bool]:
     """Why an account that could not even try a password was refused, and whether it exists (audit only)."""
     if row is None:
@@ -162,19 +156,19 @@ class Identity:
 
     def logout(self, session: str) -> None:
         with self._transaction() as conn:
-            accounts.close_session(conn, _digest(session))
+            accounts.close_session(conn, secret_digest(session))
 
     def from_session(self, session: str, now: datetime) -> Principal | None:
         """The user of a live session, which this use keeps alive for the idle timeout."""
         with self._transaction() as conn:
-            row = accounts.session_user(conn, _digest(session), now, self._policy.idle_timeout)
+            row = accounts.session_user(conn, secret_digest(session), now, self._policy.idle_timeout)
         return _principal(row) if row else None
 
     def from_token(self, token: str, now: datetime) -> Principal | None:
         if not token.startswith(TOKEN_PREFIX):
             return None
         with self._transaction() as conn:
-            row = accounts.token_user(conn, _digest(token), now)
+            row = accounts.token_user(conn, secret_digest(token), now)
         return _principal(row) if row else None
 
     def add_user(self, user_name: str, display_name: str, role: Role, unit_code: str, password: str | None,
@@ -202,9 +196,9 @@ class Identity:
             row = accounts.user(conn, user_name)
             if row is None:
                 raise KeyError(user_name)
-            accounts.add_token(conn, _digest(token), row["user_id"], name, now, now + valid)
+            accounts.add_token(conn, secret_digest(token), row["user_id"], name, now, now + valid)
             if rotate:
-                accounts.revoke_named_tokens(conn, row["user_id"], name, now, keep=_digest(token))
+                accounts.revoke_named_tokens(conn, row["user_id"], name, now, keep=secret_digest(token))
         return token
 
     def _authenticate(self, user_name: str, password: str, source: str, now: datetime) -> RowMapping:
@@ -237,6 +231,6 @@ class Identity:
     def _open_session(self, user_id: str, now: datetime) -> str:
         session = secrets.token_urlsafe(32)
         with self._transaction() as conn:
-            accounts.open_session(conn, _digest(session), user_id, now, now + self._policy.session_ttl,
+            accounts.open_session(conn, secret_digest(session), user_id, now, now + self._policy.session_ttl,
                                   now + self._policy.idle_timeout)
         return session

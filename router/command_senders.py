@@ -9,18 +9,17 @@ to an account the same way: another `SenderIdentity`, with the command handler u
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Connection
 
 from router.dead_letters import FeedRecord
+from router.domain.credentials import TOKEN_PREFIX, secret_digest
 from router.domain.lifecycle import Actor, Role
 from router.store import accounts
 
 TOKEN_HEADER = "fengqiao-token"
-TOKEN_PREFIX = "fq_"  # as api/identity.py issues them
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,7 @@ class TokenSenders:
         token = values[0].decode("ascii", errors="replace")
         if not token.startswith(TOKEN_PREFIX):
             return Unidentified(f"the {TOKEN_HEADER} header holds no Fengqiao token")
-        row = accounts.token_user(conn, hashlib.sha256(token.encode()).hexdigest())
+        row = accounts.token_user(conn, secret_digest(token))
         if row is None:
             return Unidentified("unknown or revoked token, or a disabled account")
         if row["role"] != Role.INTEGRATION.value:

@@ -7,11 +7,18 @@ followed by a few patterns common in Chinese systems.
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from functools import cache
 from pathlib import Path
 
 MIN_PASSWORD_LENGTH = 12
+TOKEN_PREFIX = "fq_"  # every bearer token Fengqiao issues starts so: a mistyped header is told from a token
+
+
+def secret_digest(secret: str) -> str:
+    """What is stored of a token or a session cookie (SHA-256, hex): a leaked table opens nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def normalise_user_name(name: str) -> str:
