@@ -10,6 +10,7 @@ to an account the same way: another `SenderIdentity`, with the command handler u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -30,15 +31,16 @@ class Unidentified:
 
 
 class SenderIdentity(Protocol):
-    def identify(self, conn: Connection, record: FeedRecord) -> Actor | Unidentified:
-        """The enabled integration account that sent `record`, as the actor its command runs as."""
+    def identify(self, conn: Connection, record: FeedRecord, now: datetime) -> Actor | Unidentified:
+        """The enabled integration account that sent `record` (its credentials valid at `now`), as the actor
+        its command runs as."""
         ...
 
 
 class TokenSenders:
     """Senders known by an integration token in the `fengqiao-token` header."""
 
-    def identify(self, conn: Connection, record: FeedRecord) -> Actor | Unidentified:
+    def identify(self, conn: Connection, record: FeedRecord, now: datetime) -> Actor | Unidentified:
         values = [value for name, value in record.headers if name == TOKEN_HEADER]
         if not values:
             return Unidentified(f"no {TOKEN_HEADER} header")
@@ -47,9 +49,9 @@ class TokenSenders:
         token = values[0].decode("ascii", errors="replace")
         if not token.startswith(TOKEN_PREFIX):
             return Unidentified(f"the {TOKEN_HEADER} header holds no Fengqiao token")
-        row = accounts.token_user(conn, secret_digest(token))
+        row = accounts.token_user(conn, secret_digest(token), now)
         if row is None:
-            return Unidentified("unknown or revoked token, or a disabled account")
+            return Unidentified("unknown, revoked or expired token, or a disabled account")
         if row["role"] != Role.INTEGRATION.value:
             return Unidentified(f"account {row['user_id']} is not an integration account")
         return Actor(row["user_id"], Role.INTEGRATION, row["unit_code"])

@@ -114,7 +114,7 @@ class CommandHandler:
     def _from_sender(self, record: FeedRecord, wire: WorkOrderCommandV1, at: datetime) -> CommandOutcome:
         """One Kafka command as its sender, identified in the command's own transaction."""
         with self._transaction() as conn:
-            sender = self._senders.identify(conn, record)
+            sender = self._senders.identify(conn, record, at)
             if isinstance(sender, Unidentified):
                 outcome = self._refuse_unidentified(conn, record, wire, sender.why, at)
                 _audit_delivery(conn, record, wire.action, None, outcome, at)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -66,7 +67,7 @@ def test_the_command_runs_as_the_account_of_its_token_in_that_units_key_namespac
     ("token", "why"),
     [
         pytest.param(None, "no fengqiao-token header", id="no-token"),
-        pytest.param("fq_" + "x" * 43, "unknown or revoked token", id="unknown-token"),
+        pytest.param("fq_" + "x" * 43, "unknown, revoked or expired token", id="unknown-token"),
         pytest.param("Bearer nonsense", "no Fengqiao token", id="not-a-token"),
         pytest.param("xt-operator", "not an integration account", id="a-persons-token"),
     ],
@@ -91,6 +92,14 @@ def test_two_token_headers_are_refused(tokens):
     engine, handler, order_id, issued = tokens
     outcome = send(handler, ack(order_id), issued["xt-system"], (TOKEN_HEADER, issued["gl-system"].encode()))
     assert outcome.code == "unauthenticated" and "more than one" in outcome.reason
+
+
+def test_an_expired_token_no_longer_sends(tokens):
+    engine, handler, order_id, _ = tokens
+    identity = Identity(engine.begin, LoginPolicy())
+    lapsed = identity.issue_token("xt-system", "lapsed", NOW - timedelta(days=2), timedelta(days=1))
+    outcome = send(handler, ack(order_id), lapsed)
+    assert outcome.code == "unauthenticated" and "expired" in outcome.reason and state(engine) == "dispatched"
 
 
 def test_a_revoked_token_or_a_disabled_account_no_longer_sends(tokens):
