@@ -39,7 +39,11 @@ class DirectoryFiles:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self.root / _checked(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # The owner's alone, whatever the umask: photos show people and places (mkstemp's files are 0600).
+        # A key is <order>/<photo>: the root and the order's directory are all there is to create.
+        for directory in (self.root, path.parent):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)  # mkdir's mode is masked by the umask
         # Written aside and renamed: a reader never sees half a photo, a crash leaves no torn file.
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:

@@ -135,6 +135,9 @@ def test_the_directory_store_keeps_files_and_refuses_keys_that_are_not_ids(tmp_p
     files.put("WO1/PH1.jpg", b"again", JPEG)
     assert files.get("WO1/PH1.jpg") == b"again"
     assert sorted(p.name for p in (tmp_path / "photos" / "WO1").iterdir()) == ["PH1.jpg"]  # no temporary left
+    # The owner's alone: the directories 0700, the photo 0600.
+    assert [(p.stat().st_mode & 0o777) for p in (tmp_path / "photos", tmp_path / "photos" / "WO1",
+                                                 tmp_path / "photos" / "WO1" / "PH1.jpg")] == [0o700, 0o700, 0o600]
     with pytest.raises(KeyError):
         files.get("WO1/PH2.jpg")
     for key in ("../escape.jpg", "WO1/../../x.jpg", "/etc/passwd", "WO1/.hidden", "WO1/PH1"):
