@@ -4,7 +4,7 @@
 
 import { get, request } from "./api.js";
 import { createBoard } from "./board.js";
-import { $ } from "./dom.js";
+import { $, plain } from "./dom.js";
 import { useReference } from "./format.js";
 import { createInbox, inboxSummary } from "./inbox.js";
 import { createNotifier } from "./notify.js";
@@ -123,8 +123,9 @@ async function start() {
   $("login-view").hidden = true;
   $("app-view").hidden = false;
   // 区督办员 signed in as 区督办员 reads once, not 「区督办员（区督办员）」.
-  $("me-name").textContent = me.display_name === me.role_name ? me.role_name : `${me.display_name}（${me.role_name}）`;
-  $("me-unit").textContent = me.unit_name;
+  $("me-name").textContent = plain(me.display_name === me.role_name ? me.role_name
+    : `${me.display_name}（${me.role_name}）`);
+  $("me-unit").textContent = plain(me.unit_name);
   $("tab-board").hidden = !BOARD_ROLES.has(me.role);
   document.body.dataset.role = me.role;
   queue = createQueue(session);

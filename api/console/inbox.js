@@ -3,7 +3,7 @@
 // order or marks it police, and re-drives a dead letter after a fix; the supervisor reads.
 
 import { get, request, serverNow, url } from "./api.js";
-import { $, emptyRow, fill, flash, h } from "./dom.js";
+import { $, emptyRow, fill, flash, h, plain } from "./dom.js";
 import { span, when } from "./format.js";
 
 const DECIDERS = new Set(["district_dispatcher", "admin"]);
@@ -82,8 +82,8 @@ export function createInbox(session) {
     const ordered = [...towns.filter((t) => candidates.has(t.code)), ...towns.filter((t) => !candidates.has(t.code))];
     fill($("review-town"), ordered.map((t) => h("option", { value: t.code },
       `${t.name}${candidates.has(t.code) ? "（候选）" : ""}${t.onboarded ? "" : "（区中心代管）"}`)));
-    $("review-dialog-summary").textContent = item.summary;
-    $("review-dialog-meta").textContent = `${item.reason_name} · ${item.matter_type || "—"} · 地址：${item.address || "无"}`;
+    $("review-dialog-summary").textContent = plain(item.summary);
+    $("review-dialog-meta").textContent = plain(`${item.reason_name} · ${item.matter_type || "—"} · 地址：${item.address || "无"}`);
     $("review-into").value = "";
     $("review-note").value = "";
     $("review-dialog-error").hidden = true;

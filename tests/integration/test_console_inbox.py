@@ -24,7 +24,7 @@ def shots() -> Path:
 
 
 def test_the_dispatcher_works_the_inbox_and_the_supervisor_reads_it(api: ApiUnderTest, page: Page, shots: Path):
-    placed = api.queue_review("RVB1")
+    placed = api.queue_review("RVB1", "楼上邻居\u202e装修噪音太大，晚上还在施工")  # a bidi override in the text
     police = api.queue_review("RVB2", "小区门口垃圾堆了好几天没人清理")
     Intake(api.router, api.engine.begin, Topics(), 65_536).handle([FeedRecord(b"{broken", None, "incidents.v1", 0, 3)],
                                                                   api.clock())
@@ -45,7 +45,7 @@ def test_the_dispatcher_works_the_inbox_and_the_supervisor_reads_it(api: ApiUnde
     page.locator(f'[data-review="{placed}"]').get_by_test_id("review-open").click()
     dialog = page.get_by_test_id("review-dialog")
     expect(dialog).to_be_visible()
-    expect(page.get_by_test_id("review-dialog-summary")).to_contain_text("装修噪音")
+    expect(page.get_by_test_id("review-dialog-summary")).to_have_text("楼上邻居装修噪音太大，晚上还在施工")  # stripped
     page.get_by_test_id("review-town").select_option(label="瓜沥镇")
     page.get_by_test_id("review-note").fill("回拨确认在瓜沥")
     shot(page, shots, "02-place-dialog")
