@@ -216,13 +216,14 @@ class Dispatch:
             decision=wire,
         )
         headers = {"fengqiao-event-type": event.event_type, "fengqiao-bundle-version": decision.bundle_version}
-        # The centre that works the order calls the caller back; the district-wide topic needs no caller.
-        district_wide = event.model_copy(update={"incident": incident.model_copy(update={"caller": None})})
+        # The district-wide topic needs no caller; a centre's own only when its system calls callers back.
+        without_caller = event.model_copy(update={"incident": incident.model_copy(update={"caller": None})})
+        calls_back = decision.centre_code in self._j.callers_for_centres
         batch.rows.setdefault("outbox", []).append(ledger.outbox_row(
             str(event.event_id), self._topics.workorder_events, order_id.encode(),
-            district_wide.model_dump_json(by_alias=True).encode(), headers, now,
+            without_caller.model_dump_json(by_alias=True).encode(), headers, now,
             copy_topic=self._topics.centre_orders(decision.centre_code),
-            copy_value=event.model_dump_json(by_alias=True).encode()))
+            copy_value=event.model_dump_json(by_alias=True).encode() if calls_back else None))
         callers = [incident.caller.name] if incident.caller and incident.caller.name else []
         self._notifier.stage(batch.rows, event.event_id, NotifyEvent.NEW_ORDER, row, now, callers)
         return order_id

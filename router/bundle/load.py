@@ -116,6 +116,7 @@ class _Reader:
             return None
         self._cross_check(tables)
         self._check_key_dispute_types(manifest, tables)
+        self._check_caller_centres(manifest, tables)
         self._check_notify_units(manifest, tables)
         town_codes = {row.code for _, row in tables["towns.csv"]}
         for boundary in boundaries:
@@ -242,6 +243,15 @@ class _Reader:
                                              f"{matter_type!r} is no non-police matter type of keywords.csv "
                                              "or categories.csv"))
 
+    def _check_caller_centres(self, manifest: Manifest, tables: dict[str, list]) -> None:
+        if any(p.file == "towns.csv" for p in self.problems):
+            return  # the centres are not all known: towns.csv's own problems come first
+        centres = {manifest.district.centre.code} | {r.centre_code for _, r in tables["towns.csv"]}
+        for code in manifest.topics.callers_for_centres:
+            if code not in centres:
+                self.problems.append(Problem(MANIFEST, None, "topics.callers_for_centres",
+                                             f"{code!r} is no centre_code of towns.csv nor the district centre"))
+
     def _check_notify_units(self, manifest: Manifest, tables: dict[str, list]) -> None:
         units = {manifest.district.centre.code} | {r.code for _, r in tables["towns.csv"]} | {
             r.centre_code for _, r in tables["towns.csv"]}
@@ -331,6 +341,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         webhooks=Webhooks(tuple(Webhook(r.unit_code, r.name, r.url, frozenset(r.events), r.secret_env)
                                 for _, r in tables["notify.csv"]), d.centre.code),
         keep_photo_location=manifest.evidence.keep_location,
+        callers_for_centres=frozenset(manifest.topics.callers_for_centres),
     )
 
 

@@ -95,6 +95,15 @@ class EvidenceSection(_Row):
     keep_location: Annotated[bool, Field(strict=True)] = False
 
 
+class TopicsSection(_Row):
+    """`[topics]`: what the command centres' own topics carry."""
+
+    # The centres whose systems call callers back (a town's 四平台 client): their topic
+    # (`towns.<centre>.orders.v1`) carries the caller's name and phone. Any other centre's topic, and the
+    # district-wide events topic always, carry none.
+    callers_for_centres: tuple[Annotated[str, Field(min_length=1, max_length=32)], ...] = ()
+
+
 Weight = Annotated[float, Field(ge=0, le=1000)]
 Score = Annotated[float, Field(ge=0, le=100)]
 
@@ -144,6 +153,7 @@ class Manifest(_Row):
     merge: MergeSection = MergeSection()
     ranking: RankingSection = RankingSection()
     evidence: EvidenceSection = EvidenceSection()
+    topics: TopicsSection = TopicsSection()
 
 
 class TownRow(_Row):

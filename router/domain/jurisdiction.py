@@ -166,6 +166,8 @@ class Jurisdiction:
     ranking: RankingRules | None = None  # the monthly 红黄黑榜's weights and thresholds
     webhooks: Webhooks = NO_WEBHOOKS  # gateways told of new orders, warnings, breaches (notify.csv)
     keep_photo_location: bool = False  # keep an evidence photo's GPS position (EXIF) instead of stripping it
+    # The centres whose own topic carries callers (their systems call back); every other topic carries none.
+    callers_for_centres: frozenset[str] = frozenset()
     town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -389,3 +389,15 @@ def test_a_key_dispute_type_must_be_a_non_police_matter_type(bundle: Path):
     problems = check_bundle(bundle)
     assert [(p.file, p.field) for p in problems] == [("bundle.toml", "merge.key_dispute_matter_types")], problems
     assert "'火灾'" in problems[0].message
+
+
+def test_a_centre_whose_topic_carries_callers_must_be_a_centre(bundle: Path, xiaoshan):
+    manifest = bundle / "bundle.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(re.sub(r"callers_for_centres = \[[^]]*\]", 'callers_for_centres = ["330109004", "330999"]',
+                               text), encoding="utf-8")
+    problems = check_bundle(bundle)
+    assert [(p.file, p.field) for p in problems] == [("bundle.toml", "topics.callers_for_centres")], problems
+    assert "'330999'" in problems[0].message
+    assert xiaoshan.callers_for_centres == frozenset(
+        {"330109002", "330109003", "330109004", "330109015", "330109113"})

@@ -72,9 +72,19 @@ def test_the_district_wide_events_topic_carries_no_caller_and_the_centres_copy_d
     assert dispatched.topic == "t.workorders.events.v1" and dispatched.copy_topic == "t.towns.330109004.orders.v1"
     assert json.loads(dispatched.value)["incident"]["caller"] is None
     assert b"13912345678" not in dispatched.value and "王小明".encode() not in dispatched.value
-    assert json.loads(dispatched.copy_value)["incident"]["caller"] == caller
+    assert json.loads(dispatched.copy_value)["incident"]["caller"] == caller  # 新塘's system calls back
     district, centre = json.loads(dispatched.value), json.loads(dispatched.copy_value)
     assert district["event_id"] == centre["event_id"]  # one event, two renditions
+
+
+def test_a_centre_the_bundle_does_not_name_gets_no_caller_on_its_topic(router, engine):
+    caller = {"name": "王小明", "phone": "13912345678"}
+    Intake(router, engine.begin, TOPICS, 65_536).handle(
+        [record("C2", "包工头拖欠工资三个月", "萧山区城厢街道", caller=caller)], NOW)  # the district centre's
+    [dispatched] = [row for row in _outbox(engine) if row.headers["fengqiao-event-type"] == "workorder.dispatched"]
+    assert dispatched.copy_topic == "t.towns.330109.orders.v1"
+    assert dispatched.copy_value is None  # the same record as the district-wide one: no caller
+    assert json.loads(dispatched.value)["incident"]["caller"] is None
 
 
 def test_a_replayed_batch_changes_nothing(router, engine):
