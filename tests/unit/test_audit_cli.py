@@ -71,8 +71,8 @@ def test_sqlite_audit_tables_refuse_changes_from_the_application(engine, stateme
 def test_users_commands_are_in_the_access_log_as_the_os_user(engine):
     assert runner.invoke(app, ["users", "add", "xintang-system", "--role", "integration", "--unit", "330109004",
                                "--name", "新塘对接"]).exit_code == 0
-    for command in (["token", "xintang-system"], ["disable", "xintang-system"], ["enable", "xintang-system"],
-                    ["revoke-tokens", "xintang-system"]):
+    for command in (["issue-token", "xintang-system"], ["rotate-token", "xintang-system"],
+                    ["disable", "xintang-system"], ["enable", "xintang-system"], ["revoke-tokens", "xintang-system"]):
         result = runner.invoke(app, ["users", *command])
         assert result.exit_code == 0, result.output
     with engine.connect() as conn:
@@ -80,7 +80,7 @@ def test_users_commands_are_in_the_access_log_as_the_os_user(engine):
                             .order_by(access_log.c.id)).all()
     actor = f"cli:{getpass.getuser()}"
     assert rows == [(actor, f"users.{a}", "user=xintang-system")
-                    for a in ("add", "token", "disable", "enable", "revoke_tokens")]
+                    for a in ("add", "issue_token", "rotate_token", "disable", "enable", "revoke_tokens")]
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
 
 
