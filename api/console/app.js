@@ -144,6 +144,9 @@ async function start() {
   setInterval(() => queue.tick(), 1000);
   window.addEventListener("hashchange", route);
   await route();
+  // The notifier's first look, before the stream opens: what is there now never notifies, and what
+  // arrives once the stream is open always does (a first look on the stream's first event raced it).
+  await notifier.check();
   listen();
 }
 

@@ -2,8 +2,8 @@
 // an SLA warning (预警) or breach (超时) — and a banner while the live stream is lost.
 //
 // Whenever the stream says the scope changed, the newest orders and today's alerts are read and their
-// ids compared with those seen before; the first reading only remembers, so nothing that existed when
-// the page loaded notifies. A notification names the town, the matter type and the order, never a
+// ids compared with those seen before; the first reading, taken before the stream opens (app.js), only
+// remembers, so nothing that existed when the page loaded notifies. A notification names the town, the matter type and the order, never a
 // summary or a caller: it stays on the screen and in the system's notification list.
 
 import { get } from "./api.js";
