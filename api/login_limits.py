@@ -18,6 +18,8 @@ from typing import Protocol
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from router.domain.backoff import doubling
+
 
 @dataclass(frozen=True, slots=True)
 class BackOff:
@@ -32,7 +34,7 @@ class BackOff:
     def delay(self, failures: int) -> timedelta:
         if failures < self.free:
             return timedelta(0)
-        return min(self.base * 2 ** min(failures - self.free, 40), self.cap)
+        return doubling(self.base, self.cap, failures - self.free)
 
 
 class Throttled(Exception):

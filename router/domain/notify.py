@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from router.domain.backoff import doubling
+
 
 class NotifyEvent(StrEnum):
     NEW_ORDER = "new_order"  # 新工单: dispatched (派单), or handed to another town (改派, 转派)
@@ -85,7 +87,7 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failed attempt (1, 2, ...)."""
-        return min(self.first * 2 ** min(max(attempts - 1, 0), 30), self.cap)
+        return doubling(self.first, self.cap, attempts - 1)
 
     def next_attempt(self, attempts: int, created_at: datetime, now: datetime) -> datetime | None:
         """When to try again after `attempts` failures, or None to give up: the next try would be past `max_age`."""

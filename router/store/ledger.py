@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, Table, delete, func, insert, select, update
+from sqlalchemy import Column, Connection, RowMapping, Table, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from router.store.tables import (
@@ -46,12 +46,18 @@ def forget_dead_letters(conn: Connection, fingerprints: Sequence[str]) -> None:
         conn.execute(delete(dead_letters).where(dead_letters.c.fingerprint.in_(list(fingerprints))))
 
 
-def dead_letter_for_update(conn: Connection, fingerprint: str) -> RowMapping | None:
-    query = select(dead_letters).where(dead_letters.c.fingerprint == fingerprint)
+def row_for_update(conn: Connection, key: Column, value: object) -> RowMapping | None:
+    """The row of `key`'s table whose `key` is `value`, locked until the transaction ends (PostgreSQL;
+    SQLite serialises writers)."""
+    query = select(key.table).where(key == value)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
     row = conn.execute(query).first()
     return row._mapping if row else None
+
+
+def dead_letter_for_update(conn: Connection, fingerprint: str) -> RowMapping | None:
+    return row_for_update(conn, dead_letters.c.fingerprint, fingerprint)
 
 
 def mark_redriven(conn: Connection, fingerprint: str, user_id: str, now: datetime) -> None:

@@ -10,16 +10,13 @@ from sqlalchemy import Connection, RowMapping, insert, literal_column, select, t
 
 from router.domain.lifecycle import Order, State
 from router.domain.sla import Stage, Timer
+from router.store.ledger import row_for_update
 from router.store.tables import commands, holdings, order_events, sla_timers, work_orders
 
 
 def order_for_update(conn: Connection, order_id: str) -> RowMapping | None:
-    """The order row, locked until the transaction ends (PostgreSQL; SQLite serialises writers)."""
-    query = select(work_orders).where(work_orders.c.order_id == order_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
-    return row._mapping if row else None
+    """The order row, locked until the transaction ends."""
+    return row_for_update(conn, work_orders.c.order_id, order_id)
 
 
 # pg_advisory_xact_lock(classid, objid): the class is Fengqiao's 并单 locks ("FQ" + 1), so they
