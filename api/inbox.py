@@ -3,14 +3,16 @@ could not be read (死信), listed for district roles and decided by the dispatc
 
 Deciding a review item places it in a town (定位派单), merges it into an open order (并单) or marks it
 police (转警务): router.review_desk does it in one transaction, with who decided in the audit. A dead
-letter is re-driven (重投) after a fix: its bytes go back to the topic they came from.
+letter is re-driven (重投) after a fix: its bytes go back to the topic they came from. No `from __future__
+import annotations`: FastAPI reads the decision routes' body types from the closure that makes them.
 """
 
-from __future__ import annotations
-
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from api import present
@@ -22,7 +24,7 @@ from api.services import Services, services
 from router.dead_letters import redrive
 from router.domain.lifecycle import DISTRICT_ROLES, Actor
 from router.domain.privacy import mask_text
-from router.review_desk import DECIDERS, ReviewOutcome
+from router.review_desk import DECIDERS, ReviewDesk, ReviewOutcome
 from router.store import views
 from schemas.api import (
     DeadLetterView,
@@ -38,6 +40,8 @@ from schemas.api import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["待办 district inbox"])
+# One of the desk's decisions: (desk, review id, request body, actor, now) → what became of it.
+Decide = Callable[[ReviewDesk, str, BaseModel, Actor, datetime], ReviewOutcome]
 _ERRORS = {401: {"model": Problem}, 403: {"model": Problem}, 422: {"model": Problem}}
 _DECISION_ERRORS = {**_ERRORS, 404: {"model": Problem}, 409: {"model": Problem}}
 
@@ -154,29 +158,26 @@ def _decision(request: Request, outcome: ReviewOutcome) -> ReviewDecision:
                           town_code=outcome.town_code)
 
 
-def _actor(who: Principal) -> Actor:
-    return Actor(who.user_id, who.role, who.unit_code)
+def _decision_route(action: str, body_type: type[BaseModel], decide: Decide, summary: str) -> None:
+    """POST /reviews/{review_id}/<action>: one of the desk's decisions, as the dispatcher (or admin) signed in."""
+    def endpoint(
+        request: Request,
+        review_id: str,
+        body: body_type,  # type: ignore[valid-type]
+        who: Annotated[Principal, Depends(allow(f"reviews.{action}", DECIDERS))],
+        svc: Annotated[Services, Depends(services)],
+    ) -> ReviewDecision:
+        actor = Actor(who.user_id, who.role, who.unit_code)
+        return _decision(request, decide(svc.reviews, review_id, body, actor, svc.clock()))
+
+    endpoint.__name__ = f"review_{action}"
+    router.add_api_route(f"/reviews/{{review_id}}/{action}", endpoint, methods=["POST"], response_model=ReviewDecision,
+                         responses=_DECISION_ERRORS, summary=summary)
 
 
-@router.post("/reviews/{review_id}/place", response_model=ReviewDecision, responses=_DECISION_ERRORS,
-             summary="定位派单 Place a review item in a town: its order opens there, or merges into one it repeats")
-def place_review(request: Request, review_id: str, body: PlaceBody,
-                 who: Annotated[Principal, Depends(allow("reviews.place", DECIDERS))],
-                 svc: Annotated[Services, Depends(services)]) -> ReviewDecision:
-    return _decision(request, svc.reviews.place(review_id, body.town_code, _actor(who), svc.clock(), body.text))
-
-
-@router.post("/reviews/{review_id}/merge", response_model=ReviewDecision, responses=_DECISION_ERRORS,
-             summary="并单 Merge a review item into an open order")
-def merge_review(request: Request, review_id: str, body: MergeBody,
-                 who: Annotated[Principal, Depends(allow("reviews.merge", DECIDERS))],
-                 svc: Annotated[Services, Depends(services)]) -> ReviewDecision:
-    return _decision(request, svc.reviews.merge(review_id, body.into, _actor(who), svc.clock(), body.text))
-
-
-@router.post("/reviews/{review_id}/police", response_model=ReviewDecision, responses=_DECISION_ERRORS,
-             summary="转警务 Mark a review item a police matter: forwarded to police dispatch")
-def mark_review_police(request: Request, review_id: str, body: Note,
-                       who: Annotated[Principal, Depends(allow("reviews.police", DECIDERS))],
-                       svc: Annotated[Services, Depends(services)]) -> ReviewDecision:
-    return _decision(request, svc.reviews.mark_police(review_id, _actor(who), svc.clock(), body.text))
+_decision_route("place", PlaceBody, lambda desk, rv, b, actor, at: desk.place(rv, b.town_code, actor, at, b.text),
+                "定位派单 Place a review item in a town: its order opens there, or merges into one it repeats")
+_decision_route("merge", MergeBody, lambda desk, review, b, actor, at: desk.merge(review, b.into, actor, at, b.text),
+                "并单 Merge a review item into an open order")
+_decision_route("police", Note, lambda desk, review, b, actor, at: desk.mark_police(review, actor, at, b.text),
+                "转警务 Mark a review item a police matter: forwarded to police dispatch")

@@ -1,7 +1,7 @@
 // 监督看板: 红黄黑榜, SLA alerts, figures by town and key disputes, each with its CSV export.
 
 import { get, serverNow, url } from "./api.js";
-import { $, emptyRow, fill, flash, h } from "./dom.js";
+import { $, emptyRow, fill, flash, guarded, h } from "./dom.js";
 import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
 import { inboxSummary } from "./inbox.js";
 
@@ -36,14 +36,6 @@ export function createBoard() {
   async function load() {
     months();
     await Promise.all([ranking(), alerts(), figures(), disputes(), misroutes(), inbox()]);
-  }
-
-  async function guarded(work) {
-    try {
-      await work();
-    } catch (error) {
-      if (error.status !== 401) flash(error.message);
-    }
   }
 
   const ranking = () => guarded(async () => {

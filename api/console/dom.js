@@ -47,3 +47,13 @@ export function flash(text, kind = "error") {
   clearTimeout(flashTimer);
   flashTimer = setTimeout(() => { box.hidden = true; }, kind === "error" ? 10000 : 4000);
 }
+
+/** Run `work` (a view's load), showing its failure at the top of the page; a lost session (401) says
+ * so itself, by sending the user to sign in. */
+export async function guarded(work) {
+  try {
+    await work();
+  } catch (error) {
+    if (error.status !== 401) flash(error.message);
+  }
+}

@@ -3,7 +3,7 @@
 // order or marks it police, and re-drives a dead letter after a fix; the supervisor reads.
 
 import { get, request, serverNow, url } from "./api.js";
-import { $, emptyRow, fill, flash, h, plain } from "./dom.js";
+import { $, emptyRow, fill, flash, guarded, h, plain } from "./dom.js";
 import { span, when } from "./format.js";
 
 const DECIDERS = new Set(["district_dispatcher", "admin"]);
@@ -30,14 +30,6 @@ export function createInbox(session) {
 
   async function load() {
     await Promise.all([reviews(), deadLetters()]);
-  }
-
-  async function guarded(work) {
-    try {
-      await work();
-    } catch (error) {
-      if (error.status !== 401) flash(error.message);
-    }
   }
 
   const reviews = () => guarded(async () => {

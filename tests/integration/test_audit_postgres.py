@@ -5,31 +5,19 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from typer.testing import CliRunner
 
-from router.store import accounts
 from router.store.database import make_engine
 from router.store.migrate import upgrade
+from tests.audit_support import log, rows_before_the_chain_are_chained_by_its_migration, runner
 from tests.integration.support import PG_ADMIN_URL
 from workers.cli import app
 
 pytestmark = pytest.mark.integration
-NOW = datetime(2026, 11, 30, 1, tzinfo=UTC)
-runner = CliRunner()
-
-
-def _log(engine, n: int, who: str = "beigan-op") -> None:
-    for i in range(n):
-        with engine.begin() as conn:
-            accounts.audit(conn, at=NOW, user_id=who, role="town_operator", unit_code="330109011",
-                           action="orders.read", order_id=f"WO{i}", outcome="allowed", status=200, detail=None,
-                           source_ip="10.0.0.7")
 
 
 @pytest.fixture
@@ -71,7 +59,7 @@ def test_the_runtime_role_can_append_to_the_audit_but_not_erase_it(runtime_url: 
     engine = make_engine(runtime_url)
     try:
         upgrade(engine)  # the worker's start: a schema at head needs nothing but a look
-        _log(engine, 2)
+        log(engine, 2)
         with pytest.raises(DBAPIError, match="permission denied|must be owner"), engine.begin() as conn:
             conn.execute(text(statement))
         with engine.connect() as conn:
@@ -94,7 +82,7 @@ def test_grant_runtime_refuses_a_role_that_could_undo_the_audit(owner_url: str):
 ], ids=["deleted", "edited", "deleted-last"])
 def test_verify_finds_what_a_superuser_did_behind_the_trigger(owner_url: str, tamper: str, found: str):
     engine = make_engine(owner_url)
-    _log(engine, 3)
+    log(engine, 3)
     engine.dispose()
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
     with psycopg.connect(owner_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
@@ -113,7 +101,7 @@ def test_concurrent_appends_keep_one_chain(runtime_url: str):
     def append(n: int) -> None:
         start.wait()
         try:
-            _log(engine, 15, who=f"op-{n}")
+            log(engine, 15, who=f"op-{n}")
         except Exception as error:  # every failure is the finding
             failures.append(error)
 
@@ -131,15 +119,4 @@ def test_concurrent_appends_keep_one_chain(runtime_url: str):
 
 def test_rows_written_before_the_chain_are_chained_by_its_migration(pg_url: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FENGQIAO_DATABASE_URL", pg_url)
-    engine = make_engine(pg_url)
-    upgrade(engine, "0007")
-    with engine.begin() as conn:
-        for _ in range(3):
-            conn.execute(text("INSERT INTO access_log (at, user_id, action, outcome, status) "
-                              "VALUES (:at, 'beigan-op', 'orders.read', 'allowed', 200)"), {"at": NOW})
-    upgrade(engine)
-    _log(engine, 1)
-    engine.dispose()
-    result = runner.invoke(app, ["audit", "verify"])
-    assert result.exit_code == 0, result.output
-    assert "intact up to row 4" in result.output
+    rows_before_the_chain_are_chained_by_its_migration(pg_url)

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
-from typer.testing import CliRunner
 
-from router.store import accounts
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from router.store.tables import access_log, order_events
+from tests.audit_support import NOW, log, rows_before_the_chain_are_chained_by_its_migration, runner
 from workers.cli import app
-
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
-runner = CliRunner()
 
 
 @pytest.fixture
@@ -32,23 +27,15 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     engine.dispose()
 
 
-def _log(engine, n: int) -> None:
-    for i in range(n):
-        with engine.begin() as conn:
-            accounts.audit(conn, at=NOW, user_id="beigan-op", role="town_operator", unit_code="330109011",
-                           action="orders.read", order_id=f"WO{i}", outcome="allowed", status=200, detail=None,
-                           source_ip="10.0.0.7")
-
-
 def test_verify_passes_an_intact_log_and_names_its_head(engine):
-    _log(engine, 3)
+    log(engine, 3)
     result = runner.invoke(app, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     assert "chain intact up to row 3" in result.output
 
 
 def test_verify_finds_a_row_deleted_behind_the_triggers_back(engine):
-    _log(engine, 3)
+    log(engine, 3)
     with engine.begin() as conn:  # what only someone holding the file can do
         conn.execute(text("DROP TRIGGER access_log_append_only_delete"))
         conn.execute(text("DELETE FROM access_log WHERE id = 2"))
@@ -60,7 +47,7 @@ def test_verify_finds_a_row_deleted_behind_the_triggers_back(engine):
 @pytest.mark.parametrize("statement", ["UPDATE access_log SET outcome = 'denied'", "DELETE FROM access_log",
                                        "DELETE FROM order_events", "UPDATE order_events SET kind = 'x'"])
 def test_sqlite_audit_tables_refuse_changes_from_the_application(engine, statement: str):
-    _log(engine, 1)
+    log(engine, 1)
     with engine.begin() as conn:
         conn.execute(insert(order_events).values(event_id="e-1", order_id="WO1", kind="acknowledge", accepted=True,
                                                  generation=0, at=NOW, details={}))
@@ -87,16 +74,4 @@ def test_users_commands_are_in_the_access_log_as_the_os_user(engine):
 def test_rows_written_before_the_chain_are_chained_by_its_migration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     monkeypatch.setenv("FENGQIAO_DATABASE_URL", url)
-    engine = make_engine(url)
-    upgrade(engine, "0007")
-    with engine.begin() as conn:
-        for i in range(3):
-            conn.execute(text("INSERT INTO access_log (at, user_id, action, outcome, status) "
-                              "VALUES (:at, 'beigan-op', 'orders.read', 'allowed', 200)"),
-                         {"at": NOW.replace(second=i).isoformat(sep=" ")})
-    upgrade(engine)
-    _log(engine, 1)
-    engine.dispose()
-    result = runner.invoke(app, ["audit", "verify"])
-    assert result.exit_code == 0, result.output
-    assert "intact up to row 4" in result.output
+    rows_before_the_chain_are_chained_by_its_migration(url)
