@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 
 def create_private(path: Path) -> None:
@@ -19,7 +19,7 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout so the worker and the CLI can share it, and a
     file of its own user's (SQLite gives its -wal and -shm files the database file's mode)."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
+        path = make_url(url).database  # None or ":memory:" for an in-memory database ("sqlite://")
         if path and path != ":memory:":
             create_private(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30})

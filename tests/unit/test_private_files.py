@@ -41,3 +41,10 @@ def test_the_run_log_is_created_for_its_owner_alone_and_an_existing_one_is_kept(
     log.write_text("kept\n")
     create_private(log)
     assert (_mode(log), _mode(log.parent), log.read_text()) == (0o600, 0o700, "kept\n")
+
+
+def test_an_in_memory_database_creates_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        make_engine(url).dispose()
+    assert list(tmp_path.iterdir()) == []
