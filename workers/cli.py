@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from workers.audit_cli import audit_app, record_admin
 from workers.bundles import bundle_or_exit
 from workers.cases_cli import cases_app, eval_command
 from workers.orders_cli import orders_app
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="Fengqiao (枫桥): routes non-police incidents to town command centres.", no_args_is_help=True,
                   pretty_exceptions_enable=False)  # main() says what went wrong; --debug for the traceback
@@ -84,14 +87,22 @@ def config_check(directory: Path) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(
+    runtime_role: Annotated[str | None, typer.Option(
+        "--grant-runtime", metavar="ROLE",
+        help="Then grant ROLE what the worker and the API need (as `db grant-runtime`): the deployment's "
+             "migration job runs both as the owner in one step.")] = None,
+) -> None:
     """Apply database migrations (FENGQIAO_DATABASE_URL, default SQLite under the data directory)."""
     from router.store.database import make_engine
     from router.store.migrate import upgrade
 
     settings = _settings()
-    upgrade(make_engine(settings.db_url))
+    engine = make_engine(settings.db_url)
+    upgrade(engine)
     typer.echo(f"database at head: {settings.db_url.split('@')[-1]}")
+    if runtime_role is not None:
+        _grant_runtime(engine, runtime_role)
 
 
 @db_app.command("grant-runtime")
@@ -102,12 +113,17 @@ def db_grant_runtime(
     """Grant ROLE what the worker and the API need and no more (audit tables: SELECT and INSERT only); run as the
     owner after every `db upgrade` (docs/security.md)."""
     from router.store.database import make_engine
-    from router.store.roles import UnfitRuntimeRole, grant_runtime, runtime_grants
+    from router.store.roles import runtime_grants
 
     if sql:
         typer.echo(";\n".join(runtime_grants(role)) + ";")
         return
-    engine = make_engine(_settings().db_url)
+    _grant_runtime(make_engine(_settings().db_url), role)
+
+
+def _grant_runtime(engine: Engine, role: str) -> None:
+    from router.store.roles import UnfitRuntimeRole, grant_runtime
+
     try:
         with engine.begin() as conn:
             statements = grant_runtime(conn, role)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -14,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from router.store.database import make_engine
 from router.store.migrate import upgrade
 from tests.audit_support import log, rows_before_the_chain_are_chained_by_its_migration, runner
-from tests.integration.support import PG_ADMIN_URL
+from tests.integration.support import PG_ADMIN_URL, REPO
 from workers.cli import app
 
 pytestmark = pytest.mark.integration
@@ -120,3 +122,37 @@ def test_concurrent_appends_keep_one_chain(runtime_url: str):
 def test_rows_written_before_the_chain_are_chained_by_its_migration(pg_url: str, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FENGQIAO_DATABASE_URL", pg_url)
     rows_before_the_chain_are_chained_by_its_migration(pg_url)
+
+
+def test_the_deployments_roles_let_the_owner_migrate_and_grant_and_the_runtime_role_only_append(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch):
+    """deploy/postgres/roles.sh (the compose file's init script), then the migration job's one command."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, runtime = f"fq_owner_{suffix}", f"fq_app_{suffix}"
+    base, _, database = pg_url.rpartition("/")
+    env = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": "5432", "POSTGRES_USER": "postgres",
+           "POSTGRES_DB": database, "FENGQIAO_DB_OWNER": owner, "FENGQIAO_DB_RUNTIME": runtime,
+           "FENGQIAO_DB_OWNER_PASSWORD": "owner-secret", "FENGQIAO_DB_RUNTIME_PASSWORD": "runtime-secret"}
+    try:
+        script = subprocess.run(["sh", str(REPO / "deploy" / "postgres" / "roles.sh")], env=env,
+                                capture_output=True, text=True, check=False)
+        assert script.returncode == 0, script.stderr
+        monkeypatch.setenv("FENGQIAO_DATABASE_URL", pg_url.replace("postgres@", f"{owner}@", 1))
+        result = runner.invoke(app, ["db", "upgrade", "--grant-runtime", runtime])
+        assert result.exit_code == 0, result.output
+        assert f"granted {runtime}" in result.output
+        engine = make_engine(pg_url.replace("postgres@", f"{runtime}@", 1))
+        try:
+            log(engine, 1)
+            with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+                conn.execute(text("TRUNCATE access_log"))
+            with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+                conn.execute(text("CREATE TABLE smuggled (id int)"))
+        finally:
+            engine.dispose()
+        assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            for role in (runtime, owner):
+                conn.execute(f'DROP ROLE IF EXISTS "{role}"')

@@ -162,6 +162,38 @@ def test_compose_has_the_whole_deployment_and_real_settings_and_commands():
                 assert (DEPLOY / source).exists(), source
 
 
+def _database_user(url: str) -> str:
+    return url.split("://", 1)[1].split(":", 1)[0]
+
+
+def test_compose_migrates_as_the_owner_and_runs_everything_else_as_the_runtime_role_it_grants():
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    fengqiao = {name: s for name, s in services.items() if str(s.get("image", "")).startswith("fengqiao")}
+    migrate = fengqiao.pop("migrate")
+    runtime = migrate["command"][migrate["command"].index("--grant-runtime") + 1]
+    assert migrate["command"][:2] == ["db", "upgrade"]
+    assert _database_user(migrate["environment"]["FENGQIAO_DATABASE_URL"]) == "fengqiao_owner"
+    assert {name: _database_user(s["environment"]["FENGQIAO_DATABASE_URL"]) for name, s in fengqiao.items()} == {
+        name: runtime for name in fengqiao}
+    postgres = services["postgres"]
+    assert "POSTGRES_USER" not in postgres["environment"]  # the image's superuser only initialises
+    assert "./postgres/roles.sh:/docker-entrypoint-initdb.d/10-fengqiao-roles.sh:ro" in postgres["volumes"]
+    roles = (DEPLOY / "postgres" / "roles.sh").read_text()
+    assert '${FENGQIAO_DB_OWNER:-fengqiao_owner}' in roles and f'${{FENGQIAO_DB_RUNTIME:-{runtime}}}' in roles
+
+
+def test_kubernetes_migrates_with_the_owners_secret_and_grants_the_runtime_role():
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fengqiao.yaml").read_text()))
+    secrets = {}
+    for doc in docs:
+        if doc["kind"] in ("Deployment", "Job"):
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                url = next(e for e in container["env"] if e["name"] == "FENGQIAO_DATABASE_URL")
+                secrets[container["name"]] = (url["valueFrom"]["secretKeyRef"]["name"], container["args"])
+    assert secrets == {"migrate": ("fengqiao-database-owner", ["db", "upgrade", "--grant-runtime", "fengqiao_app"]),
+                       "worker": ("fengqiao-database", ["worker"]), "api": ("fengqiao-database", ["api"])}
+
+
 def test_prometheus_config_scrapes_both_workers_and_loads_the_rules():
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     job = next(j for j in config["scrape_configs"] if j["job_name"] == "fengqiao-worker")
