@@ -30,12 +30,14 @@ test-integration: $(STAMP) postgres
 
 ## Figures, not pass/fail tests: offline routing rate on 100,000 records; the sweep among
 ## 1,000,000 pending timers in PostgreSQL; sweep lateness while a worker ingests 500/s; saturation: the
-## rate one and two workers drain a 20,000-record backlog at, beside a bare baseline, with a py-spy profile.
+## rate one and two workers drain a 20,000-record backlog at, beside a bare baseline, with a py-spy profile;
+## what a 16 MiB login body costs the API beside a plain refused request.
 bench: $(STAMP) postgres
 	$(BIN)/python -m bench.routing --records 100000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.sweep --pending 1000000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.lateness --rate 500 --seconds 40
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.saturation --records 20000
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.limits --rounds 40
 
 ## Fault injection, not in `make test`: per seed two workers, kills, outages, a paused broker; the checker's table.
 SEEDS ?= 1 2 3
