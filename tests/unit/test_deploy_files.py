@@ -194,6 +194,29 @@ def test_kubernetes_migrates_with_the_owners_secret_and_grants_the_runtime_role(
                        "worker": ("fengqiao-database", ["worker"]), "api": ("fengqiao-database", ["api"])}
 
 
+def test_the_kubernetes_worker_speaks_scram_over_tls_with_its_secret_and_a_mounted_ca(tmp_path: Path):
+    docs = list(yaml.safe_load_all((DEPLOY / "k8s" / "fengqiao.yaml").read_text()))
+    settings_map = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "fengqiao-settings")
+    worker = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == "fengqiao-worker")
+    pod = worker["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e.get("value") or e["valueFrom"]["secretKeyRef"] for e in container["env"]}
+    assert env["FENGQIAO_KAFKA_SASL_PASSWORD"] == {"name": "fengqiao-kafka", "key": "password"}
+    ca = Path(env["FENGQIAO_KAFKA_SSL_CAFILE"])
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == str(ca.parent))
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"] == "fengqiao-kafka"
+    assert {i["path"] for i in volume["secret"]["items"]} == {ca.name}
+    # The worker's settings as the pod sees them, the secret's values stood in for, are whole.
+    (tmp_path / ca.name).write_text("-----BEGIN CERTIFICATE-----\n")
+    given = {**settings_map["data"], **{k: v for k, v in env.items() if isinstance(v, str)},
+             "FENGQIAO_KAFKA_SASL_PASSWORD": "from-the-secret", "FENGQIAO_KAFKA_SSL_CAFILE": str(tmp_path / ca.name)}
+    settings = Settings.model_validate({k.removeprefix("FENGQIAO_").lower(): v for k, v in given.items()
+                                        if k != "FENGQIAO_DATABASE_URL"})
+    assert (settings.kafka_security_protocol, settings.kafka_sasl_mechanism) == ("SASL_SSL", "SCRAM-SHA-512")
+    assert not any(k.startswith("FENGQIAO_KAFKA_") for k in settings_map["data"])  # the API talks no Kafka
+
+
 def test_prometheus_config_scrapes_both_workers_and_loads_the_rules():
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
     job = next(j for j in config["scrape_configs"] if j["job_name"] == "fengqiao-worker")
