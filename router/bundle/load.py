@@ -1,7 +1,8 @@
 """Load and check a bundle directory; every problem names its file, line and field.
 
 A bundle is `bundle.toml` plus CSV files (towns, gazetteer, outside, categories,
-keywords) and an optional `boundaries.geojson`. See docs/jurisdiction.md.
+keywords; optionally streets and street types) and an optional `boundaries.geojson`.
+See docs/jurisdiction.md.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from router.bundle.rows import (
     OutsideRow,
     ReturnReasonRow,
     SlaRow,
+    StreetRow,
+    StreetTypeRow,
     TownRow,
     VillageRow,
 )
@@ -43,6 +46,9 @@ from router.domain.jurisdiction import (
     KeywordRule,
     OutsidePlace,
     PetitionRegister,
+    Street,
+    StreetSegment,
+    StreetType,
     Town,
     Verdict,
     Village,
@@ -52,6 +58,7 @@ from router.domain.loop import LoopRules, MergeRules
 from router.domain.notify import Webhook, Webhooks
 from router.domain.ranking import Indicator, RankingRules
 from router.domain.sla import ClockStart, EscalationStep, Limit, SlaPolicy, SlaTable, Unit
+from router.domain.terms import match_form
 from router.domain.workdays import WorkCalendar
 
 MANIFEST = "bundle.toml"
@@ -67,8 +74,10 @@ _CSV_FILES: dict[str, type[BaseModel]] = {
     "escalation.csv": EscalationRow,
     "return_reasons.csv": ReturnReasonRow,
     "notify.csv": NotifyRow,
+    "streets.csv": StreetRow,
+    "street_types.csv": StreetTypeRow,
 }
-_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv", "notify.csv"}
+_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv", "notify.csv", "streets.csv", "street_types.csv"}
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -115,6 +124,8 @@ class _Reader:
         if manifest is None:
             return None
         self._cross_check(tables)
+        self._check_unit_codes(manifest, tables)
+        self._check_streets(tables)
         self._check_key_dispute_types(manifest, tables)
         self._check_caller_centres(manifest, tables)
         self._check_notify_units(manifest, tables)
@@ -232,6 +243,35 @@ class _Reader:
             boundaries.append(Boundary(str(code), rings))
         return tuple(boundaries)
 
+    def _check_unit_codes(self, manifest: Manifest, tables: dict[str, list]) -> None:
+        """Every town and village code in the bundle's own form, `[units] code_pattern` (NBS digits by default)."""
+        pattern = re.compile(manifest.units.code_pattern)
+        for name, field in (("towns.csv", "code"), ("gazetteer.csv", "code")):
+            for line, row in tables[name]:
+                if not pattern.fullmatch(getattr(row, field)):
+                    self.problems.append(Problem(name, line, field, f"{getattr(row, field)!r} does not match "
+                                                 f"[units] code_pattern {manifest.units.code_pattern!r}"))
+
+    def _check_streets(self, tables: dict[str, list]) -> None:
+        """Streets in known units, no house number in two units, no way of writing a street type twice."""
+        town_codes = {row.code for _, row in tables["towns.csv"]}
+        segments: dict[str, list[tuple[int, StreetRow]]] = {}
+        for line, row in tables["streets.csv"]:
+            if row.unit_code not in town_codes:
+                self.problems.append(Problem("streets.csv", line, "unit_code", f"unknown unit {row.unit_code!r}"))
+            for other_line, other in segments.setdefault(match_form(row.name), []):
+                if _overlap(row, other):
+                    self.problems.append(Problem("streets.csv", line, "from_number,to_number,parity",
+                                                 f"house numbers overlap line {other_line} of {row.name!r}"))
+            segments[match_form(row.name)].append((line, row))
+        written: dict[str, int] = {}
+        for line, row in tables["street_types.csv"]:
+            for way in dict.fromkeys(match_form(w) for w in (row.name, *row.variants)):
+                if way in written:
+                    self.problems.append(Problem("street_types.csv", line, "variants",
+                                                 f"{way!r} is already a way of writing line {written[way]}'s type"))
+                written.setdefault(way, line)
+
     def _check_key_dispute_types(self, manifest: Manifest, tables: dict[str, list]) -> None:
         if any(p.file in ("keywords.csv", "categories.csv") for p in self.problems):
             return  # the matter types are not all known: the rule files' own problems come first
@@ -289,6 +329,31 @@ class _Reader:
             self.problems.append(Problem("towns.csv", None, None, "no towns"))
 
 
+def _overlap(a: StreetRow, b: StreetRow) -> bool:
+    """Whether one house number could lie in both stretches of a street."""
+    if a.parity != b.parity and "all" not in (a.parity, b.parity):
+        return False
+    low, high = max(a.from_number or 0, b.from_number or 0), min(
+        a.to_number if a.to_number is not None else 999_999, b.to_number if b.to_number is not None else 999_999)
+    if low > high:
+        return False
+    if a.parity == b.parity or low < high:
+        return True
+    wanted = a.parity if a.parity != "all" else b.parity  # one shared number: it must be of the wanted parity
+    return wanted == "all" or (low % 2 == 1) == (wanted == "odd")
+
+
+def _streets(rows: list[tuple[int, StreetRow]]) -> tuple[Street, ...]:
+    """One street per name (folded), with a segment per row and every row's aliases."""
+    by_name: dict[str, list[StreetRow]] = {}
+    for _, row in rows:
+        by_name.setdefault(match_form(row.name), []).append(row)
+    return tuple(
+        Street(same[0].name, tuple(dict.fromkeys(n for r in same for n in (r.name, *r.aliases))),
+               tuple(StreetSegment(r.unit_code, r.from_number, r.to_number, r.parity) for r in same))
+        for same in by_name.values())
+
+
 def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Boundary, ...],
            calendars: CalendarData) -> Jurisdiction:
     towns = tuple(
@@ -336,6 +401,8 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         outside=tuple(OutsidePlace(r.code, r.name, r.district) for _, r in tables["outside.csv"]),
         district_names=tuple(dict.fromkeys((d.name, *d.names))),
         boundaries=boundaries,
+        streets=_streets(tables["streets.csv"]),
+        street_types=tuple(StreetType(r.name, r.variants) for _, r in tables["street_types.csv"]),
         loop=_loop_rules(manifest, tables, calendars),
         ranking=_ranking_rules(manifest),
         webhooks=Webhooks(tuple(Webhook(r.unit_code, r.name, r.url, frozenset(r.events), r.secret_env)
