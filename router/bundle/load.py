@@ -123,8 +123,8 @@ class _Reader:
         calendars = self._calendars()
         if manifest is None:
             return None
-        self._cross_check(tables)
         self._check_unit_codes(manifest, tables)
+        self._cross_check(tables)
         self._check_streets(tables)
         self._check_key_dispute_types(manifest, tables)
         self._check_caller_centres(manifest, tables)
@@ -244,13 +244,18 @@ class _Reader:
         return tuple(boundaries)
 
     def _check_unit_codes(self, manifest: Manifest, tables: dict[str, list]) -> None:
-        """Every town and village code in the bundle's own form, `[units] code_pattern` (NBS digits by default)."""
+        """Every town and village code in the bundle's own form, `[units] code_pattern` (NBS digits by default);
+        a row whose code is not is dropped like any invalid row, before the checks that follow from it."""
         pattern = re.compile(manifest.units.code_pattern)
-        for name, field in (("towns.csv", "code"), ("gazetteer.csv", "code")):
+        for name in ("towns.csv", "gazetteer.csv"):
+            kept = []
             for line, row in tables[name]:
-                if not pattern.fullmatch(getattr(row, field)):
-                    self.problems.append(Problem(name, line, field, f"{getattr(row, field)!r} does not match "
+                if pattern.fullmatch(row.code):
+                    kept.append((line, row))
+                else:
+                    self.problems.append(Problem(name, line, "code", f"{row.code!r} does not match "
                                                  f"[units] code_pattern {manifest.units.code_pattern!r}"))
+            tables[name] = kept
 
     def _check_streets(self, tables: dict[str, list]) -> None:
         """Streets in known units, no house number in two units, no way of writing a street type twice."""
