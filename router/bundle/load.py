@@ -12,6 +12,7 @@ import json
 import re
 import tomllib
 from collections import Counter
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -35,6 +36,7 @@ from router.bundle.rows import (
     StreetRow,
     StreetTypeRow,
     TownRow,
+    UnitsSection,
     VillageRow,
 )
 from router.domain.jurisdiction import (
@@ -112,6 +114,7 @@ class _Reader:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.problems: list[Problem] = []
+        self.units: UnitsSection | None = None  # read even when another part of the manifest is wrong
 
     def read(self) -> Jurisdiction | None:
         if not self.directory.is_dir():
@@ -121,9 +124,10 @@ class _Reader:
         tables = {name: self._csv(name, model) for name, model in _CSV_FILES.items()}
         boundaries = self._boundaries()
         calendars = self._calendars()
+        if self.units is not None:
+            self._check_unit_codes(self.units, tables)
         if manifest is None:
             return None
-        self._check_unit_codes(manifest, tables)
         self._cross_check(tables)
         self._check_streets(tables)
         self._check_key_dispute_types(manifest, tables)
@@ -165,6 +169,8 @@ class _Reader:
             line = getattr(error, "lineno", None) or _toml_error_line(str(error))
             self.problems.append(Problem(MANIFEST, line, None, f"not valid TOML: {error}"))
             return None
+        with suppress(ValidationError):  # its problems, if any, are the manifest's own below
+            self.units = UnitsSection.model_validate(data.get("units", {}))
         try:
             return Manifest.model_validate(data)
         except ValidationError as error:
@@ -243,10 +249,10 @@ class _Reader:
             boundaries.append(Boundary(str(code), rings))
         return tuple(boundaries)
 
-    def _check_unit_codes(self, manifest: Manifest, tables: dict[str, list]) -> None:
+    def _check_unit_codes(self, units: UnitsSection, tables: dict[str, list]) -> None:
         """Every town and village code in the bundle's own form, `[units] code_pattern` (NBS digits by default);
         a row whose code is not is dropped like any invalid row, before the checks that follow from it."""
-        pattern = re.compile(manifest.units.code_pattern)
+        pattern = re.compile(units.code_pattern)
         for name in ("towns.csv", "gazetteer.csv"):
             kept = []
             for line, row in tables[name]:
@@ -254,7 +260,7 @@ class _Reader:
                     kept.append((line, row))
                 else:
                     self.problems.append(Problem(name, line, "code", f"{row.code!r} does not match "
-                                                 f"[units] code_pattern {manifest.units.code_pattern!r}"))
+                                                 f"[units] code_pattern {units.code_pattern!r}"))
             tables[name] = kept
 
     def _check_streets(self, tables: dict[str, list]) -> None:
