@@ -26,8 +26,9 @@ class LabelledCaseV1(Contract):
     town_code: Annotated[str | None, Field(pattern=r"^[0-9]{9}([0-9]{3})?$")] = Field(
         None, description="A town or village code the feed itself would carry, if any.")
     expect_class: Literal["police", "non_police"]
-    expect_town_code: Annotated[str | None, Field(pattern=r"^[0-9]{9}$")] = Field(
-        None, description="The town that should own the order; null when the place is unknown or masked.")
+    expect_town_code: Annotated[str | None, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,11}$")] = Field(
+        None, description="The town (unit) that should own the order, a code in the bundle's own form ([units] "
+                          "code_pattern); null when the place is unknown or masked.")
     expect_where: Literal["police", "work_order", "review"] = Field(
         description="police: back to police dispatch; work_order: a town order; review: non-police, town unknown.")
     kind: Annotated[str, Field(min_length=1, max_length=128)] = Field(

@@ -10,7 +10,7 @@ from schemas.base import Contract
 
 
 class EvidenceV1(Contract):
-    kind: Literal["town", "village", "outside", "district", "code", "polygon"]
+    kind: Literal["town", "village", "street", "outside", "district", "code", "polygon"]
     text: str
     code: str
     town_codes: tuple[str, ...] = ()

@@ -77,7 +77,8 @@ def config_check(directory: Path) -> None:
     onboarded = sum(t.onboarded for t in j.towns)
     typer.echo(
         f"ok: {j.name} {j.version}: {len(j.towns)} towns ({onboarded} onboarded), {len(j.villages)} villages, "
-        f"{len(j.rules.keywords)} keyword rules, {len(j.rules.categories)} categories, {len(j.outside)} outside places"
+        f"{len(j.rules.keywords)} keyword rules, {len(j.rules.categories)} categories, {len(j.outside)} outside "
+        f"places, {len(j.streets)} streets"
     )
     if j.loop is not None:
         years = ", ".join(str(y) for y in sorted(j.loop.calendar.years))

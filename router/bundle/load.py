@@ -1,7 +1,8 @@
 """Load and check a bundle directory; every problem names its file, line and field.
 
 A bundle is `bundle.toml` plus CSV files (towns, gazetteer, outside, categories,
-keywords) and an optional `boundaries.geojson`. See docs/jurisdiction.md.
+keywords; optionally streets and street types) and an optional `boundaries.geojson`.
+See docs/jurisdiction.md.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import re
 import tomllib
 from collections import Counter
+from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -31,7 +33,10 @@ from router.bundle.rows import (
     OutsideRow,
     ReturnReasonRow,
     SlaRow,
+    StreetRow,
+    StreetTypeRow,
     TownRow,
+    UnitsSection,
     VillageRow,
 )
 from router.domain.jurisdiction import (
@@ -43,6 +48,9 @@ from router.domain.jurisdiction import (
     KeywordRule,
     OutsidePlace,
     PetitionRegister,
+    Street,
+    StreetSegment,
+    StreetType,
     Town,
     Verdict,
     Village,
@@ -52,6 +60,7 @@ from router.domain.loop import LoopRules, MergeRules
 from router.domain.notify import Webhook, Webhooks
 from router.domain.ranking import Indicator, RankingRules
 from router.domain.sla import ClockStart, EscalationStep, Limit, SlaPolicy, SlaTable, Unit
+from router.domain.terms import match_form
 from router.domain.workdays import WorkCalendar
 
 MANIFEST = "bundle.toml"
@@ -67,8 +76,10 @@ _CSV_FILES: dict[str, type[BaseModel]] = {
     "escalation.csv": EscalationRow,
     "return_reasons.csv": ReturnReasonRow,
     "notify.csv": NotifyRow,
+    "streets.csv": StreetRow,
+    "street_types.csv": StreetTypeRow,
 }
-_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv", "notify.csv"}
+_OPTIONAL = {"outside.csv", "categories.csv", "neutral.csv", "notify.csv", "streets.csv", "street_types.csv"}
 
 Row = TypeVar("Row", bound=BaseModel)
 
@@ -103,6 +114,7 @@ class _Reader:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.problems: list[Problem] = []
+        self.units: UnitsSection | None = None  # read even when another part of the manifest is wrong
 
     def read(self) -> Jurisdiction | None:
         if not self.directory.is_dir():
@@ -112,9 +124,12 @@ class _Reader:
         tables = {name: self._csv(name, model) for name, model in _CSV_FILES.items()}
         boundaries = self._boundaries()
         calendars = self._calendars()
+        if self.units is not None:
+            self._check_unit_codes(self.units, tables)
         if manifest is None:
             return None
         self._cross_check(tables)
+        self._check_streets(tables)
         self._check_key_dispute_types(manifest, tables)
         self._check_caller_centres(manifest, tables)
         self._check_notify_units(manifest, tables)
@@ -154,6 +169,8 @@ class _Reader:
             line = getattr(error, "lineno", None) or _toml_error_line(str(error))
             self.problems.append(Problem(MANIFEST, line, None, f"not valid TOML: {error}"))
             return None
+        with suppress(ValidationError):  # its problems, if any, are the manifest's own below
+            self.units = UnitsSection.model_validate(data.get("units", {}))
         try:
             return Manifest.model_validate(data)
         except ValidationError as error:
@@ -232,6 +249,40 @@ class _Reader:
             boundaries.append(Boundary(str(code), rings))
         return tuple(boundaries)
 
+    def _check_unit_codes(self, units: UnitsSection, tables: dict[str, list]) -> None:
+        """Every town and village code in the bundle's own form, `[units] code_pattern` (NBS digits by default);
+        a row whose code is not is dropped like any invalid row, before the checks that follow from it."""
+        pattern = re.compile(units.code_pattern)
+        for name in ("towns.csv", "gazetteer.csv"):
+            kept = []
+            for line, row in tables[name]:
+                if pattern.fullmatch(row.code):
+                    kept.append((line, row))
+                else:
+                    self.problems.append(Problem(name, line, "code", f"{row.code!r} does not match "
+                                                 f"[units] code_pattern {units.code_pattern!r}"))
+            tables[name] = kept
+
+    def _check_streets(self, tables: dict[str, list]) -> None:
+        """Streets in known units, no house number in two units, no way of writing a street type twice."""
+        town_codes = {row.code for _, row in tables["towns.csv"]}
+        segments: dict[str, list[tuple[int, StreetRow]]] = {}
+        for line, row in tables["streets.csv"]:
+            if row.unit_code not in town_codes:
+                self.problems.append(Problem("streets.csv", line, "unit_code", f"unknown unit {row.unit_code!r}"))
+            for other_line, other in segments.setdefault(match_form(row.name), []):
+                if _overlap(row, other):
+                    self.problems.append(Problem("streets.csv", line, "from_number,to_number,parity",
+                                                 f"house numbers overlap line {other_line} of {row.name!r}"))
+            segments[match_form(row.name)].append((line, row))
+        written: dict[str, int] = {}
+        for line, row in tables["street_types.csv"]:
+            for way in dict.fromkeys(match_form(w) for w in (row.name, *row.variants)):
+                if way in written:
+                    self.problems.append(Problem("street_types.csv", line, "variants",
+                                                 f"{way!r} is already a way of writing line {written[way]}'s type"))
+                written.setdefault(way, line)
+
     def _check_key_dispute_types(self, manifest: Manifest, tables: dict[str, list]) -> None:
         if any(p.file in ("keywords.csv", "categories.csv") for p in self.problems):
             return  # the matter types are not all known: the rule files' own problems come first
@@ -289,6 +340,31 @@ class _Reader:
             self.problems.append(Problem("towns.csv", None, None, "no towns"))
 
 
+def _overlap(a: StreetRow, b: StreetRow) -> bool:
+    """Whether one house number could lie in both stretches of a street."""
+    if a.parity != b.parity and "all" not in (a.parity, b.parity):
+        return False
+    low, high = max(a.from_number or 0, b.from_number or 0), min(
+        a.to_number if a.to_number is not None else 999_999, b.to_number if b.to_number is not None else 999_999)
+    if low > high:
+        return False
+    if a.parity == b.parity or low < high:
+        return True
+    wanted = a.parity if a.parity != "all" else b.parity  # one shared number: it must be of the wanted parity
+    return wanted == "all" or (low % 2 == 1) == (wanted == "odd")
+
+
+def _streets(rows: list[tuple[int, StreetRow]]) -> tuple[Street, ...]:
+    """One street per name (folded), with a segment per row and every row's aliases."""
+    by_name: dict[str, list[StreetRow]] = {}
+    for _, row in rows:
+        by_name.setdefault(match_form(row.name), []).append(row)
+    return tuple(
+        Street(same[0].name, tuple(dict.fromkeys(n for r in same for n in (r.name, *r.aliases))),
+               tuple(StreetSegment(r.unit_code, r.from_number, r.to_number, r.parity) for r in same))
+        for same in by_name.values())
+
+
 def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Boundary, ...],
            calendars: CalendarData) -> Jurisdiction:
     towns = tuple(
@@ -336,6 +412,8 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         outside=tuple(OutsidePlace(r.code, r.name, r.district) for _, r in tables["outside.csv"]),
         district_names=tuple(dict.fromkeys((d.name, *d.names))),
         boundaries=boundaries,
+        streets=_streets(tables["streets.csv"]),
+        street_types=tuple(StreetType(r.name, r.variants) for _, r in tables["street_types.csv"]),
         loop=_loop_rules(manifest, tables, calendars),
         ranking=_ranking_rules(manifest),
         webhooks=Webhooks(tuple(Webhook(r.unit_code, r.name, r.url, frozenset(r.events), r.secret_env)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from router.domain.jurisdiction import NEGATION_FILLERS, Priority, Verdict
+from router.domain.jurisdiction import NEGATION_FILLERS, Parity, Priority, Verdict
 from router.domain.notify import ENV_REFERENCE, NotifyEvent
 
 
@@ -29,6 +30,9 @@ def _yes_no(value: object) -> object:
 Names = Annotated[tuple[str, ...], BeforeValidator(_split)]
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 Code = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
+# A town's or village's code: at most 12 characters (the stores' columns); its form is `[units] code_pattern`.
+UnitCode = Annotated[str, Field(min_length=1, max_length=12)]
+NBS_UNIT_CODE = r"^[0-9]{9}([0-9]{3})?$"  # NBS 统计用区划代码: 9 digits a town, 12 a village
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -53,6 +57,21 @@ class DistrictSection(_Row):
     name: Text
     names: tuple[Text, ...] = ()
     centre: CentreSection
+
+
+class UnitsSection(_Row):
+    """`[units]`: what the units' (towns', villages') codes look like in towns.csv, gazetteer.csv, streets.csv."""
+
+    code_pattern: Annotated[str, Field(min_length=1, max_length=200)] = NBS_UNIT_CODE
+
+    @field_validator("code_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {error}") from None
+        return pattern
 
 
 class PetitionSection(_Row):
@@ -148,6 +167,7 @@ class Manifest(_Row):
 
     bundle: BundleSection
     district: DistrictSection
+    units: UnitsSection = UnitsSection()
     classification: ClassificationSection = ClassificationSection()
     lifecycle: LifecycleSection = LifecycleSection()
     merge: MergeSection = MergeSection()
@@ -159,7 +179,7 @@ class Manifest(_Row):
 class TownRow(_Row):
     """`towns.csv`: one town or street and its command centre."""
 
-    code: Code
+    code: UnitCode
     name: Text
     kind: Text
     centre_code: Text
@@ -171,13 +191,48 @@ class TownRow(_Row):
 class VillageRow(_Row):
     """`gazetteer.csv`: one village or community; retired rows keep old names placeable."""
 
-    code: Code
+    code: UnitCode
     name: Text
-    town_code: Code
+    town_code: UnitCode
     short_name: str = ""
     aliases: Names = ()
     former_names: Names = ()
     status: Annotated[Literal["current", "retired"], BeforeValidator(lambda v: v or "current")] = "current"
+    source: str = ""
+
+
+def _blank_is_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+HouseNumber = Annotated[Annotated[int, Field(ge=0, le=999_999)] | None, BeforeValidator(_blank_is_none)]
+
+
+class StreetRow(_Row):
+    """`streets.csv`: a street, or the stretch of one (house numbers, one side) that lies in one unit."""
+
+    name: Text
+    unit_code: UnitCode
+    from_number: HouseNumber = None
+    to_number: HouseNumber = None
+    parity: Annotated[Parity, BeforeValidator(lambda v: v or "all")] = Parity.ALL
+    aliases: Names = ()
+    source: str = ""
+
+    @field_validator("to_number")
+    @classmethod
+    def _not_below_from(cls, last: int | None, info: ValidationInfo) -> int | None:
+        first = info.data.get("from_number")
+        if last is not None and first is not None and last < first:
+            raise ValueError(f"must be at least from_number ({first})")
+        return last
+
+
+class StreetTypeRow(_Row):
+    """`street_types.csv`: a street type and the other ways it is written (Street: St|Str)."""
+
+    name: Text
+    variants: Names = ()
     source: str = ""
 
 

@@ -13,8 +13,10 @@ Police is the default. The evidence order (docs/classification.md):
 4. otherwise it is unclear, and unclear goes to the police.
 
 One Aho–Corasick pass finds every rule term, context word, exclusion, negation cue and neutral
-word (words that contain a term but mean something else, and the jurisdiction's place names).
-Then the longest word wins: a match lying inside a longer match counts for nothing, so "撞"
+word (words that contain a term but mean something else, and the jurisdiction's place names), in
+the text's folded form (router.domain.terms: NFKC, half-width, case-folded: "loud party" is
+"LOUD PARTY"). A word of an alphabetic script counts only whole ("shots" is not in "snapshots"),
+and then the longest word wins: a match lying inside a longer match counts for nothing, so "撞"
 inside "撞击声" or "偷" inside "偷税漏税" fires no rule. The rest is set arithmetic.
 """
 
@@ -24,8 +26,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-
-import ahocorasick
 
 from router.domain.incident import Incident
 from router.domain.jurisdiction import (
@@ -38,6 +38,8 @@ from router.domain.jurisdiction import (
     Verdict,
 )
 from router.domain.names import NameSet
+from router.domain.plain_text import folded
+from router.domain.terms import Terms, match_form
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +62,8 @@ class Classification:
 class _Word:
     """Everything a matched word can mean, resolved once when the automaton is built."""
 
-    word: str
-    size: int  # len(word)
+    word: str  # as the bundle first spells it
+    size: int  # the length of its folded form
     as_term: tuple[KeywordRule, ...]
     as_context: tuple[str, ...]  # rule ids this word is context for
     as_exclusion: tuple[str, ...]  # rule ids this word vetoes
@@ -88,31 +90,37 @@ class Classifier:
         self._categories: dict[str, CategoryRule] = {c.code: c for c in rules.categories}
         self._rank = {r.rule_id: (r.weak, PRIORITY_RANK[r.priority], i) for i, r in enumerate(rules.keywords)}
         self._needs_context = frozenset(r.rule_id for r in rules.keywords if r.context)
+        # Every word by its folded form, and the bundle's first spelling of it for the evidence.
+        spelling: dict[str, str] = {}
+
+        def key(word: str) -> str:
+            form = match_form(word)
+            spelling.setdefault(form, word)
+            return form
+
         as_term: dict[str, list[KeywordRule]] = defaultdict(list)
         as_context: dict[str, list[str]] = defaultdict(list)
         as_exclusion: dict[str, list[str]] = defaultdict(list)
         for rule in rules.keywords:
             for term in rule.terms:
-                as_term[term].append(rule)
+                as_term[key(term)].append(rule)
             for term in rule.context:
-                as_context[term].append(rule.rule_id)
+                as_context[key(term)].append(rule.rule_id)
             for term in rule.exclusions:
-                as_exclusion[term].append(rule.rule_id)
-        cues, after_cues = set(rules.negation_cues), set(rules.negation_after_cues)
+                as_exclusion[key(term)].append(rule.rule_id)
+        cues, after_cues = set(map(key, rules.negation_cues)), set(map(key, rules.negation_after_cues))
         words = {*as_term, *as_context, *as_exclusion, *cues, *after_cues}
         # Only the place names that contain a rule word can shield anything (of ~45,000, a few hundred).
         holding = NameSet(words)
-        words |= {*rules.neutral, *(name for name in place_names if holding.in_text(name))}
-        self._automaton = ahocorasick.Automaton()
+        words |= {*map(key, rules.neutral), *(key(name) for name in place_names if holding.in_text(name))}
+        entries = {}
         for word in words:
             term_rules = tuple(as_term.get(word, ()))
-            entry = _Word(word, len(word), term_rules, tuple(as_context.get(word, ())),
-                          tuple(as_exclusion.get(word, ())), word in cues, word in after_cues,
-                          any(r.negatable for r in term_rules))
-            self._automaton.add_word(word, entry)
+            entries[word] = _Word(spelling[word], len(word), term_rules, tuple(as_context.get(word, ())),
+                                  tuple(as_exclusion.get(word, ())), word in cues, word in after_cues,
+                                  any(r.negatable for r in term_rules))
+        self._terms = Terms(entries)
         self._empty = not (as_term or as_exclusion or cues or after_cues)
-        if not self._empty:
-            self._automaton.make_automaton()
         self._window = rules.negation_window
         self._fillers = frozenset(rules.negation_fillers)
         self._petition = _petition_pattern(rules.petition) if rules.petition else None
@@ -123,12 +131,13 @@ class Classifier:
         # decide, so "纠纷类警情" must not count as "纠纷"); an unknown code's name is text.
         name = incident.category_name if category is None else None
         text = f"{name or ''}\n{incident.summary}"
-        scan = self._scan(text)
+        form, origin = folded(text)
+        scan = self._scan(form)
         police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.POLICE]
 
         non_police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.NON_POLICE]
         if police:
-            petition = self._petition_about(text, police, non_police)
+            petition = self._petition_about(text, form, origin, police, non_police)
             if petition is not None:
                 found = self._verdict(Verdict.NON_POLICE, non_police, scan, "petition", _PETITION)
                 return replace(found, rule_ids=("register:petition", *found.rule_ids),
@@ -166,17 +175,24 @@ class Classifier:
         )
 
     def _scan(self, text: str) -> _Scan:
-        """The rules that fire (with the first term that fired each), the terms negated and shielded."""
+        """The rules that fire in the folded `text` (with the first term that fired each), the terms negated
+        and shielded."""
         if self._empty:
             return _NOTHING
         # Longest word wins: sorted by start, longer first, a match ending inside the reach of an
         # earlier (or same-start, longer) match lies within it. Two words never share a span, so the
-        # sort never compares entries.
-        found = [(end + 1 - e.size, -end, e) for end, e in self._automaton.iter(text)]
+        # sort never compares entries. A term inside a longer word of the text ("shots" in "snapshots")
+        # is shielded by it.
+        found = []
+        shielded: dict[str, None] = {}
+        for f in self._terms.every(text):
+            if f.whole:
+                found.append((f.start, 1 - f.end, f.value))
+            elif f.value.as_term:
+                shielded[f.value.word] = None
         if len(found) > 1:
             found.sort()
         kept: list[tuple[int, _Word]] = []
-        shielded: dict[str, None] = {}
         cue_ends: list[int] = []
         after_starts: list[int] = []
         vetoed: set[str] = set()
@@ -218,16 +234,16 @@ class Classifier:
             shielded = {w: None for w in shielded if w not in counted}
         return _Scan(list(fired.values()), {k: len(v) for k, v in terms.items()}, tuple(negated), tuple(shielded))
 
-    def _petition_about(self, text: str, police: list[tuple[KeywordRule, str]],
+    def _petition_about(self, text: str, form: str, origin: list[int], police: list[tuple[KeywordRule, str]],
                         non_police: list[tuple[KeywordRule, str]]) -> str | None:
-        """The words that make `text` a petition about a civil matter, when its police words may
-        be outweighed: none of them acute, and a matter named beside them by a strong rule (who is
-        involved, "母亲", or how, "纠纷", names no matter)."""
+        """The words of `text` (as written; `form` is its folded form, `origin` the way back) that make it a
+        petition about a civil matter, when its police words may be outweighed: none of them acute, and a
+        matter named beside them by a strong rule (who is involved, "母亲", or how, "纠纷", names no matter)."""
         if (self._petition is None or all(rule.weak for rule, _ in non_police)
                 or any(rule.acute for rule, _ in police)):
             return None
-        found = self._petition.search(text)
-        return found.group(0) if found else None
+        found = self._petition.search(form)
+        return text[origin[found.start()]:origin[found.end() - 1] + 1] if found else None
 
     def _negated(self, start: int, end: int, cue_ends: list[int], after_starts: list[int], text: str) -> bool:
         """A cue ends shortly before the term with only filler characters between ("没有人受伤"), or an
@@ -265,7 +281,7 @@ def _petition_pattern(register: PetitionRegister) -> re.Pattern[str]:
     """An opener before a title in the same clause ("尊敬的王市长"), a title addressed ("李书记：",
     "领导您好"), or a request to one ("恳请政府")."""
     def alternatives(words: tuple[str, ...]) -> str:
-        return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+        return "|".join(map(re.escape, sorted({match_form(w) for w in words}, key=len, reverse=True)))
     titles = f"(?:{alternatives(register.titles)})"
     forms = [rf"{titles}们?\s*[：:]", rf"{titles}们?[，,\s]*[您你]好"]
     if register.openers:

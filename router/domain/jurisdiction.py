@@ -66,6 +66,56 @@ class Village:
     retired: bool = False
 
 
+class Parity(StrEnum):
+    """Which house numbers of a range a street segment holds."""
+
+    ALL = "all"
+    ODD = "odd"
+    EVEN = "even"
+
+
+@dataclass(frozen=True, slots=True)
+class StreetSegment:
+    """The house numbers `first`..`last` (either open: None) of one parity of a street that lie in one unit."""
+
+    unit_code: str
+    first: int | None = None
+    last: int | None = None
+    parity: Parity = Parity.ALL
+
+    def holds(self, number: int) -> bool:
+        if (self.first is not None and number < self.first) or (self.last is not None and number > self.last):
+            return False
+        return self.parity is Parity.ALL or (number % 2 == 1) == (self.parity is Parity.ODD)
+
+
+@dataclass(frozen=True, slots=True)
+class Street:
+    """A street (街路) of the street gazetteer (streets.csv): its names and the units its numbers lie in.
+
+    A street crossing two units has a segment in each ("1–499 in PA-N1, 500– in PA-S2", or odd numbers on
+    one side, even on the other)."""
+
+    name: str
+    names: tuple[str, ...]  # the name and its aliases, as the bundle writes them
+    segments: tuple[StreetSegment, ...]
+
+    def units(self, number: int | None = None) -> frozenset[str]:
+        """The units holding house `number` (none, for a number no segment holds); without a number, every unit
+        the street runs through."""
+        return frozenset(s.unit_code for s in self.segments if number is None or s.holds(number))
+
+
+@dataclass(frozen=True, slots=True)
+class StreetType:
+    """A street type and the ways it is written (street_types.csv): Street = St | Str, Road = Rd, 大道 = 大街.
+
+    A street named with one of them is found written with any other: "Harbor Street" in "1200 HARBOR ST"."""
+
+    name: str
+    variants: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class OutsidePlace:
     """A place that is recognisably not in this jurisdiction (another district or its towns)."""
@@ -162,6 +212,8 @@ class Jurisdiction:
     outside: tuple[OutsidePlace, ...] = ()
     district_names: tuple[str, ...] = ()
     boundaries: tuple[Boundary, ...] = ()
+    streets: tuple[Street, ...] = ()  # the street gazetteer (streets.csv): street + house number places a unit
+    street_types: tuple[StreetType, ...] = ()  # St = Street, Rd = Road... (street_types.csv)
     loop: LoopRules | None = None  # SLA, lifecycle and merge rules; None routes without opening clocks
     ranking: RankingRules | None = None  # the monthly 红黄黑榜's weights and thresholds
     webhooks: Webhooks = NO_WEBHOOKS  # gateways told of new orders, warnings, breaches (notify.csv)

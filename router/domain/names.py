@@ -1,23 +1,18 @@
-"""A set of names or words to look for in text: whether a text contains any, by one Aho–Corasick pass."""
+"""A set of names or words to look for in text: whether a text contains any, whole (router.domain.terms)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import ahocorasick
+from router.domain.terms import Terms, match_form
 
 
 class NameSet:
-    """Build once (the country has ~45,000 place names), ask many times."""
+    """Build once (the country has ~45,000 place names), ask many times; case- and width-insensitive."""
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._automaton = ahocorasick.Automaton()
-        for name in names:
-            self._automaton.add_word(name, name)
-        self._empty = len(self._automaton) == 0
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._terms = Terms({match_form(name): name for name in names})
 
     def in_text(self, text: str) -> bool:
-        """Whether `text` contains one of the names."""
-        return not self._empty and next(self._automaton.iter(text), None) is not None
+        """Whether `text` contains one of the names, whole ("Oak" is not in "Oakland")."""
+        return self._terms.in_text(text)

@@ -18,14 +18,19 @@ def visible(text: str) -> str:
 
 
 def folded(text: str) -> tuple[str, list[int]]:
-    """`text` with each character in NFKC (full-width １３９ → 139) and every decimal digit as ASCII
-    (Arabic-Indic ١٣٩ → 139), and for each folded character the index of the one it came from: numbers are
-    found in the folded form and masked in the original, whose full-width punctuation stays as written."""
+    """`text` in the one form it is searched in: each character in NFKC (full-width １３９ → 139, Ａ → A),
+    case-folded (BEAT → beat, Straße → strasse) and every decimal digit as ASCII (Arabic-Indic ١٣٩ → 139), and
+    for each folded character the index of the one it came from. Numbers are found in the folded form and masked
+    in the original, whose full-width punctuation stays as written; place names and keywords are matched in it
+    (router.domain.terms), and what they report points back at the original through the same indices."""
     chars: list[str] = []
     origin: list[int] = []
     for i, c in enumerate(text):
         digit = unicodedata.decimal(c, None)
-        for f in str(digit) if digit is not None else unicodedata.normalize("NFKC", c):
+        # Case folding can undo NFKC (a folded ligature), hence NFKC again after it.
+        form = str(digit) if digit is not None else unicodedata.normalize(
+            "NFKC", unicodedata.normalize("NFKC", c).casefold())
+        for f in form:
             chars.append(f)
             origin.append(i)
     return "".join(chars), origin

@@ -37,8 +37,9 @@ ID_NUMBER = re.compile(
 
 def mask_phones(text: str) -> str:
     """Every mainland phone number in `text` with its middle digits starred (138****5678), and every
-    resident ID number with its birth date (330109********123X, 330109******123)."""
-    text = _substituted(ID_NUMBER, visible(text), lambda m: f"{m['region']}********{m['tail']}" if m["region"]
+    resident ID number with its birth date (330109********123X, 330109******123; the folded form is
+    case-folded, so a check character x is shown as the X it stands for)."""
+    text = _substituted(ID_NUMBER, visible(text), lambda m: f"{m['region']}********{m['tail'].upper()}" if m["region"]
                         else f"{m['region15']}******{m['tail15']}")
     return _substituted(PHONE, text, lambda m: f"{m['head'] or m['area']}****{m['tail'] or m['line']}")
 

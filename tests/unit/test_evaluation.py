@@ -95,7 +95,7 @@ def test_json_for_machines(case_file: Path, xiaoshan_dir: Path):
 BAD_LINES = [
     pytest.param({"expect_class": "maybe"}, "expect_class", id="bad-class"),
     pytest.param({"expect_where": "work_order"}, "(record)", id="work-order-needs-a-town"),
-    pytest.param({"expect_town_code": "33"}, "expect_town_code", id="bad-town-code"),
+    pytest.param({"expect_town_code": "33 01"}, "expect_town_code", id="bad-town-code"),
 ]
 
 

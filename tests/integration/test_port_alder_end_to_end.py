@@ -1,0 +1,74 @@
+"""The running worker with the second example bundle (Port Alder, a fictional English-language city, unit codes
+PA-N1...): its labelled calls, fed through Tansu without a town_code, end where the labels say, routed by
+streets and house numbers, unit aliases and neighbourhood names."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from router.bundle import load_bundle
+from router.store.database import make_engine
+from router.store.tables import incidents, work_orders
+from schemas import IncidentV1
+from tests.integration.support import consume_all, produce, wait_for
+from workers.evaluation_report import read_cases
+from workers.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+PORT_ALDER = Path(__file__).resolve().parents[2] / "jurisdictions" / "port-alder"
+RECEIVED = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 09:00 in Port Alder
+
+
+def _records() -> list[tuple[str, bytes, object]]:
+    """(source id, feed bytes, its labelled case) for every case of the bundle, a minute apart."""
+    cases = list(read_cases(PORT_ALDER / "cases" / "handwritten.jsonl"))
+    records = []
+    for i, case in enumerate(cases):
+        incident = IncidentV1(source_id=case.case_id, source_system="911", received_at=RECEIVED + timedelta(minutes=i),
+                              channel="phone", category_code=case.category_code, category_name=case.category_name,
+                              summary=case.summary, address=case.address)
+        records.append((case.case_id, incident.model_dump_json(by_alias=True).encode(), case))
+    return records
+
+
+def test_port_alder_calls_reach_their_units_through_the_worker(broker, make_worker, pg_url):
+    jurisdiction = load_bundle(PORT_ALDER)
+    worker = make_worker(pg_url, FENGQIAO_JURISDICTION=str(PORT_ALDER))
+    topics = Settings(topic_prefix=worker.prefix).topics
+    records = _records()
+    worker.start()
+    produce(broker.bootstrap, topics.incidents, [(sid.encode(), value) for sid, value, _ in records])
+
+    engine = make_engine(pg_url)
+
+    def routed() -> dict[str, tuple[str, str | None]]:
+        with engine.connect() as conn:
+            return {r.incident_id: (r.outcome, r.order_id) for r in conn.execute(select(incidents))}
+
+    wait_for(lambda: len(routed()) == len(records), 180, "every Port Alder call routed")
+    outcomes = routed()
+    with engine.connect() as conn:
+        orders = {r.order_id: r for r in conn.execute(select(work_orders))}
+    engine.dispose()
+    police = {r.key.decode(): r.value for r in consume_all(broker.bootstrap, topics.police)}
+
+    for sid, value, case in records:
+        outcome, order_id = outcomes[sid]
+        assert outcome == case.expect_where, f"{sid}: {case.summary!r} went to {outcome}"
+        if case.expect_where == "police":
+            assert police[sid] == value, "police receives the feed's bytes unchanged"
+        else:
+            order = orders[order_id]
+            expected_centre = jurisdiction.centre_for(case.expect_town_code).code
+            assert (order.town_code, order.centre_code) == (case.expect_town_code, expected_centre), sid
+    assert set(police) == {sid for sid, _, case in records if case.expect_where == "police"}
+
+    # An onboarded district's own topic carries its orders' events, under its own code.
+    events = [json.loads(r.value) for r in consume_all(broker.bootstrap, topics.centre_orders("PA-S1"), idle_s=0.5)]
+    assert events and {e["centre_code"] for e in events} == {"PA-S1"}
