@@ -14,7 +14,7 @@ from router.domain.classify import Classification
 from router.domain.gazetteer import Evidence, Method, Placement, Resolution
 from router.domain.incident import Datum, Incident, Point
 from router.domain.jurisdiction import Priority, Verdict
-from router.domain.routing import Decision, Outcome, ReviewReason
+from router.domain.routing import Decision, Outcome, ReviewReason, Unknown, UnknownKind
 from schemas.base import Contract
 from schemas.deadletter import DeadLetterReason
 from schemas.decision import RoutingDecisionV1
@@ -108,6 +108,7 @@ def decision_document(decision: Decision, decided_at: str) -> dict[str, Any]:
         "fallback_to_district": decision.fallback_to_district,
         "review_reason": decision.review_reason.value if decision.review_reason else None,
         "placed_by": None,
+        "unknowns": [{"kind": u.kind.value, "value": u.value} for u in decision.unknowns],
         "bundle": decision.bundle,
         "bundle_version": decision.bundle_version,
         "decided_at": decided_at,
@@ -125,4 +126,5 @@ def decision_of(document: RoutingDecisionV1) -> Decision:
         tuple(Evidence(e.kind, e.text, e.code, e.town_codes) for e in d.evidence), d.resolution_confidence or 0.0)
     return Decision(d.incident_id, Outcome(d.outcome), classification, resolution, d.bundle, d.bundle_version,
                     d.town_code, d.centre_code, d.fallback_to_district,
-                    ReviewReason(d.review_reason) if d.review_reason else None)
+                    ReviewReason(d.review_reason) if d.review_reason else None,
+                    tuple(Unknown(UnknownKind(u.kind), u.value) for u in d.unknowns))

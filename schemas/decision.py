@@ -16,6 +16,17 @@ class EvidenceV1(Contract):
     town_codes: tuple[str, ...] = ()
 
 
+class UnknownV1(Contract):
+    """Something the incident carried that the bundle does not know, so the decision did without it."""
+
+    kind: Literal["category_code", "unit_code", "received_year"] = Field(
+        description="category_code: not in categories.csv, treated as no category (its name is read as text); "
+                    "unit_code: the feed's town_code is no town, village or outside place of the bundle, so the "
+                    "town was sought by polygon and names; received_year: the year of received_at, in the "
+                    "bundle's time zone, has no calendar file (working-day deadlines cannot be counted).")
+    value: str = Field(description="The code, or the year, as received.")
+
+
 class RoutingDecisionV1(Contract):
     """Explains one routing decision: rules, bundle version, evidence and confidence."""
 
@@ -47,6 +58,8 @@ class RoutingDecisionV1(Contract):
     review_reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"] | None = Field(
         None, description="Why it waited for the district: set on a review, and kept when the district placed it.")
     placed_by: str | None = Field(None, description="The district account that placed it in a town after review.")
+    unknowns: tuple[UnknownV1, ...] = Field(
+        (), description="What the bundle did not know (added in 2026.12; absent in older decisions: none).")
     bundle: str
     bundle_version: str
     decided_at: AwareDatetime

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from router.bundle import check_bundle, load_bundle
+from router.bundle import read_bundle
 from workers.audit_cli import audit_app, record_admin
 from workers.bundles import bundle_or_exit
 from workers.cases_cli import cases_app, eval_command
@@ -66,19 +66,19 @@ def schema_openapi(path: Path) -> None:
 
 @config_app.command("check")
 def config_check(directory: Path) -> None:
-    """Validate a jurisdiction bundle; prints file:line: field: message per problem."""
-    problems = check_bundle(directory)
+    """Validate a jurisdiction bundle: file:line: field: message per problem; exit 1 on an error, not a warning."""
+    j, problems = read_bundle(directory, year=_now(_settings()).year)
     for problem in problems:
         typer.echo(str(problem), err=True)
-    if problems:
-        typer.echo(f"{len(problems)} problems in {directory}", err=True)
+    errors = sum(not p.warning for p in problems)
+    if j is None:
+        typer.echo(f"{errors} errors, {len(problems) - errors} warnings in {directory}", err=True)
         raise typer.Exit(1)
-    j = load_bundle(directory)
     onboarded = sum(t.onboarded for t in j.towns)
     typer.echo(
         f"ok: {j.name} {j.version}: {len(j.towns)} towns ({onboarded} onboarded), {len(j.villages)} villages, "
         f"{len(j.rules.keywords)} keyword rules, {len(j.rules.categories)} categories, {len(j.outside)} outside "
-        f"places, {len(j.streets)} streets"
+        f"places, {len(j.streets)} streets" + (f"; {len(problems)} warnings" if problems else "")
     )
     if j.loop is not None:
         years = ", ".join(str(y) for y in sorted(j.loop.calendar.years))

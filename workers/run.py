@@ -16,7 +16,7 @@ import structlog
 
 from api.demo import DEMO_PASSWORD, ensure_demo_users
 from api.services import Services
-from router.bundle import BundleError, load_bundle
+from router.bundle import BundleError, read_bundle
 from router.domain.lifecycle import Role
 from router.domain.routing import Router
 from router.store.database import make_engine
@@ -36,18 +36,19 @@ log = structlog.get_logger("fengqiao")
 
 def prepare(settings: Settings) -> Wiring:
     """Load and check everything before consuming: a bad bundle stops the start naming file and line."""
-    try:
-        jurisdiction = load_bundle(settings.jurisdiction)
-    except BundleError as error:
-        print(error, file=sys.stderr)
+    clock = configured_clock(settings)
+    jurisdiction, problems = read_bundle(settings.jurisdiction, year=clock().year)
+    if jurisdiction is None:
+        print(BundleError(settings.jurisdiction, problems), file=sys.stderr)
         raise SystemExit(2) from None
+    for problem in problems:
+        log.warning("bundle_warning", problem=str(problem))
     engine = make_engine(settings.db_url)
     upgrade_when_reachable(engine)
     created = topics_when_reachable(settings.kafka_servers, topic_names(settings.topics, jurisdiction),
                                     settings.topic_partitions, settings.replication_factor, client_kwargs(settings))
     log.info("prepared", bundle=jurisdiction.name, bundle_version=jurisdiction.version,
              topics_created=len(created), database=engine.url.render_as_string(hide_password=True))
-    clock = configured_clock(settings)
     router = Router(jurisdiction)
     # The bundle and its automata (~350,000 objects) live as long as the process: out of the collector's
     # sight, a full collection no longer scans them (it was ~20 % of the intake's time in the saturation bench).

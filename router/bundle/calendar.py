@@ -53,7 +53,7 @@ def read_calendars(directory: Path) -> CalendarData:
     workdays: set[date] = set()
     provisional: set[int] = set()
     for path in sorted(directory.iterdir()):
-        if path.suffix.lower() != ".csv":
+        if path.suffix.lower() != ".csv" or not path.is_file():
             continue
         name = f"{CALENDAR_DIR}/{path.name}"
         matched = _FILE_NAME.match(path.name)
@@ -98,6 +98,9 @@ def _read_file(path: Path, name: str, year: int, problems: list[Problem]) -> lis
                     rows.append(row)
     except UnicodeDecodeError as error:
         problems.append(Problem(name, None, None, f"not UTF-8: {error.reason} at byte {error.start}"))
+        return []
+    except csv.Error as error:
+        problems.append(Problem(name, None, None, f"not valid CSV: {error}"))
         return []
     _check_repeats(rows, name, problems)
     return rows

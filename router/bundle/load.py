@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from router.bundle.calendar import CALENDAR_DIR, CalendarData, read_calendars
-from router.bundle.problems import Problem
+from router.bundle.consistency import calendar_problems, centre_problems, name_problems, rule_problems
+from router.bundle.problems import Problem, warning
 from router.bundle.rows import (
     CategoryRow,
     EscalationRow,
@@ -64,6 +65,7 @@ from router.domain.terms import match_form
 from router.domain.workdays import WorkCalendar
 
 MANIFEST = "bundle.toml"
+CASES_DIR = "cases"
 BOUNDARIES = "boundaries.geojson"
 _CSV_FILES: dict[str, type[BaseModel]] = {
     "towns.csv": TownRow,
@@ -85,7 +87,7 @@ Row = TypeVar("Row", bound=BaseModel)
 
 
 class BundleError(Exception):
-    """A bundle failed validation; `problems` lists every error found."""
+    """A bundle failed validation; `problems` lists every error found (and the warnings beside them)."""
 
     def __init__(self, directory: Path, problems: list[Problem]) -> None:
         self.directory = directory
@@ -94,27 +96,39 @@ class BundleError(Exception):
         super().__init__(f"invalid jurisdiction bundle {directory} ({len(problems)} problems):\n{listing}")
 
 
-def load_bundle(directory: str | Path) -> Jurisdiction:
-    """The jurisdiction a bundle describes, or BundleError naming every problem."""
-    reader = _Reader(Path(directory))
+def read_bundle(directory: str | Path, *, year: int | None = None) -> tuple[Jurisdiction | None, list[Problem]]:
+    """The jurisdiction a bundle describes (None when it has an error) and every problem found.
+
+    `year` is the current year of the caller's clock: the calendars must cover it and the next
+    one (a warning). The loader reads no clock itself.
+    """
+    reader = _Reader(Path(directory), year)
     jurisdiction = reader.read()
-    if reader.problems or jurisdiction is None:
-        raise BundleError(reader.directory, reader.problems)
+    return (None if reader.errors() else jurisdiction), reader.problems
+
+
+def load_bundle(directory: str | Path, *, year: int | None = None) -> Jurisdiction:
+    """The jurisdiction a bundle describes, or BundleError naming every problem; warnings do not stop it."""
+    jurisdiction, problems = read_bundle(directory, year=year)
+    if jurisdiction is None:
+        raise BundleError(Path(directory), problems)
     return jurisdiction
 
 
-def check_bundle(directory: str | Path) -> list[Problem]:
-    """Every problem in a bundle; an empty list means it loads."""
-    reader = _Reader(Path(directory))
-    reader.read()
-    return reader.problems
+def check_bundle(directory: str | Path, *, year: int | None = None) -> list[Problem]:
+    """Every problem in a bundle, errors and warnings; it loads when none is an error."""
+    return read_bundle(directory, year=year)[1]
 
 
 class _Reader:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, year: int | None) -> None:
         self.directory = directory
+        self.year = year
         self.problems: list[Problem] = []
         self.units: UnitsSection | None = None  # read even when another part of the manifest is wrong
+
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if not p.warning]
 
     def read(self) -> Jurisdiction | None:
         if not self.directory.is_dir():
@@ -133,14 +147,46 @@ class _Reader:
         self._check_key_dispute_types(manifest, tables)
         self._check_caller_centres(manifest, tables)
         self._check_notify_units(manifest, tables)
+        self._check_meanings(manifest, tables, calendars)
         town_codes = {row.code for _, row in tables["towns.csv"]}
         for boundary in boundaries:
             if boundary.town_code not in town_codes:
                 self.problems.append(Problem(BOUNDARIES, None, "properties.town_code",
                                              f"unknown town {boundary.town_code!r}"))
-        if self.problems:
+        if self.errors():
             return None
         return _build(manifest, tables, boundaries, calendars)
+
+    def _check_meanings(self, manifest: Manifest, tables: dict[str, list], calendars: CalendarData) -> None:
+        if not any(p.file == "towns.csv" for p in self.problems):
+            self.problems.extend(centre_problems(manifest, tables["towns.csv"]))
+        self.problems.extend(name_problems(tables["towns.csv"], tables["gazetteer.csv"]))
+        rules_complete = not any(p.file in ("keywords.csv", "categories.csv") for p in self.errors())
+        self.problems.extend(rule_problems(tables["keywords.csv"], tables["categories.csv"], tables["sla.csv"],
+                                           rules_complete=rules_complete))
+        self.problems.extend(calendar_problems(calendars, self.year))
+        self._check_case_categories(tables["categories.csv"])
+
+    def _check_case_categories(self, categories: list) -> None:
+        """`cases/*.jsonl` (fengqiao eval) may name only category codes of categories.csv."""
+        known = {row.code for _, row in categories}
+        for path in sorted((self.directory / CASES_DIR).glob("*.jsonl")):
+            name = f"{CASES_DIR}/{path.name}"
+            try:
+                lines = path.read_text(encoding="utf-8").splitlines()
+            except UnicodeDecodeError as error:
+                self.problems.append(warning(name, None, None, f"not UTF-8: {error.reason} at byte {error.start}"))
+                continue
+            for number, text in enumerate(lines, start=1):
+                try:
+                    case = json.loads(text) if text.strip() else {}
+                except json.JSONDecodeError as error:
+                    self.problems.append(warning(name, number, None, f"not valid JSON: {error.msg}"))
+                    continue
+                code = case.get("category_code") if isinstance(case, dict) else None
+                if code and code not in known:
+                    self.problems.append(warning(name, number, "category_code",
+                                                 f"unknown category {code!r}: not a code of categories.csv"))
 
     def _calendars(self) -> CalendarData:
         directory = self.directory / CALENDAR_DIR
@@ -208,6 +254,8 @@ class _Reader:
                             self.problems.append(Problem(name, line, field, e["msg"]))
         except UnicodeDecodeError as error:
             self.problems.append(Problem(name, None, None, f"not UTF-8: {error.reason} at byte {error.start}"))
+        except csv.Error as error:
+            self.problems.append(Problem(name, reader.line_num or None, None, f"not valid CSV: {error}"))
         return rows
 
     def _boundaries(self) -> tuple[Boundary, ...]:
@@ -229,8 +277,9 @@ class _Reader:
         for index, feature in enumerate(data.get("features", [])):
             field = f"features[{index}]"
             feature = feature if isinstance(feature, dict) else {}
-            code = (feature.get("properties") or {}).get("town_code")
-            geometry = feature.get("geometry") or {}
+            properties, geometry = feature.get("properties"), feature.get("geometry")
+            code = properties.get("town_code") if isinstance(properties, dict) else None
+            geometry = geometry if isinstance(geometry, dict) else {}
             polygons = {"Polygon": [geometry.get("coordinates")], "MultiPolygon": geometry.get("coordinates")}
             if not code or geometry.get("type") not in polygons:
                 message = "needs properties.town_code and a (Multi)Polygon"

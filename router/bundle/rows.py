@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from router.bundle.timezones import is_zone, nearest_zones
 from router.domain.jurisdiction import NEGATION_FILLERS, Parity, Priority, Verdict
 from router.domain.notify import ENV_REFERENCE, NotifyEvent
 
@@ -34,6 +35,11 @@ Code = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
 UnitCode = Annotated[str, Field(min_length=1, max_length=12)]
 NBS_UNIT_CODE = r"^[0-9]{9}([0-9]{3})?$"  # NBS 统计用区划代码: 9 digits a town, 12 a village
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+# A command centre's code names its topic (`towns.<code>.orders.v1`): Kafka's topic characters, no dot.
+CentreCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
+# What a unit of towns.csv is; the engine treats them all alike, the set keeps typos out.
+TOWN_KINDS = ("town", "street", "township", "special_zone", "municipality", "district", "neighbourhood", "precinct",
+              "beat")
 
 
 class _Row(BaseModel):
@@ -41,7 +47,7 @@ class _Row(BaseModel):
 
 
 class CentreSection(_Row):
-    code: Text
+    code: CentreCode
     name: Text
 
 
@@ -50,6 +56,15 @@ class BundleSection(_Row):
     version: Text
     timezone: Text = "Asia/Shanghai"
     description: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_zone(cls, timezone: str) -> str:
+        if is_zone(timezone):
+            return timezone
+        nearest = nearest_zones(timezone)
+        hint = f"; nearest: {', '.join(nearest)}" if nearest else ""
+        raise ValueError(f"{timezone!r} is no IANA time zone name (Area/City, e.g. America/Los_Angeles){hint}")
 
 
 class DistrictSection(_Row):
@@ -181,11 +196,18 @@ class TownRow(_Row):
 
     code: UnitCode
     name: Text
-    kind: Text
-    centre_code: Text
+    kind: Annotated[str, Field(min_length=1)]
+    centre_code: CentreCode
     centre_name: Text
     onboarded: YesNo
     aliases: Names = ()
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in TOWN_KINDS:
+            raise ValueError(f"must be one of {', '.join(TOWN_KINDS)}, not {kind!r}")
+        return kind
 
 
 class VillageRow(_Row):

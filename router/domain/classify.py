@@ -127,10 +127,7 @@ class Classifier:
 
     def classify(self, incident: Incident) -> Classification:
         category = self._categories.get(incident.category_code or "")
-        # A known code already says what it means (an `unclear` code must let the summary
-        # decide, so "纠纷类警情" must not count as "纠纷"); an unknown code's name is text.
-        name = incident.category_name if category is None else None
-        text = f"{name or ''}\n{incident.summary}"
+        text = f"{_category_text(incident.category_name, category)}\n{incident.summary}"
         form, origin = folded(text)
         scan = self._scan(form)
         police = [(r, w) for r, w in scan.fired if r.verdict is Verdict.POLICE]
@@ -275,6 +272,15 @@ class Classifier:
             confidence=confidence,
             shielded_terms=scan.shielded,
         )
+
+
+def _category_text(name: str | None, category: CategoryRule | None) -> str:
+    """The feed's category name, read as text like the summary ("纠纷类警情-邻里纠纷" names 邻里纠纷),
+    less the bundle's own name for a known code: that name says no more than the code, and an
+    `unclear` code must let the summary decide ("纠纷类警情" alone must not count as "纠纷")."""
+    if not name:
+        return ""
+    return name.replace(category.name, " ") if category is not None else name
 
 
 def _petition_pattern(register: PetitionRegister) -> re.Pattern[str]:

@@ -203,6 +203,10 @@ class TownResolver:
             )
         return in_address
 
+    def knows_code(self, code: str) -> bool:
+        """Whether `code` is a town, a village or a place outside: the codes `_by_code` can place."""
+        return code in self._towns or code in self._village_town or code in self._outside_codes
+
     def _by_code(self, code: str | None) -> Resolution | None:
         if not code:
             return None

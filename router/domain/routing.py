@@ -3,6 +3,9 @@
 Unclear or urgent matters go to police (never divert what may be a crime in progress).
 A non-police matter goes to the town's command centre, or to the district centre while
 the town is not onboarded; a town that cannot be decided goes to the review queue.
+Whatever the outcome, the decision names what the bundle did not know (`Unknown`): a category
+code not in categories.csv, a unit code from the feed the gazetteer lacks, a received_at in a
+year no calendar file covers. The engine decides on without them, and says so.
 """
 
 from __future__ import annotations
@@ -28,6 +31,20 @@ class ReviewReason(StrEnum):
     OUTSIDE_JURISDICTION = "outside_jurisdiction"
 
 
+class UnknownKind(StrEnum):
+    CATEGORY_CODE = "category_code"  # treated as no category; its name is read as text
+    UNIT_CODE = "unit_code"  # the feed's town_code: neither a town, a village nor a place outside
+    RECEIVED_YEAR = "received_year"  # the year of received_at (the bundle's zone) has no calendar file
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Something an incident carried that the bundle does not know, and so did not use."""
+
+    kind: UnknownKind
+    value: str
+
+
 _REVIEW_REASON = {
     Placement.AMBIGUOUS: ReviewReason.TOWN_AMBIGUOUS,
     Placement.UNRESOLVED: ReviewReason.TOWN_UNRESOLVED,
@@ -49,6 +66,7 @@ class Decision:
     centre_code: str | None = None
     fallback_to_district: bool = False
     review_reason: ReviewReason | None = None
+    unknowns: tuple[Unknown, ...] = ()
 
 
 class Router:
@@ -58,6 +76,7 @@ class Router:
         self._jurisdiction = jurisdiction
         self._classifier = Classifier(jurisdiction.rules, place_names(jurisdiction))
         self._resolver = TownResolver(jurisdiction)
+        self._category_codes = frozenset(c.code for c in jurisdiction.rules.categories)
 
     @property
     def jurisdiction(self) -> Jurisdiction:
@@ -66,17 +85,34 @@ class Router:
     def route(self, incident: Incident) -> Decision:
         j = self._jurisdiction
         classification = self._classifier.classify(incident)
+        unknowns = self._unknowns(incident)
         if classification.verdict is not Verdict.NON_POLICE:
-            return Decision(incident.incident_id, Outcome.POLICE, classification, None, j.name, j.version)
+            return Decision(incident.incident_id, Outcome.POLICE, classification, None, j.name, j.version,
+                            unknowns=unknowns)
         resolution = self._resolver.resolve(incident)
         town_code = resolution.town_code
         if resolution.placement is not Placement.RESOLVED or town_code is None:
             return Decision(
                 incident.incident_id, Outcome.REVIEW, classification, resolution, j.name, j.version,
                 centre_code=j.district_centre.code, review_reason=_REVIEW_REASON[resolution.placement],
+                unknowns=unknowns,
             )
         centre = j.centre_for(town_code)
         return Decision(
             incident.incident_id, Outcome.WORK_ORDER, classification, resolution, j.name, j.version,
             town_code=town_code, centre_code=centre.code, fallback_to_district=centre is j.district_centre,
+            unknowns=unknowns,
         )
+
+    def _unknowns(self, incident: Incident) -> tuple[Unknown, ...]:
+        found = []
+        if incident.category_code and incident.category_code not in self._category_codes:
+            found.append(Unknown(UnknownKind.CATEGORY_CODE, incident.category_code))
+        if incident.town_code and not self._resolver.knows_code(incident.town_code):
+            found.append(Unknown(UnknownKind.UNIT_CODE, incident.town_code))
+        calendar = self._jurisdiction.loop.calendar if self._jurisdiction.loop else None
+        if calendar is not None:
+            year = incident.received_at.astimezone(calendar.timezone).year
+            if year not in calendar.years:
+                found.append(Unknown(UnknownKind.RECEIVED_YEAR, str(year)))
+        return tuple(found)

@@ -192,6 +192,9 @@ CATEGORIES = [
     pytest.param("06", "纠纷类警情", "邻居家装修噪音", N, "噪音扰民", "keywords", "non_police.noise", id="unclear-code-text-non-police"),
     pytest.param("06", "纠纷类警情", "双方打起来了", P, "暴力", "police_keywords", "police.violence", id="unclear-code-text-police"),
     pytest.param("06", "纠纷类警情", "报警人称门口有人", U, None, "no_rule_matched", None, id="unclear-code-own-name-does-not-decide"),
+    pytest.param("06", "纠纷类警情-打架斗殴", "", P, "暴力", "police_keywords", "police.violence", id="known-code-name-says-more"),
+    pytest.param("06", "纠纷类警情 噪音", "报警人称门口有人", N, "噪音扰民", "keywords", "non_police.noise", id="known-code-rest-of-name-is-text"),
+    pytest.param("93", "邻居装修噪音", "", N, "噪音扰民", "feed_category_and_keywords", "category:93", id="known-code-other-name-is-text"),
     pytest.param("05", "群众求助", "老人走失了", P, "走失", "police_keywords", "police.missing", id="help-code-missing-person"),
     pytest.param("05", "群众求助", "家里停水了", N, "水电气热", "keywords", "non_police.utilities", id="help-code-utilities"),
 ]

@@ -41,10 +41,40 @@ def test_schema_export_writes_a_json_schema_per_contract(tmp_path: Path):
     assert incident["$defs"]["CallerV1"]["properties"]["phone"]["x-personal-data"] is True
 
 
+def _config_check(bundle: Path, today: str = "2026-06-01T09:00:00+08:00"):
+    """`fengqiao config check` with its clock pinned: the calendars are checked against its year."""
+    return runner.invoke(app, ["config", "check", str(bundle)], env={"FENGQIAO_CLOCK_ORIGIN": today})
+
+
 def test_config_check_accepts_the_shipped_bundle():
-    result = runner.invoke(app, ["config", "check", str(BUNDLE)])
+    result = _config_check(BUNDLE)
     assert result.exit_code == 0, result.output
     assert "27 towns (5 onboarded)" in result.output
+    assert "warning" not in result.output
+
+
+def test_config_check_prints_a_warning_and_still_exits_0():
+    result = _config_check(BUNDLE, today="2027-03-01T09:00:00+08:00")
+    assert result.exit_code == 0, result.output
+    assert "calendar/: warning: no calendar for 2028:" in result.output
+    assert "27 towns (5 onboarded)" in result.output and "; 1 warnings" in result.output
+
+
+def test_config_check_reports_a_bad_time_zone_in_one_line(tmp_path: Path):
+    bundle = tmp_path / "pst"
+    shutil.copytree(BUNDLE, bundle)
+    manifest = bundle / "bundle.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"Asia/Shanghai"', '"PST"'), encoding="utf-8")
+
+    result = _config_check(bundle)
+
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    line = next(n for n, text in enumerate(manifest.read_text().splitlines(), 1) if text.startswith("timezone"))
+    assert f"bundle.toml:{line}: bundle.timezone: Value error, 'PST' is no IANA time zone name" in result.output
+    assert "America/Los_Angeles" in result.output
+    assert "1 errors, 0 warnings" in result.output
 
 
 def test_config_check_names_file_line_and_field(tmp_path: Path):
@@ -55,7 +85,7 @@ def test_config_check_names_file_line_and_field(tmp_path: Path):
     lines[3] = lines[3].replace(",yes,", ",maybe,").replace(",no,", ",maybe,")
     towns.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    result = runner.invoke(app, ["config", "check", str(bundle)])
+    result = _config_check(bundle)
 
     assert result.exit_code == 1
     assert "towns.csv:4: onboarded:" in result.output

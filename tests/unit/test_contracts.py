@@ -10,7 +10,7 @@ import pydantic_core
 import pytest
 
 from router.domain.incident import Incident
-from router.wire import decision_document
+from router.wire import decision_document, decision_of
 from schemas.decision import RoutingDecisionV1
 from schemas.export import export_schemas
 
@@ -48,3 +48,21 @@ def test_every_decision_document_validates_as_routing_decision_v1(router, summar
     dumped, source = model.model_dump(mode="json"), json.loads(wire)
     assert datetime.fromisoformat(dumped.pop("decided_at")) == datetime.fromisoformat(source.pop("decided_at"))
     assert dumped == source
+
+
+def test_what_the_bundle_did_not_know_survives_the_contract_both_ways(router):
+    incident = Incident("X2", datetime(2031, 1, 5, tzinfo=UTC), "phone", "路灯坏了", "", category_code="X9",
+                        town_code="330109999")
+    decision = router.route(incident)
+    model = RoutingDecisionV1.model_validate_json(pydantic_core.to_json(decision_document(decision, "2031-01-05T00:00:00Z")))
+
+    assert [(u.kind, u.value) for u in model.unknowns] == [
+        ("category_code", "X9"), ("unit_code", "330109999"), ("received_year", "2031")]
+    assert decision_of(model).unknowns == decision.unknowns
+
+
+def test_a_decision_recorded_before_unknowns_existed_still_reads(router):
+    incident = Incident("X3", datetime(2026, 11, 28, tzinfo=UTC), "phone", "路灯坏了", "新塘街道")
+    document = decision_document(router.route(incident), "2026-11-28T21:00:00+00:00")
+    del document["unknowns"]
+    assert RoutingDecisionV1.model_validate(document).unknowns == ()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
 from router.domain.gazetteer import Placement
 from router.domain.incident import Point
 from router.domain.jurisdiction import Verdict
-from router.domain.routing import Outcome, ReviewReason, Router
+from router.domain.routing import Outcome, ReviewReason, Router, UnknownKind
 
 DISTRICT_CENTRE = "330109"
 XINTANG, CHENGXIANG, GUALI, BEIGAN = "330109004", "330109001", "330109113", "330109002"
@@ -128,3 +131,39 @@ def test_fake_routing(fake, incident, summary, address, point, outcome, town, ce
     assert decision.fallback_to_district is fallback
     assert decision.review_reason is reason
     assert (decision.bundle, decision.bundle_version) == ("demo", "2026.1.0")
+
+
+# --- what the bundle did not know -----------------------------------------------------------
+
+UNKNOWNS = [
+    # (summary, category_code, town_code, received_at, outcome, unknowns)
+    pytest.param("楼上邻居装修噪音", "06", "330109004", None, Outcome.WORK_ORDER, (), id="all-known"),
+    pytest.param("楼上邻居装修噪音", "X9", "330109004", None, Outcome.WORK_ORDER,
+                 ((UnknownKind.CATEGORY_CODE, "X9"),), id="unknown-category"),
+    pytest.param("有人打架", "X9", None, None, Outcome.POLICE, ((UnknownKind.CATEGORY_CODE, "X9"),),
+                 id="unknown-category-police"),
+    pytest.param("楼上邻居装修噪音", None, "330109999", None, Outcome.REVIEW,
+                 ((UnknownKind.UNIT_CODE, "330109999"),), id="unknown-unit-code"),
+    pytest.param("楼上邻居装修噪音 新塘街道", None, "330109999", None, Outcome.WORK_ORDER,
+                 ((UnknownKind.UNIT_CODE, "330109999"),), id="unknown-unit-code-found-by-name"),
+    pytest.param("楼上邻居装修噪音", None, "330108001", None, Outcome.REVIEW, (), id="outside-code-is-known"),
+    pytest.param("楼上邻居装修噪音", None, "330109002207", datetime(2031, 3, 1, 9, tzinfo=UTC), Outcome.WORK_ORDER,
+                 ((UnknownKind.RECEIVED_YEAR, "2031"),), id="year-without-calendar"),
+    # 2024-12-31 23:30 UTC is 2025-01-01 in Asia/Shanghai: the bundle's zone decides the year.
+    pytest.param("楼上邻居装修噪音", None, "330109002207", datetime(2024, 12, 31, 23, 30, tzinfo=UTC),
+                 Outcome.WORK_ORDER, (), id="year-in-the-bundles-zone"),
+    pytest.param("有人打架", "X9", "9", datetime(2024, 12, 31, 12, tzinfo=UTC), Outcome.POLICE,
+                 ((UnknownKind.CATEGORY_CODE, "X9"), (UnknownKind.UNIT_CODE, "9"), (UnknownKind.RECEIVED_YEAR, "2024")),
+                 id="all-three"),
+]
+
+
+@pytest.mark.parametrize(("summary", "category_code", "town_code", "received_at", "outcome", "unknowns"), UNKNOWNS)
+def test_a_decision_names_what_the_bundle_did_not_know(router: Router, incident, summary, category_code, town_code,
+                                                        received_at, outcome, unknowns):
+    record = incident(summary, category_code=category_code, town_code=town_code)
+    if received_at is not None:
+        record = replace(record, received_at=received_at)
+    decision = router.route(record)
+    assert decision.outcome is outcome
+    assert tuple((u.kind, u.value) for u in decision.unknowns) == unknowns
