@@ -20,7 +20,7 @@ def route_lines(lines: Iterable[bytes], router: Router, decided_at: datetime, ma
         if not line.strip():
             continue
         try:
-            incident = read_incident(line, max_bytes)
+            incident = read_incident(line, max_bytes, router.jurisdiction)
         except InvalidRecord as error:
             yield json.dumps(
                 {"line": number, "outcome": "dead_letter", "reason": error.reason.value, "detail": error.detail},

@@ -114,6 +114,7 @@ class _Reader:
         calendars = self._calendars()
         if manifest is None:
             return None
+        self._check_unit_codes(manifest, tables)  # before the cross-checks: a bad code explains their problems
         self._cross_check(tables)
         self._check_key_dispute_types(manifest, tables)
         self._check_caller_centres(manifest, tables)
@@ -261,6 +262,15 @@ class _Reader:
                                              f"unknown unit {row.unit_code!r}: not a town, a town's centre or the "
                                              "district centre"))
 
+    def _check_unit_codes(self, manifest: Manifest, tables: dict[str, list]) -> None:
+        """Town and village codes in the bundle's own format: the rule the feed's town_code is held to."""
+        pattern = manifest.units.code_pattern
+        for name in ("towns.csv", "gazetteer.csv"):  # a village's town_code must be a town of towns.csv already
+            for line, row in tables[name]:
+                if re.fullmatch(pattern, row.code) is None:
+                    self.problems.append(Problem(name, line, "code", f"{row.code!r} does not match [units] "
+                                                                     f"code_pattern {pattern!r}"))
+
     def _cross_check(self, tables: dict[str, list]) -> None:
         towns = tables["towns.csv"]
         town_codes = {row.code for _, row in towns}
@@ -342,6 +352,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
                                 for _, r in tables["notify.csv"]), d.centre.code),
         keep_photo_location=manifest.evidence.keep_location,
         callers_for_centres=frozenset(manifest.topics.callers_for_centres),
+        unit_code_pattern=manifest.units.code_pattern,
     )
 
 

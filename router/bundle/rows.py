@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
-from router.domain.jurisdiction import NEGATION_FILLERS, Priority, Verdict
+from router.domain.jurisdiction import NBS_UNIT_CODES, NEGATION_FILLERS, Priority, Verdict
 from router.domain.notify import ENV_REFERENCE, NotifyEvent
+from schemas.incident import UNIT_CODE_CHARACTERS
 
 
 def _split(value: object) -> object:
@@ -28,7 +30,9 @@ def _yes_no(value: object) -> object:
 
 Names = Annotated[tuple[str, ...], BeforeValidator(_split)]
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
-Code = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
+# The characters of any code; whether a town or village code has the bundle's format is `[units] code_pattern`'s
+# to say (checked in load.py, the same rule the feed's town_code is held to).
+Code = Annotated[str, Field(pattern=UNIT_CODE_CHARACTERS)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -95,6 +99,22 @@ class EvidenceSection(_Row):
     keep_location: Annotated[bool, Field(strict=True)] = False
 
 
+class UnitsSection(_Row):
+    """`[units]`: the format of this jurisdiction's unit codes (towns.csv, gazetteer.csv, the feed's town_code)."""
+
+    # A regular expression the whole code must match; the default is the NBS rule for Chinese districts.
+    code_pattern: Annotated[str, Field(min_length=1, max_length=200)] = NBS_UNIT_CODES
+
+    @field_validator("code_pattern")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"not a regular expression: {error}") from None
+        return pattern
+
+
 class TopicsSection(_Row):
     """`[topics]`: what the command centres' own topics carry."""
 
@@ -154,6 +174,7 @@ class Manifest(_Row):
     ranking: RankingSection = RankingSection()
     evidence: EvidenceSection = EvidenceSection()
     topics: TopicsSection = TopicsSection()
+    units: UnitsSection = UnitsSection()
 
 
 class TownRow(_Row):
