@@ -3,10 +3,11 @@
 One member of a consumer group, run as its own process like a worker (`python -m bench.baseline
 --help`). It takes up to `--batch-size` records (waiting at most `--window-s`, as the worker's
 `take_events` does), decodes each one as the worker does (JSON and pydantic `IncidentV1`, through
-`router.wire.read_incident`), writes one row per record into `bare_decisions` with one COPY in one
-transaction, produces each record's bytes to the output topic, waits for the acks and commits the
-offsets. That is the worker's path with routing, the ledger, work orders, the outbox and its relay
-taken out. Prints `assigned N` at every partition assignment; runs until SIGTERM.
+`router.wire.read_incident`, against the bundle's unit codes), writes one row per record into
+`bare_decisions` with one COPY in one transaction, produces each record's bytes to the output
+topic, waits for the acks and commits the offsets. That is the worker's path with routing, the
+ledger, work orders, the outbox and its relay taken out. Prints `assigned N` at every partition
+assignment; runs until SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import signal
 import psycopg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 
+from router.bundle import load_bundle
+from router.domain.jurisdiction import Jurisdiction
 from router.wire import InvalidRecord, read_incident
 from workers.feedgen import MAX_RECORD_BYTES
 
@@ -44,6 +47,7 @@ class _Announce(ConsumerRebalanceListener):
 
 
 async def run(args: argparse.Namespace) -> None:
+    jurisdiction = load_bundle(args.jurisdiction)  # the unit codes' rule, as the worker's decoding holds them to it
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     consumer = AIOKafkaConsumer(bootstrap_servers=args.bootstrap, group_id=args.group, enable_auto_commit=False,
@@ -60,7 +64,7 @@ async def run(args: argparse.Namespace) -> None:
             fetched = await consumer.getmany(timeout_ms=int(args.window_s * 1000), max_records=args.batch_size)
             records = [record for partition in fetched.values() for record in partition]
             if records:
-                await _handle(records, conn, producer, args.output_topic)
+                await _handle(records, conn, producer, args.output_topic, jurisdiction)
                 await consumer.commit()
     finally:
         await conn.close()
@@ -68,12 +72,13 @@ async def run(args: argparse.Namespace) -> None:
         await consumer.stop()
 
 
-async def _handle(records: list, conn: psycopg.AsyncConnection, producer: AIOKafkaProducer, output: str) -> None:
+async def _handle(records: list, conn: psycopg.AsyncConnection, producer: AIOKafkaProducer, output: str,
+                  jurisdiction: Jurisdiction) -> None:
     """One batch: decode, one COPY in one transaction, one output record each, every ack awaited."""
     rows = []
     for record in records:
         try:
-            incident = read_incident(record.value, MAX_RECORD_BYTES)
+            incident = read_incident(record.value, MAX_RECORD_BYTES, jurisdiction)
             rows.append((record.partition, record.offset, incident.source_id, incident.model_dump_json(by_alias=True)))
         except InvalidRecord:
             rows.append((record.partition, record.offset, None, None))
@@ -95,6 +100,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--window-s", type=float, default=0.2)
     parser.add_argument("--session-timeout-s", type=float, default=6.0)
+    parser.add_argument("--jurisdiction", default="jurisdictions/xiaoshan", help="the bundle directory")
     args = parser.parse_args()
     for noisy in ("aiokafka", "kafka"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

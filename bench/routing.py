@@ -57,7 +57,7 @@ def main() -> None:
     def decode_only(values: list[bytes]) -> Iterator[object]:
         for value in values:
             try:
-                yield read_incident(value, MAX_RECORD_BYTES)
+                yield read_incident(value, MAX_RECORD_BYTES, jurisdiction)
             except InvalidRecord as error:
                 yield error
 

@@ -73,11 +73,12 @@ class Intake:
 
     def handle(self, records: Sequence[FeedRecord], now: datetime) -> BatchResult:
         """Route `records` in one transaction; raises only on database errors (retry the batch)."""
+        jurisdiction = self._router.jurisdiction
         valid: list[tuple[int, FeedRecord, IncidentV1]] = []
         invalid: list[tuple[int, FeedRecord, InvalidRecord]] = []
         for position, record in enumerate(records):
             try:
-                valid.append((position, record, read_incident(record.value, self._max_bytes)))
+                valid.append((position, record, read_incident(record.value, self._max_bytes, jurisdiction)))
             except InvalidRecord as error:
                 invalid.append((position, record, error))
 

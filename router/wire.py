@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from router.domain.classify import Classification
 from router.domain.gazetteer import Evidence, Method, Placement, Resolution
 from router.domain.incident import Datum, Incident, Point
-from router.domain.jurisdiction import Priority, Verdict
+from router.domain.jurisdiction import Jurisdiction, Priority, Verdict
 from router.domain.routing import Decision, Outcome, ReviewReason, Unknown, UnknownKind
 from schemas.base import Contract
 from schemas.deadletter import DeadLetterReason
@@ -31,9 +31,18 @@ class InvalidRecord(Exception):
         self.errors = errors
 
 
-def read_incident(raw: bytes, max_bytes: int) -> IncidentV1:
-    """Decode and validate one feed record, or raise InvalidRecord naming what is wrong."""
-    return read_record(raw, IncidentV1, max_bytes)
+def read_incident(raw: bytes, max_bytes: int, jurisdiction: Jurisdiction) -> IncidentV1:
+    """Decode and validate one feed record, or raise InvalidRecord naming what is wrong.
+
+    The contract admits any unit code of its character set; whether `town_code` has this district's
+    format is the bundle's rule (`[units] code_pattern`), the same one `config check` holds towns.csv to.
+    """
+    record: IncidentV1 = read_record(raw, IncidentV1, max_bytes)
+    if record.town_code is not None and not jurisdiction.is_unit_code(record.town_code):
+        message = (f"{record.town_code!r} is not a unit code of bundle {jurisdiction.name} "
+                   f"([units] code_pattern {jurisdiction.unit_code_pattern!r})")
+        raise InvalidRecord(DeadLetterReason.SCHEMA_VIOLATION, f"town_code: {message}", (("town_code", message),))
+    return record
 
 
 def read_record(raw: bytes, contract: type[Contract], max_bytes: int) -> Any:

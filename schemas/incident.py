@@ -9,6 +9,9 @@ from pydantic import Field
 
 from schemas.base import Contract, WireTime, personal
 
+UNIT_CODE_CHARACTERS = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$"
+"""What any unit code may be made of, whatever the bundle's own format (`[units] code_pattern`)."""
+
 
 class Channel(StrEnum):
     """How the report reached the 110 centre (报警方式)."""
@@ -60,8 +63,10 @@ class IncidentV1(Contract):
     summary: Annotated[str, Field(max_length=4000)] = Field(description="Free-text summary (简要警情).")
     address: Annotated[str, Field(max_length=500)] = Field("", description="Address text (案发地址).")
     location: LocationV1 | None = Field(None, description="Coordinates with their datum, when known.")
-    town_code: Annotated[str | None, Field(pattern=r"^[0-9]{9}([0-9]{3})?$")] = Field(
-        None, description="NBS town code (9 digits) or village code (12 digits), when the feed knows it."
+    town_code: Annotated[str | None, Field(pattern=UNIT_CODE_CHARACTERS)] = Field(
+        None, description="The unit (town or village) code, when the feed knows it: letters, digits and _.:- (up to "
+                          "32). Its format is the bundle's (`[units] code_pattern`, by default NBS: 9 digits for a "
+                          "town, 12 for a village); a code outside it is dead-lettered (schema_violation, town_code)."
     )
     caller: CallerV1 | None = Field(None, description="The caller (报警人); personal data.")
 

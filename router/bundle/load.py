@@ -138,7 +138,7 @@ class _Reader:
         tables = {name: self._csv(name, model) for name, model in _CSV_FILES.items()}
         boundaries = self._boundaries()
         calendars = self._calendars()
-        if self.units is not None:
+        if self.units is not None:  # before the cross-checks: a bad code explains their problems
             self._check_unit_codes(self.units, tables)
         if manifest is None:
             return None
@@ -469,6 +469,7 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
                                 for _, r in tables["notify.csv"]), d.centre.code),
         keep_photo_location=manifest.evidence.keep_location,
         callers_for_centres=frozenset(manifest.topics.callers_for_centres),
+        unit_code_pattern=manifest.units.code_pattern,
     )
 
 

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from router.bundle.timezones import is_zone, nearest_zones
-from router.domain.jurisdiction import NEGATION_FILLERS, Parity, Priority, Verdict
+from router.domain.jurisdiction import NBS_UNIT_CODES, NEGATION_FILLERS, Parity, Priority, Verdict
 from router.domain.notify import ENV_REFERENCE, NotifyEvent
+from schemas.incident import UNIT_CODE_CHARACTERS
 
 
 def _split(value: object) -> object:
@@ -30,10 +31,11 @@ def _yes_no(value: object) -> object:
 
 Names = Annotated[tuple[str, ...], BeforeValidator(_split)]
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
-Code = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
-# A town's or village's code: at most 12 characters (the stores' columns); its form is `[units] code_pattern`.
-UnitCode = Annotated[str, Field(min_length=1, max_length=12)]
-NBS_UNIT_CODE = r"^[0-9]{9}([0-9]{3})?$"  # NBS 统计用区划代码: 9 digits a town, 12 a village
+# The characters of any code (the district's, a town's, a village's); whether a town or village code has the
+# bundle's own format is `[units] code_pattern`'s to say (load.py; the same rule the feed's town_code is held to).
+Code = Annotated[str, Field(pattern=UNIT_CODE_CHARACTERS)]
+# A town's or village's code: at most 12 characters (the stores' columns).
+UnitCode = Annotated[str, Field(min_length=1, max_length=12, pattern=UNIT_CODE_CHARACTERS)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 # A command centre's code names its topic (`towns.<code>.orders.v1`): Kafka's topic characters, no dot.
 CentreCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -75,9 +77,10 @@ class DistrictSection(_Row):
 
 
 class UnitsSection(_Row):
-    """`[units]`: what the units' (towns', villages') codes look like in towns.csv, gazetteer.csv, streets.csv."""
+    """`[units]`: the format of this jurisdiction's unit codes (towns.csv, gazetteer.csv, streets.csv, the feed's
+    town_code): a regular expression the whole code must match; the default is the NBS rule for Chinese districts."""
 
-    code_pattern: Annotated[str, Field(min_length=1, max_length=200)] = NBS_UNIT_CODE
+    code_pattern: Annotated[str, Field(min_length=1, max_length=200)] = NBS_UNIT_CODES
 
     @field_validator("code_pattern")
     @classmethod

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -14,6 +15,10 @@ from router.domain.notify import NO_WEBHOOKS, Webhooks
 if TYPE_CHECKING:
     from router.domain.loop import LoopRules
     from router.domain.ranking import RankingRules
+
+
+NBS_UNIT_CODES = r"^[0-9]{9}([0-9]{3})?$"
+"""The default unit code rule (`[units] code_pattern`): an NBS town code (9 digits) or village code (12)."""
 
 
 class Verdict(StrEnum):
@@ -220,10 +225,15 @@ class Jurisdiction:
     keep_photo_location: bool = False  # keep an evidence photo's GPS position (EXIF) instead of stripping it
     # The centres whose own topic carries callers (their systems call back); every other topic carries none.
     callers_for_centres: frozenset[str] = frozenset()
+    unit_code_pattern: str = NBS_UNIT_CODES  # `[units] code_pattern`: the one rule for bundle and feed codes
     town_by_code: dict[str, Town] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "town_by_code", {t.code: t for t in self.towns})
+
+    def is_unit_code(self, code: str) -> bool:
+        """Whether `code` has this jurisdiction's unit code format (towns.csv, gazetteer.csv, the feed)."""
+        return re.fullmatch(self.unit_code_pattern, code) is not None
 
     def unit_name(self, code: str) -> str:
         """The name of a town or of the district centre; an unknown code stands for itself."""

@@ -223,7 +223,7 @@ MANIFEST_ERRORS = [
                  "classification.negation_window", "integer", id="negation-window-not-int"),
     pytest.param(Edit("bundle.toml", 'name = "xiaoshan"', 'name = "Xiaoshan District"'),
                  "bundle.name", "pattern", id="bad-bundle-name"),
-    pytest.param(Edit("bundle.toml", 'code = "330109"', 'code = "33-01-09"'),
+    pytest.param(Edit("bundle.toml", 'code = "330109"', 'code = "33 01 09"'),
                  "district.code", "pattern", id="bad-district-code"),
     pytest.param(Edit("bundle.toml", "timezone =", 'colour = "red"'), "bundle.colour", "Extra inputs", id="unknown-key"),
     pytest.param(Edit("bundle.toml", "keep_location =", 'keep_location = "no"'),
@@ -318,7 +318,7 @@ def test_boundaries_load(bundle: Path):
 
 
 def test_load_bundle_raises_with_every_problem(bundle: Path):
-    town_line = Edit("towns.csv", "330109004,", lambda l: l.replace("330109004,", "3301O9004,", 1)).apply(bundle)
+    town_line = Edit("towns.csv", "330109004,", lambda l: l.replace("330109004,", "3301@9004,", 1)).apply(bundle)
     window_line = Edit("bundle.toml", "negation_window =", "negation_window = 99").apply(bundle)
     with pytest.raises(BundleError) as caught:
         load_bundle(bundle)
@@ -401,3 +401,36 @@ def test_a_centre_whose_topic_carries_callers_must_be_a_centre(bundle: Path, xia
     assert "'330999'" in problems[0].message
     assert xiaoshan.callers_for_centres == frozenset(
         {"330109002", "330109003", "330109004", "330109015", "330109113"})
+
+
+# --- [units] code_pattern: one rule for the bundle's codes and the feed's town_code -----------
+
+
+def test_a_six_digit_town_code_fails_config_check_as_it_would_fail_the_feed(bundle: Path):
+    line = Edit("towns.csv", "330109001,", lambda l: l.replace("330109001,", "330109,", 1)).apply(bundle)
+    problems = check_bundle(bundle)
+    assert problems[0] == Problem("towns.csv", line, "code",
+                                  "'330109' does not match [units] code_pattern '^[0-9]{9}([0-9]{3})?$'")
+
+
+def test_the_bundle_declares_its_own_unit_code_format(bundle: Path):
+    manifest = bundle / "bundle.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + '\n[units]\ncode_pattern = "^[0-9]{9}$"\n',
+                        encoding="utf-8")
+    problems = check_bundle(bundle)
+    assert problems and {(p.file, p.field) for p in problems} == {("gazetteer.csv", "code")}  # 12-digit villages
+    assert all("[units] code_pattern '^[0-9]{9}$'" in p.message for p in problems)
+
+
+def test_a_unit_code_pattern_that_is_no_regular_expression_is_a_manifest_problem(bundle: Path):
+    manifest = bundle / "bundle.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + '\n[units]\ncode_pattern = "^[0-9"\n',
+                        encoding="utf-8")
+    problems = check_bundle(bundle)
+    assert [(p.file, p.field) for p in problems] == [("bundle.toml", "units.code_pattern")]
+    assert "not a regular expression" in problems[0].message
+
+
+def test_the_shipped_bundle_keeps_the_nbs_rule_by_default(xiaoshan):
+    assert xiaoshan.unit_code_pattern == r"^[0-9]{9}([0-9]{3})?$"
+    assert xiaoshan.is_unit_code("330109001") and not xiaoshan.is_unit_code("B12")

@@ -115,6 +115,8 @@ def test_route_offline_writes_one_decision_per_line(tmp_path: Path):
             json.dumps({"source_id": "A2", "received_at": "2026-11-28T10:00:00+08:00", "channel": "app",
                         "summary": "有人持刀抢劫", "address": "北干街道"}, ensure_ascii=False),
             "{broken",
+            json.dumps({"source_id": "A1", "received_at": "2026-11-28T10:05:00+08:00", "channel": "phone",
+                        "summary": "有人持刀抢劫", "address": "北干街道"}, ensure_ascii=False),
         ]) + "\n",
         encoding="utf-8",
     )
@@ -122,7 +124,8 @@ def test_route_offline_writes_one_decision_per_line(tmp_path: Path):
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in result.output.splitlines()]
     assert [(o.get("incident_id"), o["outcome"]) for o in out] == [("A1", "work_order"), ("A2", "police"),
-                                                                   (None, "dead_letter")]
+                                                                   (None, "dead_letter"), ("A1", "duplicate")]
+    assert out[3]["line"] == 4 and out[3]["note"].startswith("repeats line 1")  # one decision per id, as the worker
     assert out[0]["town_code"] == "330109002" and out[0]["rule_ids"] == ["non_police.municipal"]
     assert out[2] == {"line": 3, "outcome": "dead_letter", "reason": "not_json",
                       "detail": out[2]["detail"]} and out[2]["detail"].startswith("not JSON")

@@ -36,10 +36,10 @@ def real_router(jurisdiction: Jurisdiction) -> Router:
     return Router(jurisdiction)
 
 
-def _failure(value: bytes) -> str | None:
+def _failure(value: bytes, jurisdiction: Jurisdiction) -> str | None:
     """The dead-letter reason the worker gives a record; None when it reads."""
     try:
-        read_incident(value, MAX_RECORD_BYTES)
+        read_incident(value, MAX_RECORD_BYTES, jurisdiction)
     except InvalidRecord as error:
         return error.reason.value
     return None
@@ -60,9 +60,9 @@ def test_every_sample_ends_where_its_ground_truth_says(seed, jurisdiction, real_
         e = sample.expected
         want = (e.outcome, e.town_code, e.centre_code, e.reason)
         if e.outcome == "dead_letter":
-            got = ("dead_letter", None, None, _failure(sample.value))
+            got = ("dead_letter", None, None, _failure(sample.value, jurisdiction))
         else:
-            assert _failure(sample.value) is None
+            assert _failure(sample.value, jurisdiction) is None
             assert sample.key == sample.source_id.encode()
             got = _routed(real_router, sample)
         if got != want:
@@ -76,7 +76,7 @@ def test_invalid_records_fail_at_their_own_step_and_are_distinct(jurisdiction):
     for sample in samples:
         assert sample.expected.outcome == "dead_letter"
         assert sample.expected.town_code is None and sample.expected.centre_code is None
-        assert _failure(sample.value) == sample.expected.reason, sample.value[:200]
+        assert _failure(sample.value, jurisdiction) == sample.expected.reason, sample.value[:200]
         if sample.expected.reason != DeadLetterReason.OVERSIZE:
             assert len(sample.value) <= MAX_RECORD_BYTES
         if sample.key is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -134,3 +135,16 @@ def test_a_failed_transaction_leaves_nothing_and_a_retry_writes_the_same_events(
             stored = dict(conn.execute(select(work_orders.c.incident_id, work_orders.c.order_id)).all())
         assert stored == {"W1": order_id_for("W1"), "W2": order_id_for("W2")}, "order ids derive from the incident"
     assert order_id_for("W1") != order_id_for("W2")
+
+
+def test_a_town_code_outside_the_bundles_unit_code_pattern_is_dead_lettered_with_the_reason(router, engine):
+    beat = record("B1", "楼上邻居深夜装修，噪音太大", "新塘街道", town_code="B12")  # a US beat under the NBS rule
+    [routed] = Intake(router, engine.begin, TOPICS, 65_536).handle([beat], NOW).routed
+
+    assert (routed.outcome, routed.reason) == (DEAD_LETTER, "schema_violation")
+    [letter] = [row for row in _outbox(engine) if row.topic == "t.incidents.dlq.v1"]
+    envelope = json.loads(letter.value)
+    assert envelope["detail"].startswith("town_code: 'B12' is not a unit code of bundle")
+    assert "[units] code_pattern '^[0-9]{9}([0-9]{3})?$'" in envelope["detail"]
+    assert [e["field"] for e in envelope["errors"]] == ["town_code"]
+    assert base64.b64decode(envelope["payload_base64"]) == beat.value  # nothing lost: re-driven after a fix

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from router.bundle import load_bundle
 from router.wire import read_incident
 from workers.replay import read_records
+
+XIAOSHAN = load_bundle(Path(__file__).resolve().parents[2] / "jurisdictions" / "xiaoshan")
 
 
 def test_jsonl_lines_are_sent_byte_for_byte_keyed_by_source_id(tmp_path: Path):
@@ -31,8 +34,8 @@ def test_csv_rows_become_valid_incident_records(tmp_path: Path):
     records = list(read_records(path))
 
     assert [key for key, _ in records] == [b"C1", b"C2"]
-    first = read_incident(records[0][1], 65_536)
+    first = read_incident(records[0][1], 65_536, XIAOSHAN)
     assert first.location is not None and first.location.datum == "GCJ-02" and first.location.lon == 120.30
     assert first.caller is not None and first.caller.phone == "13800001111"
-    second = read_incident(records[1][1], 65_536)
+    second = read_incident(records[1][1], 65_536, XIAOSHAN)
     assert second.location is None and second.caller is None and second.category_code == "91"

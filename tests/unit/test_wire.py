@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import pytest
 
+from router.bundle import load_bundle
 from router.wire import InvalidRecord, read_incident, to_domain
 from schemas.deadletter import DeadLetterReason
 
 LIMIT = 65_536
+XIAOSHAN = load_bundle(Path(__file__).resolve().parents[2] / "jurisdictions" / "xiaoshan")
 GOOD = {
     "source_id": "330109-20261128-0001",
     "received_at": "2026-11-28T21:03:11+08:00",
@@ -49,14 +53,17 @@ def _bytes(**changes) -> bytes:
                      id="bad-id"),
         pytest.param(_bytes(location={"lon": 200, "lat": 30}), DeadLetterReason.SCHEMA_VIOLATION,
                      "location.lon", id="bad-longitude"),
-        pytest.param(_bytes(town_code="12345"), DeadLetterReason.SCHEMA_VIOLATION, "town_code", id="bad-town-code"),
+        pytest.param(_bytes(town_code="12345"), DeadLetterReason.SCHEMA_VIOLATION, "town_code",
+                     id="town-code-outside-the-bundles-format"),
+        pytest.param(_bytes(town_code="beat 12"), DeadLetterReason.SCHEMA_VIOLATION, "town_code",
+                     id="town-code-outside-the-contracts-characters"),
         pytest.param(_bytes(caller={"phone": "1" * 40}), DeadLetterReason.SCHEMA_VIOLATION, "caller.phone",
                      id="caller-phone-too-long"),
     ],
 )
 def test_each_kind_of_bad_input_has_its_reason(raw: bytes, reason: DeadLetterReason, field: str | None):
     with pytest.raises(InvalidRecord) as caught:
-        read_incident(raw, LIMIT)
+        read_incident(raw, LIMIT, XIAOSHAN)
     assert caught.value.reason is reason
     assert caught.value.detail
     if field is not None:
@@ -65,14 +72,39 @@ def test_each_kind_of_bad_input_has_its_reason(raw: bytes, reason: DeadLetterRea
 
 def test_rejection_detail_names_fields_but_never_echoes_personal_data():
     with pytest.raises(InvalidRecord) as caught:
-        read_incident(_bytes(caller={"phone": "13800001111" * 4}), LIMIT)
+        read_incident(_bytes(caller={"phone": "13800001111" * 4}), LIMIT, XIAOSHAN)
     assert "caller.phone" in caught.value.detail
     assert "13800001111" not in caught.value.detail
 
 
 def test_a_valid_record_becomes_a_domain_incident():
-    record = read_incident(_bytes(location={"lon": 120.3, "lat": 30.2, "datum": "GCJ-02"}), LIMIT)
+    record = read_incident(_bytes(location={"lon": 120.3, "lat": 30.2, "datum": "GCJ-02"}), LIMIT, XIAOSHAN)
     incident = to_domain(record)
     assert incident.incident_id == GOOD["source_id"]
     assert incident.point is not None and incident.point.datum.value == "GCJ-02"
     assert incident.received_at.utcoffset().total_seconds() == 8 * 3600
+
+
+@pytest.mark.parametrize(
+    ("pattern", "code", "reads"),
+    [
+        pytest.param(r"^[0-9]{9}([0-9]{3})?$", "330109001", True, id="nbs-town"),
+        pytest.param(r"^[0-9]{9}([0-9]{3})?$", "330109001001", True, id="nbs-village"),
+        pytest.param(r"^[0-9]{9}([0-9]{3})?$", "330109", False, id="nbs-six-digits"),
+        pytest.param(r"^[0-9]{9}([0-9]{3})?$", "B12", False, id="nbs-us-beat"),
+        pytest.param(r"^B[0-9]{1,3}$", "B12", True, id="beats-us-beat"),
+        pytest.param(r"^B[0-9]{1,3}$", "330109001", False, id="beats-nbs-town"),
+    ],
+)
+def test_the_feeds_town_code_is_held_to_the_bundles_unit_code_pattern(pattern: str, code: str, reads: bool):
+    jurisdiction = dataclasses.replace(XIAOSHAN, unit_code_pattern=pattern)
+    raw = _bytes(town_code=code)
+    if reads:
+        assert read_incident(raw, LIMIT, jurisdiction).town_code == code
+        return
+    with pytest.raises(InvalidRecord) as caught:
+        read_incident(raw, LIMIT, jurisdiction)
+    assert caught.value.reason is DeadLetterReason.SCHEMA_VIOLATION  # the reason names stay; the detail says why
+    assert caught.value.detail.startswith("town_code: ")
+    assert repr(code) in caught.value.detail and pattern in caught.value.detail
+    assert [f for f, _ in caught.value.errors] == ["town_code"]
