@@ -47,7 +47,9 @@ def placed_incidents(conn: Connection, since: datetime, until: datetime, town: s
              .order_by(i.received_at, i.incident_id))
     if town is not None:
         query = query.where(i.town_code == town)
-    for r in conn.execution_options(yield_per=2000).execute(query):
+    # Streamed in batches; set on the statement, since Connection.execution_options would change the
+    # caller's connection for every later statement of its transaction (server-side cursors for UPDATEs).
+    for r in conn.execute(query.execution_options(yield_per=2000)):
         decision = r.decision or {}
         if r.opener is not None:
             village, lon, lat, address = r.village_code, r.lon, r.lat, r.order_address

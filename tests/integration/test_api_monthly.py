@@ -59,13 +59,14 @@ def test_a_hotspot_is_listed_with_its_orders_and_put_under_targeted_work_by_the_
     marked = _ok(supervisor.put("/api/v1/hotspots/campaign", json=body))["campaign"]
     assert (marked["responsible_unit"], marked["review_on"], marked["started_by"]) == (
         "新塘街道综治办", "2026-12-20", "district-supervisor")
-    # Begun three days after the calls: the three days before hold all four, the time since none.
+    # Begun three days (and 20 minutes) after the calls: two days on, the two days before it hold none of
+    # them; four days on, the four days before hold all four, and the four since none.
     api.clock.advance(timedelta(days=2))
     later = _ok(api.client("district-supervisor").get("/api/v1/hotspots"))["areas"][0]["campaign"]
     assert (later["days"], later["before"], later["after"], later["fell"]) == (2.0, 0, 0, False)
-    api.clock.advance(timedelta(days=1))
+    api.clock.advance(timedelta(days=2))
     week = _ok(api.client("district-supervisor").get("/api/v1/hotspots"))["areas"][0]["campaign"]
-    assert (week["days"], week["before"], week["after"], week["fell"]) == (3.0, 4, 0, True)
+    assert (week["days"], week["before"], week["after"], week["fell"]) == (4.0, 4, 0, True)
     with api.engine.connect() as conn:
         actions = [(r.action, r.status) for r in conn.execute(
             select(access_log.c.action, access_log.c.status).where(access_log.c.action == "hotspots.campaign"))]
