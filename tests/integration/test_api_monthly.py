@@ -11,9 +11,11 @@ from datetime import timedelta
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from router.store.tables import access_log
-from tests.integration.support import REPO
+from tests.integration.support import REPO, moved_clock
+from workers.cli import app
 
 pytestmark = pytest.mark.integration
 
@@ -154,3 +156,18 @@ def _pdf_text(reader: PdfReader) -> str:
     (⼭ for 山, ⻩ for 黄); NFKC folds the Kangxi radicals back, and the one simplified radical used is mapped."""
     text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in reader.pages))
     return text.replace("\u2ee9", "黄")
+
+
+def test_the_cli_writes_the_months_report_as_html_and_pdf(api, tmp_path):
+    order_id = _four_reports(api)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(app, ["report", "monthly", "--month", MONTH, "--database",
+                                      api.engine.url.render_as_string(hide_password=False), "--out", str(out)],
+                                env={**moved_clock(), "FENGQIAO_CLOCK_ORIGIN": api.clock().isoformat()})
+    assert result.exit_code == 0, result.output
+    page, pdf = out / f"monthly-report-{MONTH}.html", out / f"monthly-report-{MONTH}.pdf"
+    assert result.output.split() == [str(page), str(pdf)]
+    assert "高发区域" in page.read_text(encoding="utf-8") and "傅楼村委会" in page.read_text(encoding="utf-8")
+    assert order_id not in page.read_text(encoding="utf-8")  # no list issued for the month yet
+    text = _pdf_text(PdfReader(pdf))
+    assert "平安指数" in text and "傅楼村委会" in text  # the area's row, printed
