@@ -110,6 +110,13 @@ Weight = Annotated[float, Field(ge=0, le=1000)]
 Score = Annotated[float, Field(ge=0, le=100)]
 
 
+def _some_weight_above_zero(cls: type, weights: BaseModel) -> BaseModel:
+    """A weights table that counts something: all zero would divide by zero."""
+    if not any(weights.model_dump().values()):
+        raise ValueError("at least one weight must be above 0")
+    return weights
+
+
 class WeightsSection(_Row):
     """`[ranking.weights]`: how much each indicator counts; any scale, every one named."""
 
@@ -129,12 +136,7 @@ class RankingSection(_Row):
     red_min_score: Score = 90
     min_orders: Annotated[int, Field(ge=1, le=100_000)] = 5
 
-    @field_validator("weights")
-    @classmethod
-    def _some_weight(cls, weights: WeightsSection) -> WeightsSection:
-        if not any(weights.model_dump().values()):
-            raise ValueError("at least one weight must be above 0")
-        return weights
+    _some_weight = field_validator("weights")(_some_weight_above_zero)
 
     @field_validator("red_min_score")
     @classmethod
@@ -188,12 +190,7 @@ class SafetyIndexSection(_Row):
     bands: tuple[BandRow, ...] = (BandRow(min_index=90, name="平安"), BandRow(min_index=75, name="基本平安"),
                                   BandRow(min_index=0, name="欠平安"))
 
-    @field_validator("weights")
-    @classmethod
-    def _some_weight(cls, weights: SafetyWeightsSection) -> SafetyWeightsSection:
-        if not any(weights.model_dump().values()):
-            raise ValueError("at least one weight must be above 0")
-        return weights
+    _some_weight = field_validator("weights")(_some_weight_above_zero)
 
     @field_validator("bands")
     @classmethod

@@ -8,7 +8,7 @@ ever reopened (重办); callbacks (回访) recorded in the month and how many we
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, tzinfo
 
 from sqlalchemy import Connection, and_, exists, select
@@ -19,23 +19,6 @@ from router.domain.safety_index import SafetyIndex, UnitMonth, score
 from router.store.incident_places import placed_incidents
 from router.store.statistics import month_bounds
 from router.store.tables import key_disputes, order_events, work_orders
-
-
-@dataclass
-class _Tally:
-    police: int = 0
-    by_priority: Counter = field(default_factory=Counter)
-    repeats: int = 0
-    disputes: int = 0
-    opened: int = 0
-    closed: int = 0
-    reopened: int = 0
-    callbacks: int = 0
-    unsatisfied: int = 0
-
-    def month(self, code: str, villages: int) -> UnitMonth:
-        return UnitMonth(code, villages, self.police, dict(self.by_priority), self.repeats, self.disputes,
-                         self.opened, self.closed, self.reopened, self.callbacks, self.unsatisfied)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,46 +34,47 @@ def safety_month(conn: Connection, jurisdiction: Jurisdiction, month: date, zone
     start, end = month_bounds(month, zone)
     towns = [t.code for t in jurisdiction.towns if town in (None, t.code)]
     village_town = {v.code: v.town_code for v in jurisdiction.villages if not v.retired and v.town_code in towns}
-    tallies: dict[str, _Tally] = defaultdict(_Tally)  # keyed by town and by village code
+    # UnitMonth's counts, and its non-police incidents by priority, keyed by town and by village code.
+    tallies: dict[str, Counter[str]] = defaultdict(Counter)
+    priorities: dict[str, Counter[str]] = defaultdict(Counter)
 
-    def units(town_code: str | None, village: str | None) -> list[_Tally]:
-        found = [tallies[town_code]] if town_code in towns else []
-        return found + ([tallies[village]] if village in village_town else [])
+    def units(town_code: str | None, village: str | None) -> list[str]:
+        return [c for c in (town_code, village) if c in village_town or (c is not None and c in towns)]
 
     for p in placed_incidents(conn, start, end, town, jurisdiction.hotspots.cell_metres):
-        for t in units(p.town_code, p.village_code):
+        for u in units(p.town_code, p.village_code):
             if p.outcome == "police":
-                t.police += 1
+                tallies[u]["police"] += 1
             else:
-                t.by_priority[p.priority] += 1
-            t.repeats += p.repeat
+                priorities[u][p.priority] += 1
+            tallies[u]["repeats"] += p.repeat
     o = work_orders.c
     scoped = [o.town_code.in_(towns)]
     for r in conn.execute(select(o.town_code, o.village_code).join(key_disputes, key_disputes.c.order_id == o.order_id)
                           .where(key_disputes.c.flagged_at >= start, key_disputes.c.flagged_at < end, *scoped)):
-        for t in units(r.town_code, r.village_code):
-            t.disputes += 1
+        for u in units(r.town_code, r.village_code):
+            tallies[u]["disputes"] += 1
     reopened = exists().where(order_events.c.order_id == o.order_id, order_events.c.accepted,
                               order_events.c.to_state == State.REOPENED.value)
     for r in conn.execute(select(o.town_code, o.village_code, o.state, reopened.label("reopened"))
                           .where(o.opened_at >= start, o.opened_at < end, *scoped)):
-        for t in units(r.town_code, r.village_code):
-            t.opened += 1
-            t.closed += r.state == State.CLOSED.value
-            t.reopened += bool(r.reopened)
+        for u in units(r.town_code, r.village_code):
+            tallies[u]["opened"] += 1
+            tallies[u]["closed"] += r.state == State.CLOSED.value
+            tallies[u]["reopened"] += bool(r.reopened)
     e = order_events.c
     for r in conn.execute(select(o.town_code, o.village_code, e.details)
                           .join(work_orders, o.order_id == e.order_id)
                           .where(and_(e.kind == Action.RECORD_CALLBACK.value, e.accepted, e.at >= start, e.at < end),
                                  *scoped)):
-        for t in units(r.town_code, r.village_code):
-            t.callbacks += 1
-            t.unsatisfied += not (r.details or {}).get("satisfied", False)
+        for u in units(r.town_code, r.village_code):
+            tallies[u]["callbacks"] += 1
+            tallies[u]["unsatisfied"] += not (r.details or {}).get("satisfied", False)
     per_town = Counter(village_town.values())
     rules = jurisdiction.safety
 
     def scored(code: str, villages: int) -> tuple[UnitMonth, SafetyIndex]:
-        facts = tallies.get(code, _Tally()).month(code, villages)
+        facts = UnitMonth(code, villages, by_priority=dict(priorities.get(code, {})), **tallies.get(code, {}))
         return facts, score(facts, rules)
 
     return SafetyMonth(month, {c: scored(c, per_town[c] or 1) for c in towns},
