@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "hotspot_campaigns",
-        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False, comment="router.domain.hotspots.place_key"),
         sa.Column("matter_type", sa.String(length=32), nullable=False),
         sa.Column("town_code", sa.String(length=12), nullable=False),
         sa.Column("responsible_unit", sa.String(length=64), nullable=False),
