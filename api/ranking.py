@@ -15,7 +15,7 @@ from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS
-from router.store.statistics import MonthOutOfRange, local_month, monthly_ranking
+from router.store.statistics import FIRST_YEAR, LAST_YEAR, MonthOutOfRange, local_month, monthly_ranking
 from schemas.api import MonthlyRankingView, Problem, RankingLine
 
 router = APIRouter(prefix="/api/v1", tags=["排名 ranking"])
@@ -29,11 +29,14 @@ def _bad_month(text: str | None) -> ApiError:
     return ApiError(422, "invalid_request", "月份格式应为 YYYY-MM", f"month {text!r}")
 
 
-def _month(text: str | None, svc: Services) -> date:
+def month_asked(text: str | None, svc: Services) -> date:
+    """The month a `month=YYYY-MM` query names (this month when none): 422 for a month that is none."""
     if text is None:
-        return local_month(svc.clock(), svc.jurisdiction.loop.calendar.timezone)
+        return local_month(svc.clock(), svc.zone)
     try:
         year, month = (int(p) for p in text.split("-"))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(year)
         return date(year, month, 1)
     except ValueError:
         raise _bad_month(text) from None
@@ -45,7 +48,7 @@ def monthly(who: Annotated[Principal, Depends(allow("rankings.monthly"))],
             svc: Annotated[Services, Depends(services)],
             month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")] = None,
             format: Literal["json", "csv"] = "json") -> MonthlyRankingView | Response:
-    first = _month(month, svc)
+    first = month_asked(month, svc)
     with svc.read() as conn:
         try:
             ranking = monthly_ranking(conn, svc.jurisdiction, first)

@@ -422,8 +422,11 @@ def report_monthly(
     month: Annotated[str, typer.Option(help="The local month, YYYY-MM.")],
     database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default FENGQIAO_DATABASE_URL.")] = None,
     output: Annotated[str, typer.Option("--format", help="table or csv.")] = "table",
+    out: Annotated[Path | None, typer.Option(help="Write the month's full report (月度通报) here, as HTML and PDF.",
+                                             file_okay=False)] = None,
 ) -> None:
-    """The 红黄黑榜 of a month: each town's indicators, score, rank and grade, with 同比 changes."""
+    """The 红黄黑榜 of a month: each town's indicators, score, rank and grade, with 同比 changes; with --out,
+    the district's 月度通报 (the ranking, key disputes, high-incidence areas, safety index, trends) as HTML and PDF."""
     from router.store.database import make_engine
     from router.store.statistics import MonthOutOfRange, monthly_ranking
     from workers.monthly_report import render_csv, render_table
@@ -439,6 +442,13 @@ def report_monthly(
     engine = make_engine(settings.db_url)
     try:
         with engine.connect() as conn:
+            if out is not None:
+                from workers.clock import configured_clock
+                from workers.monthly_report import write_report
+
+                for path in write_report(conn, jurisdiction, first, configured_clock(settings)(), out):
+                    typer.echo(str(path))
+                return
             report = monthly_ranking(conn, jurisdiction, first)
     except MonthOutOfRange as error:
         raise typer.BadParameter(str(error), param_hint="--month") from None

@@ -1,4 +1,5 @@
-"""The monthly 红黄黑榜 for people: an aligned table for the terminal, or CSV for a spreadsheet.
+"""The monthly 红黄黑榜 for people: an aligned table for the terminal, or CSV for a spreadsheet; and the
+district's whole 月度通报 written as HTML and PDF (api.monthly_report renders it, as the console's button does).
 
 Rates show as percentages with one decimal; a 同比 change (against the same month a year
 earlier) as percentage points; "—" where there is nothing to measure.
@@ -8,12 +9,28 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
+from pathlib import Path
 
+from sqlalchemy import Connection
+
+from api.monthly_report import print_pdf, render
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS, Indicator, MonthlyRanking, TownRanking, Trend
 from workers.text_table import aligned
 
 _NOTHING = "—"
+
+
+def write_report(conn: Connection, jurisdiction: Jurisdiction, month: date, now: datetime, out: Path) -> list[Path]:
+    """Write the month's 月度通报 into `out` as monthly-report-YYYY-MM.html and .pdf; the paths written."""
+    zone = jurisdiction.loop.calendar.timezone if jurisdiction.loop else now.tzinfo
+    document = render(conn, jurisdiction, zone, month, now)
+    out.mkdir(parents=True, exist_ok=True)
+    page, pdf = out / f"monthly-report-{month:%Y-%m}.html", out / f"monthly-report-{month:%Y-%m}.pdf"
+    page.write_text(document, encoding="utf-8")
+    print_pdf(document, pdf.resolve())
+    return [page, pdf]
 
 
 def render_table(report: MonthlyRanking, jurisdiction: Jurisdiction) -> str:

@@ -133,7 +133,7 @@ async function start() {
   notifier = createNotifier();
   notifier.setup();
   if (BOARD_ROLES.has(me.role)) {
-    board = createBoard();
+    board = createBoard(session);
     board.setup();
   }
   $("tab-inbox").hidden = !INBOX_ROLES.has(me.role);

@@ -11,11 +11,14 @@ const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orde
 
 const ALERT_KINDS = { warning: "预警", breach: "超时", escalation: "督办" };
 const ALERT_PAGE = 200; // rows per page of the alert log; 加载更多 adds another
+// Who may print the district's 月度通报 (the API's DISTRICT_ROLES).
+const REPORT_ROLES = new Set(["district_dispatcher", "district_supervisor", "district_operator", "admin"]);
 const COUNTS = [["dispatched", "派单"], ["acknowledged", "签收"], ["reported", "反馈"], ["closed", "办结"],
   ["returned", "退单"], ["reopened", "重办"]];
 
-export function createBoard() {
+export function createBoard(session) {
   let alertLimit = ALERT_PAGE;
+  const reports = REPORT_ROLES.has(session.me.role);
 
   function setup() {
     $("ranking-month").addEventListener("change", () => ranking());
@@ -41,6 +44,10 @@ export function createBoard() {
   const ranking = () => guarded(async () => {
     const month = $("ranking-month").value || thisMonth(new Date(serverNow()));
     $("ranking-csv").href = url("/api/v1/rankings/monthly", { month, format: "csv" });
+    // 月度通报 of the chosen month: the page to read or print, and the PDF ready to send.
+    $("report-html").hidden = $("report-pdf").hidden = !reports;
+    $("report-html").href = url(`/api/v1/reports/monthly/${month}`);
+    $("report-pdf").href = url(`/api/v1/reports/monthly/${month}`, { format: "pdf" });
     const view = await get("/api/v1/rankings/monthly", { month });
     const indicators = Object.entries(view.indicators);
     $("ranking-weights").textContent = `${view.month} 月度考评，权重：` +

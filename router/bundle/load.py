@@ -465,6 +465,8 @@ def _build(manifest: Manifest, tables: dict[str, list], boundaries: tuple[Bounda
         street_types=tuple(StreetType(r.name, r.variants) for _, r in tables["street_types.csv"]),
         loop=_loop_rules(manifest, tables, calendars),
         ranking=_ranking_rules(manifest),
+        hotspots=manifest.hotspots.rules(),
+        safety=manifest.safety_index.rules(),
         webhooks=Webhooks(tuple(Webhook(r.unit_code, r.name, r.url, frozenset(r.events), r.secret_env)
                                 for _, r in tables["notify.csv"]), d.centre.code),
         keep_photo_location=manifest.evidence.keep_location,

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from router.bundle.timezones import is_zone, nearest_zones
+from router.domain.hotspots import HotspotRules
 from router.domain.jurisdiction import NBS_UNIT_CODES, NEGATION_FILLERS, Parity, Priority, Verdict
 from router.domain.notify import ENV_REFERENCE, NotifyEvent
+from router.domain.safety_index import Band, SafetyRules, Strain
 from schemas.incident import UNIT_CODE_CHARACTERS
 
 
@@ -145,6 +147,13 @@ Weight = Annotated[float, Field(ge=0, le=1000)]
 Score = Annotated[float, Field(ge=0, le=100)]
 
 
+def _some_weight_above_zero(cls: type, weights: BaseModel) -> BaseModel:
+    """A weights table that counts something: all zero would divide by zero."""
+    if not any(weights.model_dump().values()):
+        raise ValueError("at least one weight must be above 0")
+    return weights
+
+
 class WeightsSection(_Row):
     """`[ranking.weights]`: how much each indicator counts; any scale, every one named."""
 
@@ -164,12 +173,7 @@ class RankingSection(_Row):
     red_min_score: Score = 90
     min_orders: Annotated[int, Field(ge=1, le=100_000)] = 5
 
-    @field_validator("weights")
-    @classmethod
-    def _some_weight(cls, weights: WeightsSection) -> WeightsSection:
-        if not any(weights.model_dump().values()):
-            raise ValueError("at least one weight must be above 0")
-        return weights
+    _some_weight = field_validator("weights")(_some_weight_above_zero)
 
     @field_validator("red_min_score")
     @classmethod
@@ -178,6 +182,66 @@ class RankingSection(_Row):
         if black is not None and red < black:
             raise ValueError(f"must be at least black_below_score ({black})")
         return red
+
+
+class HotspotsSection(_Row):
+    """`[hotspots]`: high-incidence areas (docs/hotspots.md); the defaults are HotspotRules'."""
+
+    window_days: Annotated[int, Field(ge=1, le=366)] = HotspotRules.window_days
+    baseline_days: Annotated[int, Field(ge=1, le=3660)] = HotspotRules.baseline_days
+    min_count: Annotated[int, Field(ge=1, le=10_000)] = HotspotRules.min_count
+    p_value: Annotated[float, Field(gt=0, lt=1)] = HotspotRules.p_value
+    min_expected: Annotated[float, Field(gt=0, le=1000)] = HotspotRules.min_expected
+    cell_metres: Annotated[float, Field(ge=10, le=10_000)] = HotspotRules.cell_metres
+
+    def rules(self) -> HotspotRules:
+        return HotspotRules(**self.model_dump())
+
+
+class SafetyWeightsSection(_Row):
+    """`[safety_index.weights]`: how much each strain counts; any scale, every one named."""
+
+    incidents: Weight = 30
+    repeats: Weight = 15
+    disputes: Weight = 15
+    unresolved: Weight = 15
+    dissatisfied: Weight = 15
+    reopens: Weight = 10
+
+
+class BandRow(_Row):
+    min_index: Score
+    name: Text
+
+
+class SafetyIndexSection(_Row):
+    """`[safety_index]`: the 平安指数 (docs/safety_index.md); the defaults are SafetyRules'."""
+
+    weights: SafetyWeightsSection = SafetyWeightsSection()
+    priority_points: dict[Priority, Annotated[float, Field(ge=0, le=100)]] = {
+        "urgent": 3, "high": 2, "normal": 1, "low": 0.5}
+    police_points: Annotated[float, Field(ge=0, le=100)] = 2
+    incident_ceiling: Annotated[float, Field(gt=0, le=100_000)] = 20
+    repeat_ceiling: Annotated[float, Field(gt=0, le=100_000)] = 5
+    dispute_ceiling: Annotated[float, Field(gt=0, le=100_000)] = 2
+    bands: tuple[BandRow, ...] = (BandRow(min_index=90, name="平安"), BandRow(min_index=75, name="基本平安"),
+                                  BandRow(min_index=0, name="欠平安"))
+
+    _some_weight = field_validator("weights")(_some_weight_above_zero)
+
+    @field_validator("bands")
+    @classmethod
+    def _a_floor(cls, bands: tuple[BandRow, ...]) -> tuple[BandRow, ...]:
+        if not any(b.min_index == 0 for b in bands):
+            raise ValueError("one band must start at 0, so that every index has a name")
+        return bands
+
+    def rules(self) -> SafetyRules:
+        return SafetyRules(weights={Strain(k): w for k, w in self.weights.model_dump().items()},
+                           priority_points={str(k): v for k, v in self.priority_points.items()},
+                           police_points=self.police_points, incident_ceiling=self.incident_ceiling,
+                           repeat_ceiling=self.repeat_ceiling, dispute_ceiling=self.dispute_ceiling,
+                           bands=tuple(Band(b.min_index, b.name) for b in self.bands))
 
 
 class Manifest(_Row):
@@ -190,6 +254,8 @@ class Manifest(_Row):
     lifecycle: LifecycleSection = LifecycleSection()
     merge: MergeSection = MergeSection()
     ranking: RankingSection = RankingSection()
+    hotspots: HotspotsSection = HotspotsSection()
+    safety_index: SafetyIndexSection = SafetyIndexSection()
     evidence: EvidenceSection = EvidenceSection()
     topics: TopicsSection = TopicsSection()
 

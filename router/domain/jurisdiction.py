@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from router.domain.hotspots import HotspotRules
 from router.domain.notify import NO_WEBHOOKS, Webhooks
+from router.domain.safety_index import SafetyRules
 
 if TYPE_CHECKING:
     from router.domain.loop import LoopRules
@@ -221,6 +223,8 @@ class Jurisdiction:
     street_types: tuple[StreetType, ...] = ()  # St = Street, Rd = Road... (street_types.csv)
     loop: LoopRules | None = None  # SLA, lifecycle and merge rules; None routes without opening clocks
     ranking: RankingRules | None = None  # the monthly 红黄黑榜's weights and thresholds
+    hotspots: HotspotRules = HotspotRules()  # high-incidence areas (高发区域): window and thresholds
+    safety: SafetyRules = SafetyRules()  # the 平安指数's weights and bands
     webhooks: Webhooks = NO_WEBHOOKS  # gateways told of new orders, warnings, breaches (notify.csv)
     keep_photo_location: bool = False  # keep an evidence photo's GPS position (EXIF) instead of stripping it
     # The centres whose own topic carries callers (their systems call back); every other topic carries none.

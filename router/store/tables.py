@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -190,6 +191,36 @@ key_disputes = Table(
     Column("responsible_unit", String(64)),
     Column("responsible_person", String(64)),
     comment="重点矛盾纠纷: recurring disputes with a responsible leader, unit, person and deadline.",
+)
+
+hotspot_campaigns = Table(
+    "hotspot_campaigns",
+    metadata,
+    Column("place", String(200), primary_key=True, comment="router.domain.hotspots.place_key"),
+    Column("matter_type", String(32), primary_key=True),
+    Column("town_code", String(12), nullable=False),
+    Column("responsible_unit", String(64), nullable=False),
+    Column("review_on", Date, nullable=False),
+    Column("note", Text),
+    Column("started_at", _TS, nullable=False),
+    Column("started_by", String(64), nullable=False),
+    comment="专项整治: a high-incidence area the district put under targeted work, and who answers for it.",
+)
+
+dispute_listings = Table(
+    "dispute_listings",
+    metadata,
+    Column("month", String(7), primary_key=True, comment="YYYY-MM of the list"),
+    Column("order_id", String(32), primary_key=True),
+    Column("town_code", String(12), nullable=False, index=True),
+    Column("carried_over", Boolean, nullable=False, comment="on the previous month's list, unresolved"),
+    Column("responsible_leader", String(64)),
+    Column("responsible_unit", String(64)),
+    Column("responsible_person", String(64)),
+    Column("resolution_due", _TS, nullable=False),
+    Column("issued_at", _TS, nullable=False),
+    Column("issued_by", String(64), nullable=False),
+    comment="重点矛盾纠纷清单: the disputes the district issued for a month, each with 包案 assignments.",
 )
 
 review_items = Table(
