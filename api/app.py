@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from swagger_ui_bundle import swagger_ui_path
 
-from api import inbox, live, orders, photos, ranking, session, supervision
+from api import cockpit, inbox, live, orders, photos, ranking, session, supervision
 from api.errors import ApiError, answer, http_error, invalid
 from api.limits import BodyLimit, BodyTooLarge, HttpLimits, too_large
 from api.live import StreamSlots
@@ -104,7 +104,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(BodyTooLarge, too_large)
     app.add_exception_handler(HTTPException, http_error)
-    for module in (session, orders, photos, supervision, inbox, ranking, live):
+    for module in (session, orders, photos, supervision, inbox, ranking, cockpit, live):
         app.include_router(module.router)
     # Added before the audit below, so inside it: a refused body is answered, counted and audited like any request.
     app.add_middleware(BodyLimit, max_bytes=limits.body_max_bytes, routes=(photos.upload_cap(services),))
