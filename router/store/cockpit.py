@@ -58,6 +58,8 @@ class Scope:
 def _month_of(column: ColumnElement[datetime], scope: Scope) -> ColumnElement[str]:
     """The local month (YYYY-MM) an instant falls in, among the scope's months: portable SQL, no time zone maths."""
     months = scope.months()
+    if len(months) == 1:
+        return literal(f"{months[0]:%Y-%m}")
     return case(*((column < month_bounds(m, scope.zone)[1], literal(f"{m:%Y-%m}")) for m in months[:-1]),
                 else_=literal(f"{months[-1]:%Y-%m}"))
 
@@ -127,7 +129,7 @@ def _incident_counts(conn: Connection, scope: Scope, by_village: bool, by_month:
 
 def _open_disputes(conn: Connection, scope: Scope, by_village: bool) -> dict[str, int]:
     unit = _village(work_orders.c.village_code) if by_village else work_orders.c.town_code
-    query = (select(unit.label("unit"), func.count().label("disputes"))
+    query = (select(unit.label("unit"), func.count().label("disputes")).select_from(key_disputes)
              .join(work_orders, work_orders.c.order_id == key_disputes.c.order_id)
              .where(work_orders.c.town_code.in_(list(scope.towns)), work_orders.c.state.in_(OPEN_STATES))
              .group_by(unit))

@@ -80,7 +80,8 @@ def _filtered(query: Select, f: OrderFilter, now: datetime) -> Select:
         column = work_orders.c.village_code
         query = query.where(column.is_(None) if f.village == UNPLACED else column == f.village)
     if f.behind is not None:
-        query = query.where(work_orders.c.order_id.in_(f.behind))
+        # Not correlated: the figure's own query reads work_orders too, and must not see the outer row.
+        query = query.where(work_orders.c.order_id.in_(f.behind.correlate(None)))
     if f.overdue:
         query = query.where(running_due() < now)
     if f.text:
