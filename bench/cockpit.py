@@ -1,4 +1,4 @@
-"""Cockpit figures on PostgreSQL (`make bench`; first run: the district year took ~56 s, far off target): a district's year — 200,000 incidents, 60,000 orders —
+"""Cockpit figures on PostgreSQL (`make bench`): a district's year — 200,000 incidents, 60,000 orders —
 and each cockpit view's read models timed beside a plain count(*) of the same dispatches in the same run.
 
 The generated rows are shaped like the engine's (an order, its holding, 签收/反馈/办结 audit rows, some
