@@ -65,7 +65,7 @@ export function createCockpit(session) {
   async function showOrders(params, figure) {
     const page = await get("/api/v1/orders", params);
     fill($("cockpit-orders"), [
-      h("h3", {}, `工单明细（${figure}，共 ${page.total} 件）`),
+      h("h3", {}, `工单明细（${Object.fromEntries(COUNTS)[figure] || figure}，共 ${page.total} 件）`),
       h("ul", { dataset: { testid: "cockpit-order-list" } }, page.items.map((o) => h("li", {},
         h("a", { href: `#/order/${encodeURIComponent(o.order_id)}` }, o.order_id), ` ${o.state_name} ${o.summary}`))),
     ]);
