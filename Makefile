@@ -38,6 +38,7 @@ bench: $(STAMP) postgres
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.lateness --rate 500 --seconds 40
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.saturation --records 20000
 	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.limits --rounds 40
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/python -m bench.cockpit
 
 ## Fault injection, not in `make test`: per seed two workers, kills, outages, a paused broker; the checker's table.
 SEEDS ?= 1 2 3

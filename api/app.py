@@ -24,6 +24,7 @@ from starlette.responses import Response
 from swagger_ui_bundle import swagger_ui_path
 
 from api import (
+    cockpit,
     dispute_lists,
     hotspots,
     inbox,
@@ -116,7 +117,7 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(BodyTooLarge, too_large)
     app.add_exception_handler(HTTPException, http_error)
-    for module in (session, orders, photos, supervision, inbox, ranking, hotspots, safety_index, dispute_lists,
+    for module in (session, orders, photos, supervision, inbox, ranking, cockpit, hotspots, safety_index, dispute_lists,
                    monthly_report, live):
         app.include_router(module.router)
     # Added before the audit below, so inside it: a refused body is answered, counted and audited like any request.

@@ -16,12 +16,13 @@ from starlette.responses import Response
 
 from api import present
 from api.access import allow, scope_town
+from api.cockpit import period as cockpit_period
 from api.errors import ApiError, not_found
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
 from api.services import Services, services
 from router.commands import CommandOutcome
-from router.store import views
+from router.store import cockpit, views
 from schemas.api import (
     CallbackBody,
     CommandResult,
@@ -65,13 +66,25 @@ def list_orders(
     q: Annotated[str | None, Query(max_length=100, description="Text in the address or an order id; also in the "
                                    "summary for roles that see callers.")] = None,
     sort: Literal["opened", "due"] = "opened",
+    village: Annotated[str | None, Query(pattern=r"^([0-9]{12}|unplaced)$",
+                                         description="村社 code, or `unplaced` (no village).")] = None,
+    figure: Annotated[Literal[cockpit.FIGURES] | None, Query(description="Only the orders a cockpit figure counted "
+                                                             "over the months `from`..`to` (docs/cockpit.md).")] = None,
+    start: Annotated[str | None, Query(alias="from", pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
+    end: Annotated[str | None, Query(alias="to", pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     format: Literal["json", "csv"] = "json",
 ) -> OrderPage | Response:
-    wanted = views.OrderFilter(states=tuple(state), town=scope_town(who, town), matter_type=matter_type,
+    scope = scope_town(who, town)
+    behind = None
+    if figure is not None:
+        first, last, _ = cockpit_period(svc, start, end)
+        towns = (scope,) if scope else tuple(t.code for t in svc.jurisdiction.towns)
+        behind = cockpit.orders_behind(cockpit.Scope(first, last, svc.zone, towns, village), figure)
+    wanted = views.OrderFilter(states=tuple(state), town=scope, matter_type=matter_type,
                                overdue=overdue, text=q, text_in_summary=who.sees_callers, sort=sort,
-                               district_run=district_run)
+                               district_run=district_run, village=village, behind=behind)
     with svc.read() as conn:
         rows, total = views.order_page(conn, wanted, svc.clock(), None if format == "csv" else limit, offset)
         due = views.deadlines(conn, rows)

@@ -93,7 +93,7 @@ class Dispatch:
                    work_orders.c.received_at, work_orders.c.village_code, work_orders.c.address, work_orders.c.lon,
                    work_orders.c.lat, work_orders.c.state, work_orders.c.centre_code, work_orders.c.report_due,
                    work_orders.c.generation, work_orders.c.reports, work_orders.c.district_run,
-                   flagged.label("flagged"))
+                   work_orders.c.previous_state, flagged.label("flagged"))
             .where(work_orders.c.state.in_(_OPEN),
                    work_orders.c.received_at >= min(p.at for p in places) - window,
                    work_orders.c.received_at <= max(p.at for p in places) + window)
@@ -235,8 +235,11 @@ class Dispatch:
         if existing.stored:
             existing.merged_reports += 1
         batch.rows.setdefault("order_reports", []).append(_report_row(incident, order_id, now))
+        # An order waiting on a decision (退单, 延期) or parked (挂账) keeps where it goes back to.
+        previous = row.get("previous_state")
         order = Order(order_id, State(row["state"]), row["town_code"], row["centre_code"], row["report_due"],
-                      generation=row["generation"], district_run=row["district_run"])
+                      generation=row["generation"], district_run=row["district_run"],
+                      previous=State(previous) if previous else None)
         stage_fact(batch.rows, self._topics, order, event_id=fact_id("report_merged", incident.source_id),
                    event_type="workorder.report_merged", kind="report_merged", at=now,
                    details={"incident_id": incident.source_id, "reports": row["reports"]})

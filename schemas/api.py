@@ -401,3 +401,82 @@ class MonthlyRankingView(View):
     indicators: dict[str, str] = Field(description="Indicator codes and their Chinese names.")
     weights: dict[str, float]
     lines: list[RankingLine]
+
+
+class CockpitUnit(View):
+    """One unit's cockpit figures (驾驶舱) over a period: dispatch facts, incidents, rates (docs/cockpit.md)."""
+
+    code: str = Field(description="Town code, village code, or `unplaced` (未定位村社).")
+    name: str
+    dispatched: int = Field(description="派单: dispatches to the unit that began in the period.")
+    acknowledged: int
+    acknowledged_on_time: int
+    reported: int
+    reported_on_time: int
+    closed: int
+    returned: int
+    reopened: int
+    acknowledge_settled: int
+    report_settled: int
+    resolve_settled: int
+    called_back: int = Field(description="Dispatches with a 回访 callback.")
+    satisfied: int = Field(description="... whose callback closed the order (满意).")
+    breached: int = Field(description="Dispatches with at least one 超时 breach charged to the unit.")
+    escalated: int = Field(description="Dispatches with at least one 催办/督办/通报 escalation charged to the unit.")
+    received: int = Field(description="接警: incidents received in the period and placed in the unit.")
+    diverted: int = Field(description="... that opened or joined a work order (分流).")
+    open_disputes: int = Field(description="重点矛盾纠纷 whose order is open now.")
+    rates: dict[str, float | None] = Field(description="Fractions in [0, 1]; None when nothing to measure.")
+
+
+class CockpitTrendPoint(View):
+    month: str = Field(description="YYYY-MM")
+    dispatched: int
+    received: int
+    closed: int
+    breached: int
+    rates: dict[str, float | None]
+    year_on_year: dict[str, float | None] = Field(description="同比: rate now minus a year earlier (fractions).")
+    month_on_month: dict[str, float | None] = Field(description="环比: rate now minus the month before (fractions).")
+
+
+class CockpitAgeBand(View):
+    state: str
+    state_name: str
+    band: str = Field(description="Days since opened: 0-1, 1-3, 3-7, 7-30, 30+.")
+    orders: int
+
+
+class CockpitMatterMonth(View):
+    month: str
+    matter_type: str
+    orders: int = Field(description="Orders opened in the month.")
+    incidents: int = Field(description="Incidents behind them (报警次数, 并单 included).")
+
+
+class CockpitPlace(View):
+    address: str
+    orders: int
+    incidents: int
+
+
+class CockpitView(View):
+    """A cockpit view: the district (per town), a town (per village) or a village (its orders and repeats)."""
+
+    level: Literal["district", "town", "village"]
+    code: str
+    name: str
+    town_code: str | None = Field(None, description="The town of a town or village view.")
+    period_from: str = Field(description="YYYY-MM, first month of the period.")
+    period_to: str = Field(description="YYYY-MM, last month of the period.")
+    month: str = Field(description="YYYY-MM, this month (the clock's, in the bundle's time zone).")
+    terms: dict[str, str] = Field(description="Chinese names of the rates.")
+    total: CockpitUnit = Field(description="The whole view over the period.")
+    units: list[CockpitUnit] = Field(description="Per town (district) or village (town) over the period.")
+    month_units: list[CockpitUnit] = Field(description="The same units this month.")
+    trend: list[CockpitTrendPoint] = Field(description="Twelve months ending with period_to, oldest first.")
+    open_orders: list[CockpitAgeBand] = Field(description="Open orders now by state and age (town and village).")
+    matters: list[CockpitMatterMonth] = Field(description="Per month and matter type (village).")
+    repeat_callers: int | None = Field(None, description="Callers reporting more than once (counted, never named).")
+    repeat_caller_reports: int | None = None
+    repeat_places: list[CockpitPlace] = Field(description="Addresses with more than one order (village).")

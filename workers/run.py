@@ -34,6 +34,9 @@ from workers.waiting import topics_when_reachable, upgrade_when_reachable
 log = structlog.get_logger("fengqiao")
 
 
+DEMO_HISTORY_MONTHS = 3
+
+
 def prepare(settings: Settings) -> Wiring:
     """Load and check everything before consuming: a bad bundle stops the start naming file and line."""
     clock = configured_clock(settings)
@@ -81,6 +84,7 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
     _banner(settings, broker is not None, demo)
     if demo:
         _demo_accounts(services)
+        _demo_history(wiring, settings)
     stop = threading.Event()
     threads = [threading.Thread(target=feed.run, args=(stop,), name="demo-feed", daemon=True)] if feed else []
     for thread in threads:
@@ -96,6 +100,19 @@ def run_embedded(settings: Settings, demo: bool = True) -> None:
         if broker:
             broker.stop()
         print("Fengqiao stopped.", file=sys.stderr)
+
+
+def _demo_history(wiring: Wiring, settings: Settings) -> None:
+    """Play the demo's past months before the worker's sweep starts (it would fire their timers at today's time)."""
+    from workers.demo_history import History
+
+    history = History(wiring.engine, wiring.router.jurisdiction, settings.topics)
+    if history.played():
+        return
+    print(f"[demo] playing {DEMO_HISTORY_MONTHS} months of history through the engine (about a minute) ...",
+          file=sys.stderr, flush=True)
+    orders = history.play(wiring.clock(), months=DEMO_HISTORY_MONTHS)
+    print(f"[demo] history: {orders} work orders; the cockpit (驾驶舱) shows them", file=sys.stderr, flush=True)
 
 
 def _demo_accounts(services: Services) -> None:

@@ -4,6 +4,7 @@
 
 import { get, request } from "./api.js";
 import { createBoard } from "./board.js";
+import { createCockpit } from "./cockpit.js";
 import { $, plain } from "./dom.js";
 import { useReference } from "./format.js";
 import { createInbox, inboxSummary } from "./inbox.js";
@@ -18,6 +19,7 @@ const INBOX_ROLES = new Set(["district_dispatcher", "district_supervisor", "admi
 const session = { me: null, reference: null };
 let queue = null;
 let board = null;
+let cockpit = null;
 let inbox = null;
 let notifier = null;
 let stream = null;
@@ -135,7 +137,10 @@ async function start() {
   if (BOARD_ROLES.has(me.role)) {
     board = createBoard(session);
     board.setup();
+    cockpit = createCockpit(session);
+    cockpit.setup();
   }
+  $("tab-cockpit").hidden = !cockpit;
   $("tab-inbox").hidden = !INBOX_ROLES.has(me.role);
   if (INBOX_ROLES.has(me.role)) {
     inbox = createInbox(session);
@@ -153,10 +158,10 @@ async function start() {
 /** #/board: the supervisors' board; #/inbox: 区中心待办; #/order/<id>: that order in the queue's detail
  * (the board and the inbox link there). */
 async function route() {
-  const views = { board: board && "#/board", inbox: inbox && "#/inbox" };
+  const views = { board: board && "#/board", inbox: inbox && "#/inbox", cockpit: cockpit && "#/cockpit" };
   const shown = Object.keys(views).find((name) => views[name] === window.location.hash) || "queue";
   const linked = window.location.hash.match(/^#\/order\/(.+)$/);
-  for (const name of ["queue", "board", "inbox"]) {
+  for (const name of ["queue", "board", "inbox", "cockpit"]) {
     $(`${name}-view`).hidden = name !== shown;
     $(`tab-${name}`).toggleAttribute("aria-current", name === shown);
   }
@@ -168,6 +173,7 @@ async function route() {
 /** The view on screen. */
 function current() {
   if (!$("board-view").hidden) return board;
+  if (!$("cockpit-view").hidden) return cockpit;
   if (!$("inbox-view").hidden) return inbox;
   return queue;
 }

@@ -88,15 +88,15 @@ class TownMonth:
     def rates(self) -> dict[Indicator, float | None]:
         """Each indicator as a fraction in [0, 1]; None when its denominator is zero (nothing to measure)."""
         return {
-            Indicator.ACKNOWLEDGE_ON_TIME: _ratio(self.acknowledged_on_time, self.acknowledge_settled),
-            Indicator.REPORT_ON_TIME: _ratio(self.reported_on_time, self.report_settled),
-            Indicator.RESOLUTION: _ratio(self.closed, self.resolve_settled),
-            Indicator.RETURNS: _ratio(self.returned, self.dispatched),
-            Indicator.REOPENS: _ratio(self.reopened, self.reported),
+            Indicator.ACKNOWLEDGE_ON_TIME: ratio(self.acknowledged_on_time, self.acknowledge_settled),
+            Indicator.REPORT_ON_TIME: ratio(self.reported_on_time, self.report_settled),
+            Indicator.RESOLUTION: ratio(self.closed, self.resolve_settled),
+            Indicator.RETURNS: ratio(self.returned, self.dispatched),
+            Indicator.REOPENS: ratio(self.reopened, self.reported),
         }
 
 
-def _ratio(part: int, whole: int) -> float | None:
+def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 

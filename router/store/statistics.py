@@ -26,10 +26,12 @@ report after it ends, since dispatches of its last days may still be settling.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy import Connection, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import Action, State
@@ -65,17 +67,25 @@ def month_bounds(month: date, zone: tzinfo) -> tuple[datetime, datetime]:
     return start, following
 
 
-def town_months(conn: Connection, month: date, zone: tzinfo, town_codes: Sequence[str]) -> list[TownMonth]:
-    """One `TownMonth` per town in `town_codes` (zeros for a town without dispatches), in that order."""
-    start, end = month_bounds(month, zone)
+def dispatches(start: datetime, end: datetime, town_codes: Sequence[str]) -> Subquery:
+    """The dispatches (派单) to `town_codes` that began in [start, end): order_id, unit_code, from_at and
+    `until` (the order's next dispatch, None while the town still answers for it)."""
     later = holdings.alias("later")
     until = (select(func.min(later.c.from_at))
              .where(later.c.order_id == holdings.c.order_id, later.c.from_at > holdings.c.from_at)
              .scalar_subquery())
-    segment = (select(holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at, until.label("until"))
-               .where(holdings.c.from_at >= start, holdings.c.from_at < end,
-                      holdings.c.unit_code.in_(list(town_codes)))
-               .subquery("segment"))
+    return (select(holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at, until.label("until"))
+            .where(holdings.c.from_at >= start, holdings.c.from_at < end,
+                   holdings.c.unit_code.in_(list(town_codes)))
+            .subquery("segment"))
+
+
+def dispatch_facts(segment: Subquery) -> dict[str, ColumnElement[bool] | None]:
+    """What each dispatch of `segment` did, as one SQL condition per fact (None: every dispatch counts).
+
+    The one definition of the loop's facts: the 红黄黑榜 (`TownMonth`, the first twelve) and the
+    cockpit (its counts and the orders behind each, router.store.cockpit) read these conditions.
+    """
 
     def did(*actions: Action, to_state: State | None = None) -> ColumnElement[bool]:
         e = order_events.c
@@ -85,38 +95,58 @@ def town_months(conn: Connection, month: date, zone: tzinfo, town_codes: Sequenc
             conditions.append(e.to_state == to_state.value)
         return exists().where(*conditions)
 
-    def breached(stage: Stage) -> ColumnElement[bool]:
+    def fired(stage: Stage | None, kind: ColumnElement[bool]) -> ColumnElement[bool]:
         t = sla_timers.c
-        return exists().where(t.order_id == segment.c.order_id, t.unit_code == segment.c.unit_code,
-                              t.stage == stage.value, t.kind == "breach", t.status == "fired",
-                              t.fired_at >= segment.c.from_at,
-                              or_(segment.c.until.is_(None), t.fired_at < segment.c.until))
+        conditions = [t.order_id == segment.c.order_id, t.unit_code == segment.c.unit_code, t.status == "fired",
+                      kind, t.fired_at >= segment.c.from_at,
+                      or_(segment.c.until.is_(None), t.fired_at < segment.c.until)]
+        if stage is not None:
+            conditions.append(t.stage == stage.value)
+        return exists().where(*conditions)
+
+    def breached(stage: Stage) -> ColumnElement[bool]:
+        return fired(stage, sla_timers.c.kind == "breach")
 
     acknowledged = did(Action.ACKNOWLEDGE)
     reported = and_(acknowledged, did(Action.REPORT))
     closed = and_(reported, did(Action.APPROVE_REPORT))
-    counts = {
-        "dispatched": func.count(),
-        "acknowledged": _count(acknowledged),
-        "acknowledged_on_time": _count(and_(acknowledged, ~breached(Stage.ACKNOWLEDGE))),
-        "reported": _count(reported),
-        "reported_on_time": _count(and_(reported, ~breached(Stage.REPORT))),
-        "closed": _count(closed),
-        "returned": _count(did(Action.REQUEST_RETURN)),
-        "reopened": _count(and_(reported, did(Action.REJECT_REPORT, Action.RECORD_CALLBACK, to_state=State.REOPENED))),
-        "acknowledge_settled": _count(or_(acknowledged, breached(Stage.ACKNOWLEDGE))),
-        "report_settled": _count(and_(acknowledged, or_(reported, breached(Stage.REPORT)))),
-        "resolve_settled": _count(and_(acknowledged, or_(closed, breached(Stage.RESOLVE)))),
+    return {
+        "dispatched": None,
+        "acknowledged": acknowledged,
+        "acknowledged_on_time": and_(acknowledged, ~breached(Stage.ACKNOWLEDGE)),
+        "reported": reported,
+        "reported_on_time": and_(reported, ~breached(Stage.REPORT)),
+        "closed": closed,
+        "returned": did(Action.REQUEST_RETURN),
+        "reopened": and_(reported, did(Action.REJECT_REPORT, Action.RECORD_CALLBACK, to_state=State.REOPENED)),
+        "acknowledge_settled": or_(acknowledged, breached(Stage.ACKNOWLEDGE)),
+        "report_settled": and_(acknowledged, or_(reported, breached(Stage.REPORT))),
+        "resolve_settled": and_(acknowledged, or_(closed, breached(Stage.RESOLVE))),
+        # The cockpit's own, beside the ranking's: 回访 and its outcome, and the SLA effects charged.
+        "called_back": did(Action.RECORD_CALLBACK),
+        "satisfied": did(Action.RECORD_CALLBACK, to_state=State.CLOSED),
+        "breached": fired(None, sla_timers.c.kind == "breach"),
+        "escalated": fired(None, sla_timers.c.kind.startswith("escalation.")),
     }
-    query = (select(segment.c.unit_code, *(value.label(name) for name, value in counts.items()))
+
+
+TOWN_MONTH_FACTS: tuple[str, ...] = tuple(f.name for f in fields(TownMonth) if f.name != "town_code")
+
+
+def count_of(condition: ColumnElement[bool] | None) -> ColumnElement[int]:
+    """How many rows meet `condition` (all of them when None), as an aggregate."""
+    return func.count() if condition is None else func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def town_months(conn: Connection, month: date, zone: tzinfo, town_codes: Sequence[str]) -> list[TownMonth]:
+    """One `TownMonth` per town in `town_codes` (zeros for a town without dispatches), in that order."""
+    segment = dispatches(*month_bounds(month, zone), town_codes)
+    facts = dispatch_facts(segment)
+    query = (select(segment.c.unit_code, *(count_of(facts[name]).label(name) for name in TOWN_MONTH_FACTS))
              .group_by(segment.c.unit_code))
-    found = {row.unit_code: TownMonth(row.unit_code, **{name: int(row._mapping[name]) for name in counts})
+    found = {row.unit_code: TownMonth(row.unit_code, **{name: int(row._mapping[name]) for name in TOWN_MONTH_FACTS})
              for row in conn.execute(query)}
     return [found.get(code) or TownMonth(code) for code in town_codes]
-
-
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def monthly_ranking(conn: Connection, jurisdiction: Jurisdiction, month: date) -> MonthlyRanking:

@@ -77,6 +77,8 @@ incidents = Table(
     Column("decision", JSON, nullable=False),
     Column("record", JSON, nullable=False, comment="The incident as received; holds personal data."),
     Column("routed_at", _TS, nullable=False),
+    Index("ix_incidents_received_at", "received_at", "town_code"),
+    Index("ix_incidents_order_id", "order_id"),
 )
 
 work_orders = Table(
@@ -107,6 +109,7 @@ work_orders = Table(
     Column("received_at", _TS, comment="when its first report reached the 110 centre (并单 window)"),
     Column("updated_at", _TS),
     Index("ix_work_orders_matter", "town_code", "matter_type", "received_at"),
+    Index("ix_work_orders_village", "town_code", "village_code"),
 )
 
 order_events = Table(
@@ -164,6 +167,7 @@ holdings = Table(
     Column("unit_code", String(32), nullable=False),
     Column("from_at", _TS, nullable=False),
     Column("to_at", _TS),
+    Index("ix_holdings_from_at", "from_at", "unit_code"),
     comment="Who held an order when: delays are charged segment by segment.",
 )
 

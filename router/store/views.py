@@ -30,6 +30,7 @@ from router.store.tables import (
 OPEN_STATES: tuple[str, ...] = tuple(s.value for s in State if s in OPEN)
 # The column holding each running stage's deadline (sla.RUNNING): what 仅超时, the 'due' sort, the
 # board's 已超时 and the countdowns all read.
+UNPLACED = "unplaced"  # the village key of orders placed in no village (未定位村社)
 _DUE_COLUMN = {Stage.ACKNOWLEDGE: "acknowledge_due", Stage.REPORT: "report_due"}
 
 
@@ -58,6 +59,8 @@ class OrderFilter:
     text_in_summary: bool = True  # False for roles that see no callers: a summary search would unmask them
     district_run: bool | None = None  # True: only the orders the district centre runs (区中心代管); False: none of them
     sort: str = "opened"  # opened (newest first) | due (the running clock's deadline first, none last)
+    village: str | None = None  # a village (村社) code, or "unplaced" for orders placed in no village
+    behind: Select | None = None  # the ids of the orders a cockpit figure counted (router.store.cockpit)
 
 
 def _scoped(query: Select, town: str | None) -> Select:
@@ -73,6 +76,12 @@ def _filtered(query: Select, f: OrderFilter, now: datetime) -> Select:
         query = query.where(work_orders.c.matter_type == f.matter_type)
     if f.district_run is not None:
         query = query.where(work_orders.c.district_run.is_(f.district_run))
+    if f.village:
+        column = work_orders.c.village_code
+        query = query.where(column.is_(None) if f.village == UNPLACED else column == f.village)
+    if f.behind is not None:
+        # Not correlated: the figure's own query reads work_orders too, and must not see the outer row.
+        query = query.where(work_orders.c.order_id.in_(f.behind.correlate(None)))
     if f.overdue:
         query = query.where(running_due() < now)
     if f.text:

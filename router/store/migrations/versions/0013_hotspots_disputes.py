@@ -1,14 +1,14 @@
 """High-incidence areas under targeted work (专项整治) and the monthly key-dispute lists (重点矛盾纠纷清单).
 
-Revision ID: 0013_hotspots_disputes
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_hotspots_disputes"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
