@@ -13,6 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -87,7 +88,21 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/orders/{order_id}/photos"): "order",
     ("GET", "/api/v1/orders/{order_id}/photos/{photo_id}"): "order",
     **{("POST", f"/api/v1/orders/{{order_id}}/{path}"): "order" for path in COMMANDS},
+    # The cockpit's and the monthly process's reads and district actions: every role's answer is tested beside
+    # their figures (COVERED_BY), anonymous calls here.
+    ("GET", "/api/v1/cockpit/district"): "cockpit",
+    ("GET", "/api/v1/cockpit/towns/{town}"): "cockpit",
+    ("GET", "/api/v1/cockpit/towns/{town}/villages/{village}"): "cockpit",
+    ("GET", "/api/v1/hotspots"): "monthly",
+    ("PUT", "/api/v1/hotspots/campaign"): "monthly",
+    ("GET", "/api/v1/safety-index"): "monthly",
+    ("GET", "/api/v1/dispute-lists/{month}"): "monthly",
+    ("POST", "/api/v1/dispute-lists/{month}"): "monthly",
+    ("PUT", "/api/v1/dispute-lists/{month}/{order_id}"): "monthly",
+    ("GET", "/api/v1/reports/monthly/{month}"): "monthly",
 }
+COVERED_BY = {"cockpit": "test_cockpit.py", "monthly": "test_api_monthly.py"}
+SAMPLE_PARAMS = {"{town}": "330109004", "{village}": "330109004001", "{month}": "2026-11"}
 # The access-log action of each order endpoint that is no command.
 OTHER_ORDER_ACTIONS = {"/api/v1/orders/{order_id}": "orders.read", "/api/v1/orders/{order_id}/photos": "orders.photo_upload",
                "/api/v1/orders/{order_id}/photos/{photo_id}": "orders.photo_read"}
@@ -111,6 +126,10 @@ def clients(module_api) -> dict[str, httpx.Client]:
 
 def _call(client: httpx.Client, method: str, path: str, order_id: str, into: str = GUESSED) -> httpx.Response:
     url = path.replace("{order_id}", order_id).replace("{photo_id}", GUESSED_PHOTO)
+    if MATRIX.get((method, path)) in COVERED_BY:
+        for name, value in SAMPLE_PARAMS.items():
+            url = url.replace(name, value)
+        return client.request(method, url, json={} if method in ("POST", "PUT") else None)
     if path.endswith("/photos"):
         return client.post(url, content=_jpeg(), headers={"Content-Type": "image/jpeg"})
     if method == "GET":
@@ -155,6 +174,14 @@ def test_the_matrix_covers_every_endpoint_of_the_document(module_api):
     assert MATRIX.keys() - served == set(), "MATRIX names an endpoint the API no longer serves"
     assert {c.action for c in COMMANDS.values()} | {Action.APPROVE_REPORT, Action.REJECT_RETURN,
                                                      Action.REFUSE_EXTENSION} == set(Action)
+
+
+@pytest.mark.parametrize("kind", sorted(COVERED_BY))
+def test_the_endpoints_tested_beside_their_figures_are_each_named_in_that_test_file(kind):
+    tests = (Path(__file__).parent / COVERED_BY[kind]).read_text()
+    for method, path in (k for k, of in MATRIX.items() if of == kind):
+        assert path.split("{", 1)[0].rstrip("/") in tests, (method, path, COVERED_BY[kind])
+    assert "403" in tests and "404" in tests
 
 
 def test_district_only_endpoints_refuse_every_town_role(module_api, clients):
