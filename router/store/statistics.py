@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -67,11 +67,6 @@ def month_bounds(month: date, zone: tzinfo) -> tuple[datetime, datetime]:
     return start, following
 
 
-def _seen(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """1 when some joined row of the dispatch meets `condition`, else 0 (an aggregate, portable SQL)."""
-    return func.max(case((condition, 1), else_=0))
-
-
 def dispatches(start: datetime, end: datetime, town_codes: Sequence[str]) -> Subquery:
     """The dispatches (派单) to `town_codes` that began in [start, end), one row each: order_id, unit_code,
     from_at, `until` (the order's next dispatch, None while the town still answers for it), and what
@@ -80,18 +75,26 @@ def dispatches(start: datetime, end: datetime, town_codes: Sequence[str]) -> Sub
     Each dispatch is joined once to its accepted audit rows and its fired timers and grouped: one pass
     over each table, not a correlated look-up per dispatch and fact (issue 13: a district's year).
     """
+    # Each dispatch's end is grouped out of a self-join, once, in a CTE the signals below read: a
+    # correlated `until` is re-evaluated in every join condition that reads it, and its estimated cost
+    # alone sends PostgreSQL into seconds of JIT compilation.
     later = holdings.alias("later")
-    until = (select(func.min(later.c.from_at))
-             .where(later.c.order_id == holdings.c.order_id, later.c.from_at > holdings.c.from_at)
-             .scalar_subquery())
     began = (select(holdings.c.id, holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at,
-                    until.label("until"))
+                    func.min(later.c.from_at).label("until"))
+             .select_from(holdings.outerjoin(later, and_(later.c.order_id == holdings.c.order_id,
+                                                         later.c.from_at > holdings.c.from_at)))
              .where(holdings.c.from_at >= start, holdings.c.from_at < end,
                     holdings.c.unit_code.in_(list(town_codes)))
-             .subquery("began"))
+             .group_by(holdings.c.id, holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at)
+             .cte("began"))
 
     def inside(at: ColumnElement[datetime]) -> ColumnElement[bool]:
         return and_(at >= began.c.from_at, or_(began.c.until.is_(None), at < began.c.until))
+
+    def signals(table: Table, joined: ColumnElement[bool], seen: dict[str, ColumnElement[bool]]) -> Subquery:
+        """Per dispatch (by holding id) with any joined row: 1 or 0 for each of `seen`."""
+        return (select(began.c.id, *(func.max(case((c, 1), else_=0)).label(n) for n, c in seen.items()))
+                .select_from(began.join(table, joined)).group_by(began.c.id).subquery(table.name))
 
     e, t = order_events.c, sla_timers.c
     done = {name: and_(e.kind.in_([a.value for a in actions]),
@@ -100,15 +103,17 @@ def dispatches(start: datetime, end: datetime, town_codes: Sequence[str]) -> Sub
     fired = {name: and_(t.kind == "breach", *(() if stage is None else (t.stage == stage.value,)))
              for name, stage in _BREACHES.items()}
     fired["escalated"] = t.kind.startswith("escalation.")
-    events = and_(e.order_id == began.c.order_id, e.accepted.is_(True), inside(e.at),
-                  e.kind.in_(sorted({a.value for actions, _ in _DONE.values() for a in actions})))
-    timers = and_(t.order_id == began.c.order_id, t.unit_code == began.c.unit_code, t.status == "fired",
-                  inside(t.fired_at), or_(t.kind == "breach", t.kind.startswith("escalation.")))
-    columns = (began.c.id, began.c.order_id, began.c.unit_code, began.c.from_at, began.c.until)
-    return (select(*columns[1:], *(_seen(c).label(n) for n, c in done.items()),
-                   *(_seen(c).label(n) for n, c in fired.items()))
-            .select_from(began.outerjoin(order_events, events).outerjoin(sla_timers, timers))
-            .group_by(*columns)
+    events = signals(order_events, and_(
+        e.order_id == began.c.order_id, e.accepted.is_(True), inside(e.at),
+        e.kind.in_(sorted({a.value for actions, _ in _DONE.values() for a in actions}))), done)
+    timers = signals(sla_timers, and_(
+        t.order_id == began.c.order_id, t.unit_code == began.c.unit_code, t.status == "fired", inside(t.fired_at),
+        or_(t.kind == "breach", t.kind.startswith("escalation."))), fired)
+    return (select(began.c.order_id, began.c.unit_code, began.c.from_at, began.c.until,
+                   *(func.coalesce(events.c[n], 0).label(n) for n in done),
+                   *(func.coalesce(timers.c[n], 0).label(n) for n in fired))
+            .select_from(began.outerjoin(events, events.c.id == began.c.id)
+                         .outerjoin(timers, timers.c.id == began.c.id))
             .subquery("segment"))
 
 
