@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import Connection, and_, case, exists, func, or_, select
+from sqlalchemy import Connection, Table, and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
@@ -68,65 +68,103 @@ def month_bounds(month: date, zone: tzinfo) -> tuple[datetime, datetime]:
 
 
 def dispatches(start: datetime, end: datetime, town_codes: Sequence[str]) -> Subquery:
-    """The dispatches (派单) to `town_codes` that began in [start, end): order_id, unit_code, from_at and
-    `until` (the order's next dispatch, None while the town still answers for it)."""
+    """The dispatches (派单) to `town_codes` that began in [start, end), one row each: order_id, unit_code,
+    from_at, `until` (the order's next dispatch, None while the town still answers for it), and what
+    happened inside it, 1 or 0: each audit signal of `_DONE` and each fired SLA effect of `_FIRED`.
+
+    Each dispatch is joined once to its accepted audit rows and its fired timers and grouped: one pass
+    over each table, not a correlated look-up per dispatch and fact (issue 13: a district's year).
+    """
+    # Each dispatch's end is grouped out of a self-join, once, in a CTE the signals below read: a
+    # correlated `until` is re-evaluated in every join condition that reads it, and its estimated cost
+    # alone sends PostgreSQL into seconds of JIT compilation.
     later = holdings.alias("later")
-    until = (select(func.min(later.c.from_at))
-             .where(later.c.order_id == holdings.c.order_id, later.c.from_at > holdings.c.from_at)
-             .scalar_subquery())
-    return (select(holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at, until.label("until"))
-            .where(holdings.c.from_at >= start, holdings.c.from_at < end,
-                   holdings.c.unit_code.in_(list(town_codes)))
+    began = (select(holdings.c.id, holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at,
+                    func.min(later.c.from_at).label("until"))
+             .select_from(holdings.outerjoin(later, and_(later.c.order_id == holdings.c.order_id,
+                                                         later.c.from_at > holdings.c.from_at)))
+             .where(holdings.c.from_at >= start, holdings.c.from_at < end,
+                    holdings.c.unit_code.in_(list(town_codes)))
+             .group_by(holdings.c.id, holdings.c.order_id, holdings.c.unit_code, holdings.c.from_at)
+             .cte("began"))
+
+    def inside(at: ColumnElement[datetime]) -> ColumnElement[bool]:
+        return and_(at >= began.c.from_at, or_(began.c.until.is_(None), at < began.c.until))
+
+    def signals(table: Table, joined: ColumnElement[bool], seen: dict[str, ColumnElement[bool]]) -> Subquery:
+        """Per dispatch (by holding id) with any joined row: 1 or 0 for each of `seen`."""
+        return (select(began.c.id, *(func.max(case((c, 1), else_=0)).label(n) for n, c in seen.items()))
+                .select_from(began.join(table, joined)).group_by(began.c.id).subquery(table.name))
+
+    e, t = order_events.c, sla_timers.c
+    done = {name: and_(e.kind.in_([a.value for a in actions]),
+                       *(() if to_state is None else (e.to_state == to_state.value,)))
+            for name, (actions, to_state) in _DONE.items()}
+    fired = {name: and_(t.kind == "breach", *(() if stage is None else (t.stage == stage.value,)))
+             for name, stage in _BREACHES.items()}
+    fired["escalated"] = t.kind.startswith("escalation.")
+    events = signals(order_events, and_(
+        e.order_id == began.c.order_id, e.accepted.is_(True), inside(e.at),
+        e.kind.in_(sorted({a.value for actions, _ in _DONE.values() for a in actions}))), done)
+    timers = signals(sla_timers, and_(
+        t.order_id == began.c.order_id, t.unit_code == began.c.unit_code, t.status == "fired", inside(t.fired_at),
+        or_(t.kind == "breach", t.kind.startswith("escalation."))), fired)
+    return (select(began.c.order_id, began.c.unit_code, began.c.from_at, began.c.until,
+                   *(func.coalesce(events.c[n], 0).label(n) for n in done),
+                   *(func.coalesce(timers.c[n], 0).label(n) for n in fired))
+            .select_from(began.outerjoin(events, events.c.id == began.c.id)
+                         .outerjoin(timers, timers.c.id == began.c.id))
             .subquery("segment"))
 
 
+# What a dispatch's audit rows may show (the town's or its dispatcher's accepted commands), by signal.
+_DONE: dict[str, tuple[tuple[Action, ...], State | None]] = {
+    "did_acknowledge": ((Action.ACKNOWLEDGE,), None),
+    "did_report": ((Action.REPORT,), None),
+    "did_approve": ((Action.APPROVE_REPORT,), None),
+    "did_return": ((Action.REQUEST_RETURN,), None),
+    "did_reopen": ((Action.REJECT_REPORT, Action.RECORD_CALLBACK), State.REOPENED),
+    "did_call_back": ((Action.RECORD_CALLBACK,), None),
+    "did_satisfy": ((Action.RECORD_CALLBACK,), State.CLOSED),
+}
+# The breaches fired for the town inside a dispatch, by stage (None: any stage); escalations beside them.
+_BREACHES: dict[str, Stage | None] = {
+    "fired_acknowledge": Stage.ACKNOWLEDGE, "fired_report": Stage.REPORT, "fired_resolve": Stage.RESOLVE,
+    "fired_breach": None,
+}
+
+
 def dispatch_facts(segment: Subquery) -> dict[str, ColumnElement[bool] | None]:
-    """What each dispatch of `segment` did, as one SQL condition per fact (None: every dispatch counts).
+    """What each dispatch of `segment` (`dispatches`) did, as one SQL condition per fact (None: every
+    dispatch counts).
 
     The one definition of the loop's facts: the 红黄黑榜 (`TownMonth`, the first twelve) and the
     cockpit (its counts and the orders behind each, router.store.cockpit) read these conditions.
     """
 
-    def did(*actions: Action, to_state: State | None = None) -> ColumnElement[bool]:
-        e = order_events.c
-        conditions = [e.order_id == segment.c.order_id, e.accepted.is_(True), e.kind.in_([a.value for a in actions]),
-                      e.at >= segment.c.from_at, or_(segment.c.until.is_(None), e.at < segment.c.until)]
-        if to_state is not None:
-            conditions.append(e.to_state == to_state.value)
-        return exists().where(*conditions)
+    def seen(signal: str) -> ColumnElement[bool]:
+        return segment.c[signal] == 1
 
-    def fired(stage: Stage | None, kind: ColumnElement[bool]) -> ColumnElement[bool]:
-        t = sla_timers.c
-        conditions = [t.order_id == segment.c.order_id, t.unit_code == segment.c.unit_code, t.status == "fired",
-                      kind, t.fired_at >= segment.c.from_at,
-                      or_(segment.c.until.is_(None), t.fired_at < segment.c.until)]
-        if stage is not None:
-            conditions.append(t.stage == stage.value)
-        return exists().where(*conditions)
-
-    def breached(stage: Stage) -> ColumnElement[bool]:
-        return fired(stage, sla_timers.c.kind == "breach")
-
-    acknowledged = did(Action.ACKNOWLEDGE)
-    reported = and_(acknowledged, did(Action.REPORT))
-    closed = and_(reported, did(Action.APPROVE_REPORT))
+    acknowledged = seen("did_acknowledge")
+    reported = and_(acknowledged, seen("did_report"))
+    closed = and_(reported, seen("did_approve"))
     return {
         "dispatched": None,
         "acknowledged": acknowledged,
-        "acknowledged_on_time": and_(acknowledged, ~breached(Stage.ACKNOWLEDGE)),
+        "acknowledged_on_time": and_(acknowledged, ~seen("fired_acknowledge")),
         "reported": reported,
-        "reported_on_time": and_(reported, ~breached(Stage.REPORT)),
+        "reported_on_time": and_(reported, ~seen("fired_report")),
         "closed": closed,
-        "returned": did(Action.REQUEST_RETURN),
-        "reopened": and_(reported, did(Action.REJECT_REPORT, Action.RECORD_CALLBACK, to_state=State.REOPENED)),
-        "acknowledge_settled": or_(acknowledged, breached(Stage.ACKNOWLEDGE)),
-        "report_settled": and_(acknowledged, or_(reported, breached(Stage.REPORT))),
-        "resolve_settled": and_(acknowledged, or_(closed, breached(Stage.RESOLVE))),
+        "returned": seen("did_return"),
+        "reopened": and_(reported, seen("did_reopen")),
+        "acknowledge_settled": or_(acknowledged, seen("fired_acknowledge")),
+        "report_settled": and_(acknowledged, or_(reported, seen("fired_report"))),
+        "resolve_settled": and_(acknowledged, or_(closed, seen("fired_resolve"))),
         # The cockpit's own, beside the ranking's: 回访 and its outcome, and the SLA effects charged.
-        "called_back": did(Action.RECORD_CALLBACK),
-        "satisfied": did(Action.RECORD_CALLBACK, to_state=State.CLOSED),
-        "breached": fired(None, sla_timers.c.kind == "breach"),
-        "escalated": fired(None, sla_timers.c.kind.startswith("escalation.")),
+        "called_back": seen("did_call_back"),
+        "satisfied": seen("did_satisfy"),
+        "breached": seen("fired_breach"),
+        "escalated": seen("escalated"),
     }
 
 
