@@ -33,7 +33,7 @@ def test_schema_export_writes_a_json_schema_per_contract(tmp_path: Path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"{n}.schema.json" for n in
-                           ("incident.v1", "routing-decision.v1", "workorder-dispatched.v1", "review-queued.v1",
+                           ("incident.v1", "incident.v2", "routing-decision.v1", "workorder-dispatched.v1", "review-queued.v1",
                             "review-decided.v1", "dead-letter.v1", "workorder-command.v1", "workorder-event.v1",
                             "labelled-case.v1", "notification.v1"))
     incident = json.loads((tmp_path / "incident.v1.schema.json").read_text())
