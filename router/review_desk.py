@@ -31,10 +31,9 @@ from router.ids import fact_id
 from router.loop_events import record_fact
 from router.store import ledger, orders
 from router.store.tables import incidents, review_items
-from router.wire import decision_of
+from router.wire import decision_of, read_stored_incident
 from schemas.command import ActorV1
 from schemas.decision import RoutingDecisionV1
-from schemas.incident import IncidentV1
 from schemas.topics import Topics
 from schemas.workorder import ReviewDecidedV1
 
@@ -72,7 +71,7 @@ class ReviewDesk:
             item, refusal = self._open_item(conn, review_id, actor)
             if refusal:
                 return refusal
-            incident = IncidentV1.model_validate(item["record"])
+            incident = read_stored_incident(item["record"])
             wire = self._placed(RoutingDecisionV1.model_validate(item["decision"]), town_code, actor)
             decision = decision_of(wire)
             batch = Batch()
@@ -93,7 +92,7 @@ class ReviewDesk:
             if target is None or State(target["state"]) not in MERGEABLE:
                 reason = f"no open order {into} to merge into"
                 return ReviewOutcome("rejected", review_id, code="invalid_merge_target", reason=reason)
-            incident = IncidentV1.model_validate(item["record"])
+            incident = read_stored_incident(item["record"])
             batch = Batch()
             self._dispatch.merge_into(conn, batch, target, incident, at)
             self._dispatch.flush(conn, batch, at)
@@ -112,7 +111,7 @@ class ReviewDesk:
             document = decision.model_dump(mode="json")
             headers = {"fengqiao-outcome": Outcome.POLICE.value, "fengqiao-bundle-version": decision.bundle_version,
                        "fengqiao-decision": json.dumps(document, ensure_ascii=False)}
-            value = IncidentV1.model_validate(item["record"]).model_dump_json(by_alias=True).encode()
+            value = read_stored_incident(item["record"]).model_dump_json(by_alias=True).encode()
             ledger.add_rows(conn, {"outbox": [ledger.outbox_row(
                 str(fact_id("police", item["incident_id"])), self._topics.police, item["incident_id"].encode(),
                 value, headers, at)]})

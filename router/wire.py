@@ -1,6 +1,6 @@
 """The one adapter between wire contracts (`schemas`) and the pure core (`router.domain`).
 
-Reading a raw feed record either yields an `IncidentV1` or raises `InvalidRecord`
+Reading a raw feed record either yields an incident (`IncidentV1`, or its wider `IncidentV2`) or raises `InvalidRecord`
 with a dead-letter reason; nothing in between is silently dropped.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from router.domain.classify import Classification
 from router.domain.gazetteer import Evidence, Method, Placement, Resolution
@@ -18,7 +18,7 @@ from router.domain.routing import Decision, Outcome, ReviewReason, Unknown, Unkn
 from schemas.base import Contract
 from schemas.deadletter import DeadLetterReason
 from schemas.decision import RoutingDecisionV1
-from schemas.incident import IncidentV1
+from schemas.incident import INCIDENT_RECORD, IncidentV1
 
 
 class InvalidRecord(Exception):
@@ -37,7 +37,7 @@ def read_incident(raw: bytes, max_bytes: int, jurisdiction: Jurisdiction) -> Inc
     The contract admits any unit code of its character set; whether `town_code` has this district's
     format is the bundle's rule (`[units] code_pattern`), the same one `config check` holds towns.csv to.
     """
-    record: IncidentV1 = read_record(raw, IncidentV1, max_bytes)
+    record: IncidentV1 = read_record(raw, INCIDENT_RECORD, max_bytes)
     if record.town_code is not None and not jurisdiction.is_unit_code(record.town_code):
         message = (f"{record.town_code!r} is not a unit code of bundle {jurisdiction.name} "
                    f"([units] code_pattern {jurisdiction.unit_code_pattern!r})")
@@ -45,12 +45,14 @@ def read_incident(raw: bytes, max_bytes: int, jurisdiction: Jurisdiction) -> Inc
     return record
 
 
-def read_record(raw: bytes, contract: type[Contract], max_bytes: int) -> Any:
-    """Decode and validate one Kafka record against `contract`, or raise InvalidRecord."""
+def read_record(raw: bytes, contract: type[Contract] | TypeAdapter[Any], max_bytes: int) -> Any:
+    """Decode and validate one Kafka record against `contract` (a model, or a union of versions told apart by
+    the record's `schema` field), or raise InvalidRecord."""
     if len(raw) > max_bytes:
         raise InvalidRecord(DeadLetterReason.OVERSIZE, f"record is {len(raw)} bytes; the limit is {max_bytes}")
+    versioned = isinstance(contract, TypeAdapter)
     try:
-        return contract.model_validate_json(raw)
+        return contract.validate_json(raw) if versioned else contract.model_validate_json(raw)
     except ValidationError as error:
         problems = error.errors(include_input=False)
     if problems[0]["type"] == "json_invalid":
@@ -61,20 +63,35 @@ def read_record(raw: bytes, contract: type[Contract], max_bytes: int) -> Any:
                 DeadLetterReason.BAD_ENCODING, f"not UTF-8: {error.reason} at byte {error.start}"
             ) from None
         raise InvalidRecord(DeadLetterReason.NOT_JSON, f"not JSON: {problems[0]['msg']}")
+    if versioned:  # a union's errors start with the version tag; a field is named as in its version's schema
+        problems = [_unversioned(e) for e in problems]
     # Field names and messages only: the offending input may be personal data.
     errors = tuple((".".join(str(p) for p in e["loc"]) or "(record)", e["msg"]) for e in problems)
     summary = "; ".join(f"{field}: {message}" for field, message in errors[:5])
     raise InvalidRecord(DeadLetterReason.SCHEMA_VIOLATION, summary, errors)
 
 
+def _unversioned(problem: Any) -> Any:
+    if problem["type"] == "union_tag_invalid":
+        return {**problem, "loc": ("schema",), "msg": f"unknown contract {problem['ctx']['tag']!r}; expected "
+                                                      f"{problem['ctx']['expected_tags']}"}
+    return {**problem, "loc": problem["loc"][1:]}
+
+
+def read_stored_incident(record: Any) -> IncidentV1:
+    """An incident as stored with its decision (`incidents.record`): whichever version it arrived as."""
+    return INCIDENT_RECORD.validate_python(record)
+
+
 def to_domain(record: IncidentV1) -> Incident:
+    """The core's incident: what routes. A v2 record's priority, disposition, flags and attributes do not."""
     point = None
     if record.location is not None:
         point = Point(record.location.lon, record.location.lat, Datum(record.location.datum))
     return Incident(
         incident_id=record.source_id,
         received_at=record.received_at,
-        channel=record.channel.value,
+        channel=str(record.channel),
         summary=record.summary,
         address=record.address,
         category_code=record.category_code,

@@ -3,6 +3,7 @@
 | model | topic | direction |
 |---|---|---|
 | `IncidentV1` | `incidents.v1` | feed → Fengqiao |
+| `IncidentV2` | `incidents.v1` | feed → Fengqiao (the wider contract, `schema: incident.v2`) |
 | (the incident, unchanged) | `police.v1` | Fengqiao → police dispatch |
 | `WorkOrderDispatchedV1` | `workorders.events.v1`, `towns.<centre>.orders.v1` | Fengqiao → towns |
 | `ReviewQueuedV1` | `incidents.review.v1` | Fengqiao → district centre |
@@ -15,7 +16,7 @@
 
 from schemas.deadletter import DeadLetterReason, DeadLetterV1
 from schemas.decision import RoutingDecisionV1
-from schemas.incident import CallerV1, Channel, IncidentV1, LocationV1
+from schemas.incident import CallerV1, Channel, IncidentV1, IncidentV2, LocationV1
 from schemas.notification import NotificationV1
 from schemas.workorder import ReviewDecidedV1, ReviewQueuedV1, WorkOrderDispatchedV1
 
@@ -25,6 +26,7 @@ __all__ = [
     "DeadLetterReason",
     "DeadLetterV1",
     "IncidentV1",
+    "IncidentV2",
     "LocationV1",
     "NotificationV1",
     "ReviewDecidedV1",

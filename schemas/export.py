@@ -11,12 +11,13 @@ from schemas.case import LabelledCaseV1
 from schemas.command import WorkOrderCommandV1, WorkOrderEventV1
 from schemas.deadletter import DeadLetterV1
 from schemas.decision import RoutingDecisionV1
-from schemas.incident import IncidentV1
+from schemas.incident import IncidentV1, IncidentV2
 from schemas.notification import NotificationV1
 from schemas.workorder import ReviewDecidedV1, ReviewQueuedV1, WorkOrderDispatchedV1
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "incident.v1": IncidentV1,
+    "incident.v2": IncidentV2,
     "routing-decision.v1": RoutingDecisionV1,
     "workorder-dispatched.v1": WorkOrderDispatchedV1,
     "review-queued.v1": ReviewQueuedV1,

@@ -9,7 +9,7 @@ from pydantic import Field
 from schemas.base import Event
 from schemas.command import ActorV1
 from schemas.decision import RoutingDecisionV1
-from schemas.incident import IncidentV1
+from schemas.incident import IncidentRecord
 
 
 class WorkOrderDispatchedV1(Event):
@@ -24,7 +24,7 @@ class WorkOrderDispatchedV1(Event):
     centre_code: str = Field(description="The centre that receives it: the town's own, or the district's.")
     matter_type: str
     priority: Literal["urgent", "high", "normal", "low"]
-    incident: IncidentV1 = Field(description="The incident as received (includes personal data).")
+    incident: IncidentRecord = Field(description="The incident as received, v1 or v2 (includes personal data).")
     decision: RoutingDecisionV1
 
 
@@ -35,7 +35,7 @@ class ReviewQueuedV1(Event):
     review_id: str
     centre_code: str
     reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"]
-    incident: IncidentV1
+    incident: IncidentRecord
     decision: RoutingDecisionV1
 
 

@@ -140,6 +140,9 @@ def _grant_runtime(engine: Engine, role: str) -> None:
 def route(
     jurisdiction: Annotated[Path, typer.Option("--jurisdiction", "-j", help="Bundle directory.")],
     file: Annotated[str, typer.Argument(help="JSONL incident file, or - for standard input.")] = "-",
+    with_deadlines: Annotated[bool, typer.Option(
+        "--with-deadlines", help="Add to each decision that opens a work order the SLA deadlines it would get "
+                                 "(签收, 反馈, 办结) from its received_at on the bundle's calendar.")] = False,
 ) -> None:
     """Route incidents offline: one JSON decision line out per JSON line in."""
     from router.domain.routing import Router
@@ -150,12 +153,29 @@ def route(
     source = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115 - closed below
     out = sys.stdout
     try:
-        for line in route_lines(source, router, _now(settings), settings.max_record_bytes):
+        for line in route_lines(source, router, _now(settings), settings.max_record_bytes, with_deadlines):
             out.write(line)
             out.write("\n")
     finally:
         if source is not sys.stdin.buffer:
             source.close()
+
+
+@app.command("route-diff")
+def route_diff(
+    old: Annotated[Path, typer.Argument(help="The bundle in use.")],
+    new: Annotated[Path, typer.Argument(help="The changed bundle.")],
+    file: Annotated[Path, typer.Argument(help="JSONL incident file, e.g. last month's feed.")],
+) -> None:
+    """Which records NEW routes differently from OLD (verdict, outcome, town, matter type, priority): one line
+    per changed record, then the count. Run it before switching a rule change on."""
+    from router.domain.routing import Router
+    from workers.offline import diff_lines
+
+    before, after = Router(bundle_or_exit(old)), Router(bundle_or_exit(new))
+    lines = file.read_bytes().splitlines()
+    for line in diff_lines(lines, before, after, _settings().max_record_bytes):
+        typer.echo(line)
 
 
 @app.command()

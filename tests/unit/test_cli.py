@@ -33,7 +33,7 @@ def test_schema_export_writes_a_json_schema_per_contract(tmp_path: Path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"{n}.schema.json" for n in
-                           ("incident.v1", "routing-decision.v1", "workorder-dispatched.v1", "review-queued.v1",
+                           ("incident.v1", "incident.v2", "routing-decision.v1", "workorder-dispatched.v1", "review-queued.v1",
                             "review-decided.v1", "dead-letter.v1", "workorder-command.v1", "workorder-event.v1",
                             "labelled-case.v1", "notification.v1"))
     incident = json.loads((tmp_path / "incident.v1.schema.json").read_text())
@@ -129,6 +129,59 @@ def test_route_offline_writes_one_decision_per_line(tmp_path: Path):
     assert out[0]["town_code"] == "330109002" and out[0]["rule_ids"] == ["non_police.municipal"]
     assert out[2] == {"line": 3, "outcome": "dead_letter", "reason": "not_json",
                       "detail": out[2]["detail"]} and out[2]["detail"].startswith("not JSON")
+
+
+def _feed(path: Path, *records: dict) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+STREETLIGHT = {"source_id": "L1", "received_at": "2026-09-30T10:00:00+08:00", "channel": "phone",
+               "summary": "小区路灯坏了", "address": "萧山区北干街道"}
+ROBBERY = {"source_id": "R1", "received_at": "2026-11-28T10:00:00+08:00", "channel": "app",
+           "summary": "有人持刀抢劫", "address": "北干街道"}
+
+
+def test_route_with_deadlines_counts_working_days_on_the_bundles_calendar(tmp_path: Path):
+    holiday = {**STREETLIGHT, "source_id": "L2", "received_at": "2026-10-03T15:00:00+08:00"}  # 国庆, a Saturday
+    feed = _feed(tmp_path / "calls.jsonl", STREETLIGHT, ROBBERY, holiday)
+    result = runner.invoke(app, ["route", "--jurisdiction", str(BUNDLE), "--with-deadlines", str(feed)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.output.splitlines()]
+    # The default policy (*,*): 签收 30 min and 反馈 24 h by the wall clock, 办结 5 working days. After Wednesday
+    # 30 September the holiday runs to 7 October and Saturday 10 October is a make-up workday (调休).
+    assert out[0]["deadlines"] == {"clock_start": "dispatch", "acknowledge": "2026-09-30T10:30:00+08:00", "report": "2026-10-01T10:00:00+08:00",
+                                   "resolve": "2026-10-13T10:00:00+08:00"}
+    assert out[1]["outcome"] == "police" and "deadlines" not in out[1]  # no order, no deadlines
+    # Received on a holiday: the fifth working day (8, 9, 10, 12, 13 October) counts to its end, 24:00.
+    assert out[2]["deadlines"] == {"clock_start": "dispatch", "acknowledge": "2026-10-03T15:30:00+08:00",
+                                   "report": "2026-10-04T15:00:00+08:00", "resolve": "2026-10-14T00:00:00+08:00"}
+
+
+def test_route_without_the_flag_prints_no_deadlines(tmp_path: Path):
+    result = runner.invoke(app, ["route", "--jurisdiction", str(BUNDLE), str(_feed(tmp_path / "c.jsonl", STREETLIGHT))])
+    assert result.exit_code == 0, result.output
+    assert "deadlines" not in json.loads(result.output)
+
+
+def test_route_diff_names_the_records_a_changed_keyword_rule_routes_differently(tmp_path: Path):
+    changed = tmp_path / "xiaoshan"
+    shutil.copytree(BUNDLE, changed)
+    keywords = changed / "keywords.csv"
+    text = keywords.read_text(encoding="utf-8")
+    assert "non_police.municipal,non_police,市政设施,normal," in text
+    keywords.write_text(text.replace("non_police.municipal,non_police,市政设施,normal,",
+                                     "non_police.municipal,non_police,市政设施,high,"), encoding="utf-8")
+    feed = _feed(tmp_path / "calls.jsonl", STREETLIGHT, ROBBERY, {**STREETLIGHT, "received_at": ROBBERY["received_at"]})
+    (tmp_path / "calls.jsonl").write_text(feed.read_text(encoding="utf-8") + "{broken\n", encoding="utf-8")
+
+    result = runner.invoke(app, ["route-diff", str(BUNDLE), str(changed), str(feed)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["line 1 L1: priority normal → high",
+                                          "1 of 3 records route differently (priority 1)"]
+
+    same = runner.invoke(app, ["route-diff", str(BUNDLE), str(BUNDLE), str(feed)])
+    assert same.output.splitlines() == ["0 of 3 records route differently"]
 
 
 def test_order_times_print_in_the_jurisdictions_zone_whatever_the_servers():

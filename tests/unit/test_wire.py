@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from router.bundle import load_bundle
-from router.wire import InvalidRecord, read_incident, to_domain
+from router.wire import InvalidRecord, read_incident, read_stored_incident, to_domain
 from schemas.deadletter import DeadLetterReason
 
 LIMIT = 65_536
@@ -108,3 +108,55 @@ def test_the_feeds_town_code_is_held_to_the_bundles_unit_code_pattern(pattern: s
     assert caught.value.detail.startswith("town_code: ")
     assert repr(code) in caught.value.detail and pattern in caught.value.detail
     assert [f for f, _ in caught.value.errors] == ["town_code"]
+
+
+V2 = {**GOOD, "schema": "incident.v2", "channel": "emergency_line", "priority": "一级", "disposition": "已派警",
+      "officer_initiated": True, "attributes": {"beat": "XS-07", "units_sent": 2, "injuries": False, "score": 0.5}}
+
+
+def test_a_v1_record_reads_as_before_with_or_without_its_schema_field():
+    for raw in (_bytes(), _bytes(schema="incident.v1")):
+        record = read_incident(raw, LIMIT, XIAOSHAN)
+        assert type(record).__name__ == "IncidentV1" and record.schema_ == "incident.v1"
+        assert record.model_dump(mode="json", by_alias=True)["channel"] == "phone"
+        assert not hasattr(record, "attributes")
+
+
+def test_a_v2_record_keeps_every_new_field_and_routes_on_the_v1_ones_only():
+    record = read_incident(json.dumps(V2, ensure_ascii=False).encode(), LIMIT, XIAOSHAN)
+    stored = record.model_dump(mode="json", by_alias=True)
+    assert stored["schema"] == "incident.v2" and stored["channel"] == "emergency_line"
+    assert (stored["priority"], stored["disposition"], stored["officer_initiated"]) == ("一级", "已派警", True)
+    assert stored["attributes"] == {"beat": "XS-07", "units_sent": 2, "injuries": False, "score": 0.5}
+    assert read_stored_incident(stored) == record  # what the review desk reads back from `incidents.record`
+    v1 = read_incident(_bytes(channel="phone"), LIMIT, XIAOSHAN)
+    assert dataclasses.replace(to_domain(record), channel="phone") == to_domain(v1)
+    assert to_domain(record).channel == "emergency_line"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"extra": 1}, "extra", id="unknown-top-level-field"),
+        pytest.param({"schema": "incident.v1", "channel": "emergency_line"}, "channel", id="emergency-line-is-v2-only"),
+        pytest.param({"schema": "incident.v1", "attributes": {"a": "b"}}, "attributes", id="v2-field-in-a-v1-record"),
+        pytest.param({"schema": "incident.v3"}, "schema", id="unknown-version"),
+        pytest.param({"attributes": {f"k{n}": n for n in range(33)}}, "attributes", id="too-many-attributes"),
+        pytest.param({"attributes": {"k": "x" * 501}}, "attributes.k.constrained-str", id="attribute-string-too-long"),
+        pytest.param({"attributes": {"bad key": 1}}, "attributes.bad key.[key]", id="attribute-key-outside-pattern"),
+        pytest.param({"attributes": {"k": {"nested": 1}}}, "attributes.k", id="attribute-not-a-scalar"),
+        pytest.param({"attributes": {"k": None}}, "attributes.k", id="attribute-null"),
+    ],
+)
+def test_v2_records_outside_the_contract_are_schema_violations(changes: dict, field: str):
+    raw = json.dumps({**V2, **changes}, ensure_ascii=False).encode()
+    with pytest.raises(InvalidRecord) as caught:
+        read_incident(raw, LIMIT, XIAOSHAN)
+    assert caught.value.reason is DeadLetterReason.SCHEMA_VIOLATION
+    assert any(f == field or f.startswith(field + ".") for f, _ in caught.value.errors), caught.value.errors
+    assert "张伟" not in caught.value.detail and "13800001111" not in caught.value.detail
+
+
+def test_thirty_two_attributes_are_accepted():
+    raw = json.dumps({**V2, "attributes": {f"k{n}": n for n in range(32)}}).encode()
+    assert len(read_incident(raw, LIMIT, XIAOSHAN).attributes) == 32
