@@ -28,6 +28,7 @@ from api import (
     dispute_lists,
     hotspots,
     inbox,
+    incidents,
     live,
     monthly_report,
     orders,
@@ -38,7 +39,7 @@ from api import (
     supervision,
 )
 from api.errors import ApiError, answer, http_error, invalid
-from api.limits import BodyLimit, BodyTooLarge, HttpLimits, too_large
+from api.limits import AccountRate, BodyLimit, BodyTooLarge, HttpLimits, too_large
 from api.live import StreamSlots
 from api.metrics import ApiMetrics
 from api.services import Services, principal_of
@@ -113,15 +114,18 @@ def create_app(services: Services, metrics: ApiMetrics | None = None, poll_s: fl
     app.state.metrics = metrics or ApiMetrics.create()
     app.state.poll_s = poll_s
     app.state.stream_slots = StreamSlots(limits.streams_per_user)
+    app.state.incident_rate = AccountRate(limits.incident_calls_per_minute)
+    app.state.incidents_per_batch = limits.incidents_per_batch
     app.add_exception_handler(ApiError, answer)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(BodyTooLarge, too_large)
     app.add_exception_handler(HTTPException, http_error)
     for module in (session, orders, photos, supervision, inbox, ranking, cockpit, hotspots, safety_index, dispute_lists,
-                   monthly_report, live):
+                   monthly_report, live, incidents):
         app.include_router(module.router)
     # Added before the audit below, so inside it: a refused body is answered, counted and audited like any request.
-    app.add_middleware(BodyLimit, max_bytes=limits.body_max_bytes, routes=(photos.upload_cap(services),))
+    app.add_middleware(BodyLimit, max_bytes=limits.body_max_bytes,
+                       routes=(photos.upload_cap(services), incidents.body_cap(limits)))
 
     @app.middleware("http")
     async def audit_and_measure(request: Request, call_next):

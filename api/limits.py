@@ -8,9 +8,12 @@ the connection, so the server stops reading what the client is still sending.
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -29,6 +32,9 @@ class HttpLimits:
 
     body_max_bytes: int = 64 * 1024
     streams_per_user: int = 5
+    incidents_max_bytes: int = 4 * 1024 * 1024  # POST /api/v1/incidents: a batch of records, not one form
+    incidents_per_batch: int = 500
+    incident_calls_per_minute: int = 60  # per integration account and API process; the burst is as large
 
 
 @dataclass(frozen=True)
@@ -92,3 +98,28 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+class AccountRate:
+    """A token bucket per account in this API process: `per_minute` calls a minute, up to `per_minute` at once.
+
+    Per process: behind a load balancer with N API processes an account may make up to N times as many.
+    Only authenticated accounts get a bucket, so the table is as large as the accounts that call.
+    """
+
+    def __init__(self, per_minute: int) -> None:
+        self._capacity = float(per_minute)
+        self._per_second = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, account: str, now: datetime) -> int | None:
+        """Spend one call of `account`'s at `now`: None when allowed, else the whole seconds until one is free."""
+        with self._lock:
+            tokens, then = self._buckets.get(account, (self._capacity, now))
+            tokens = min(self._capacity, tokens + max(0.0, (now - then).total_seconds()) * self._per_second)
+            if tokens >= 1.0:
+                self._buckets[account] = (tokens - 1.0, now)
+                return None
+            self._buckets[account] = (tokens, now)
+            return max(1, math.ceil((1.0 - tokens) / self._per_second))

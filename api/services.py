@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import cached_property
 
 from fastapi import Request
 from sqlalchemy import Connection, Engine
@@ -13,6 +14,8 @@ from sqlalchemy import Connection, Engine
 from api.identity import Identity, Principal
 from router.commands import CommandHandler
 from router.domain.jurisdiction import Jurisdiction
+from router.domain.routing import Router
+from router.intake import MAX_RECORD_BYTES, Intake
 from router.photos import Photos
 from router.review_desk import ReviewDesk
 from schemas.topics import Topics
@@ -27,14 +30,23 @@ class Services:
     identity: Identity
     clock: Callable[[], datetime]
     photos: Photos
+    topics: Topics
     secure_cookies: bool = False  # True behind HTTPS
+    max_record_bytes: int = MAX_RECORD_BYTES  # one feed record posted to /api/v1/incidents, as on Kafka
 
     @classmethod
     def build(cls, engine: Engine, jurisdiction: Jurisdiction, topics: Topics, identity: Identity,
-              clock: Callable[[], datetime], photos: Photos, secure_cookies: bool = False) -> Services:
+              clock: Callable[[], datetime], photos: Photos, secure_cookies: bool = False,
+              max_record_bytes: int = MAX_RECORD_BYTES) -> Services:
         """The services of one API process: commands and review decisions on `engine`, events on `topics`."""
         return cls(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, topics),
-                   ReviewDesk(jurisdiction, engine.begin, topics), identity, clock, photos, secure_cookies)
+                   ReviewDesk(jurisdiction, engine.begin, topics), identity, clock, photos, topics,
+                   secure_cookies, max_record_bytes)
+
+    @cached_property
+    def intake(self) -> Intake:
+        """The worker's intake, for feeds that post over HTTP; built on first use (the router takes ~0.5 s)."""
+        return Intake(Router(self.jurisdiction), self.engine.begin, self.topics, self.max_record_bytes)
 
     def transaction(self) -> AbstractContextManager[Connection]:
         return self.engine.begin()

@@ -28,6 +28,7 @@ from schemas.incident import IncidentV1
 from schemas.topics import Topics
 from schemas.workorder import ReviewQueuedV1
 
+MAX_RECORD_BYTES = 65_536  # the default size limit of one feed record (FENGQIAO_MAX_RECORD_BYTES)
 DEAD_LETTER = "dead_letter"
 DUPLICATE = "duplicate"
 
@@ -45,6 +46,7 @@ class Routed:
     rule_ids: tuple[str, ...] = ()
     reason: str | None = None
     record: FeedRecord | None = field(default=None, repr=False)
+    invalid: InvalidRecord | None = field(default=None, repr=False)  # why an unreadable record was dead-lettered
 
 
 @dataclass
@@ -101,7 +103,7 @@ class Intake:
                                         self._topics.dead_letters, now)
             for (position, record, error), fresh_letter in zip(invalid, staged, strict=True):
                 outcomes[position] = Routed(DEAD_LETTER if fresh_letter else DUPLICATE, reason=error.reason.value,
-                                            record=record)
+                                            record=record, invalid=error)
             self._dispatch.flush(conn, batch, now)
             ledger.add_rows(conn, batch.rows)
         routed = [outcomes[position] for position in range(len(records))]

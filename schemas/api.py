@@ -480,3 +480,37 @@ class CockpitView(View):
     repeat_callers: int | None = Field(None, description="Callers reporting more than once (counted, never named).")
     repeat_caller_reports: int | None = None
     repeat_places: list[CockpitPlace] = Field(description="Addresses with more than one order (village).")
+
+
+class RecordError(View):
+    field: str = Field(description="The field, dotted (`caller.phone`), or `(record)` for the record as a whole.")
+    message: str
+
+
+class RecordFate(View):
+    """What became of one record of a `POST /api/v1/incidents` batch."""
+
+    index: int = Field(description="The record's position in the batch (0 for a single record).")
+    fate: Literal["accepted", "duplicate", "rejected"] = Field(
+        description="accepted: routed now; duplicate: its source_id was routed before (nothing changed); "
+                    "rejected: unreadable, kept as a dead letter (死信) with the reason.")
+    source_id: str | None = Field(None, description="The record's source_id; null for a rejected record.")
+    outcome: Literal["police", "work_order", "review"] | None = Field(
+        None, description="Where an accepted record went: forwarded to police, a town work order (派单), "
+                          "or the district's review queue (待定位).")
+    order_id: str | None = Field(None, description="The work order an accepted record opened or merged into (并单).")
+    reason: str | None = Field(None, description="A rejected record's dead-letter reason: not_json, bad_encoding, "
+                                                 "schema_violation, oversize (as on Kafka).")
+    detail: str | None = Field(None, description="A rejected record's reason, in English; never its values.")
+    errors: list[RecordError] = Field(default_factory=list, description="A rejected record's field errors.")
+    dead_lettered: bool = Field(False, description="False for a rejected record whose very bytes were "
+                                                   "dead-lettered before (and not re-driven since).")
+
+
+class IntakeAnswer(View):
+    """The fate of every record of a `POST /api/v1/incidents`, in the order they were sent."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    records: list[RecordFate]

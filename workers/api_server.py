@@ -38,7 +38,8 @@ def build_services(settings: Settings, jurisdiction: Jurisdiction, engine: Engin
     limits = PhotoLimits(settings.photo_max_bytes, settings.photo_max_pixels)
     photos = Photos(photo_files(settings), engine.begin, limits, jurisdiction.keep_photo_location)
     return Services.build(engine, jurisdiction, settings.topics, Identity(engine.begin, policy),
-                          configured_clock(settings), photos, secure_cookies=settings.secure_cookies)
+                          configured_clock(settings), photos, secure_cookies=settings.secure_cookies,
+                          max_record_bytes=settings.max_record_bytes)
 
 
 def photo_files(settings: Settings) -> PhotoFiles:
@@ -59,7 +60,9 @@ def photo_files(settings: Settings) -> PhotoFiles:
 
 def api_app(settings: Settings, services: Services) -> FastAPI:
     """The API application with the settings' limits."""
-    return create_app(services, limits=HttpLimits(settings.api_body_max_bytes, settings.api_streams_per_user))
+    return create_app(services, limits=HttpLimits(settings.api_body_max_bytes, settings.api_streams_per_user,
+                                                  settings.api_incidents_max_bytes, settings.api_incidents_per_batch,
+                                                  settings.api_incident_calls_per_minute))
 
 
 @dataclass(frozen=True)

@@ -254,7 +254,8 @@ def users_add(
     role: Annotated[str, typer.Option(help="town_operator, town_leader, district_dispatcher, district_supervisor, "
                                            "district_operator (区中心值班员: works towns not onboarded), admin or "
                                            "integration.")],
-    unit: Annotated[str, typer.Option(help="Town code, or the district centre's code for district roles.")],
+    unit: Annotated[str, typer.Option(help="Town code, or the district centre's code for district roles and for "
+                                           "the district's own integration (its 110 feed over HTTP).")],
     name: Annotated[str, typer.Option(help="Display name (姓名/岗位).")],
 ) -> None:
     """Create an account under its normalised name (NFKC, case-folded, trimmed); people are asked for a
@@ -271,7 +272,8 @@ def users_add(
     settings = _settings()
     jurisdiction = bundle_or_exit(settings.jurisdiction)
     towns = jurisdiction.town_by_code
-    if role_ in TOWN_ROLES and unit not in towns:
+    district_feed = role_ is Role.INTEGRATION and unit == jurisdiction.district_centre.code  # incidents.submit
+    if role_ in TOWN_ROLES and unit not in towns and not district_feed:
         raise typer.BadParameter(f"{role} needs a town code of {jurisdiction.name}, not {unit!r}", param_hint="--unit")
     if role_ not in TOWN_ROLES and unit != jurisdiction.district_centre.code:
         raise typer.BadParameter(f"{role} belongs to the district centre {jurisdiction.district_centre.code}",

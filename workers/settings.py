@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, FilePath, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from router.intake import MAX_RECORD_BYTES
 from schemas.topics import Topics
 
 _DEFAULT_BUNDLE = Path(__file__).resolve().parent.parent / "jurisdictions" / "xiaoshan"
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
     heartbeat_interval_s: Annotated[float, Field(gt=0, le=100)] = 2.0
     batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
     batch_window_s: Annotated[float, Field(gt=0, le=10)] = 0.2
-    max_record_bytes: Annotated[int, Field(ge=1024, le=1_000_000)] = 65_536
+    max_record_bytes: Annotated[int, Field(ge=1024, le=1_000_000)] = MAX_RECORD_BYTES
     sweep_interval_s: Annotated[float, Field(gt=0, le=60)] = Field(1.0, description="SLA sweep tick.")
     sweep_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
     relay_batch: Annotated[int, Field(ge=1, le=10_000)] = 500
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
         16 * 1024, description="Largest request line and headers the API reads (h11's incomplete event size).")
     api_streams_per_user: Annotated[int, Field(ge=1, le=100)] = Field(
         5, description="Live streams (GET /api/v1/stream) one user may hold open in one API process (429 above).")
+    api_incidents_max_bytes: Annotated[int, Field(ge=64 * 1024, le=64 * 1024 * 1024)] = Field(
+        4 * 1024 * 1024, description="Largest body of POST /api/v1/incidents (a batch of feed records), in bytes.")
+    api_incidents_per_batch: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        500, description="Most records one POST /api/v1/incidents may carry (422 above).")
+    api_incident_calls_per_minute: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        60, description="POST /api/v1/incidents calls one integration account may make a minute, "
+        "in one API process (429 above, with Retry-After).")
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = Field(12.0, description="Console sessions last this.")
     session_idle_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = Field(
         30.0, description="A console session unused this long ends; each request extends it.")

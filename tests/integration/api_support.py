@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from api.app import create_app
 from api.demo import DEMO_PASSWORD, DemoUser, ensure_demo_users
 from api.identity import Identity, LoginPolicy
+from api.limits import HttpLimits
 from api.services import Services
 from router.bundle import load_bundle
 from router.dead_letters import FeedRecord
@@ -73,7 +74,7 @@ class ApiUnderTest:
 
     @classmethod
     def start(cls, database_url: str, poll_s: float = 0.5, policy: LoginPolicy = TEST_POLICY,
-              connections: Connections | None = None) -> ApiUnderTest:
+              connections: Connections | None = None, limits: HttpLimits | None = None) -> ApiUnderTest:
         engine = make_engine(database_url)
         upgrade(engine)
         jurisdiction = load_bundle(BUNDLE)
@@ -84,7 +85,8 @@ class ApiUnderTest:
         services = Services.build(engine, jurisdiction, Topics(), identity, clock, photos)
         users = {u.user_id: u for u in ensure_demo_users(engine, identity, jurisdiction, clock())}
         port = free_port()
-        server = BackgroundServer(create_app(services, poll_s=poll_s), "127.0.0.1", port, connections).start()
+        app = create_app(services, poll_s=poll_s, limits=limits)
+        server = BackgroundServer(app, "127.0.0.1", port, connections).start()
         return cls(f"http://127.0.0.1:{port}", engine, jurisdiction, services, users, clock, server, photo_dir)
 
     def stop(self) -> None:

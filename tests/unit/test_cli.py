@@ -306,6 +306,20 @@ def test_users_add_stores_the_normalised_name(accounts_db: Identity):
     assert accounts_db.login("ZHANG-OP", NEW_PASSWORD, HOST, NOW)[0].user_id == "zhang-op"
 
 
+@pytest.mark.parametrize(("role", "unit", "created"), [
+    ("integration", "330109", True),  # the district's own feed (incidents.submit)
+    ("integration", "330109004", True),  # a town system
+    ("integration", "330100", False),
+    ("town_operator", "330109", False),  # a person of a town needs a town
+])
+def test_users_add_takes_an_integration_account_of_a_town_or_of_the_district(accounts_db: Identity, role: str,
+                                                                               unit: str, created: bool):
+    result = runner.invoke(app, ["users", "add", "feed-system", "--role", role, "--unit", unit, "--name", "对接"],
+                           input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    assert (result.exit_code == 0) is created, result.output
+    assert ("created feed-system" in result.output) is created
+
+
 def test_users_revoke_tokens_revokes_every_live_token_of_that_user_only(accounts_db: Identity):
     accounts_db.add_user("xintang-system", "新塘对接", Role.INTEGRATION, "330109004", None, NOW)
     mine = [accounts_db.issue_token("xintang-op", name, NOW) for name in ("a", "b")]
