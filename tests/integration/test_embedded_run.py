@@ -61,8 +61,11 @@ def test_make_run_opens_work_orders_serves_the_console_and_stops_cleanly(tmp_pat
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f"sqlite:///{data / 'fengqiao.db'}"
-        # A hang guard, not a speed test: how soon the first order opens is not asserted here.
-        wait_for(lambda: (data / "fengqiao.db").exists() and _orders(url) > 0, 120, "the first work order")
+        # Hang guards, not speed tests: the demo history plays first (months of orders on past clocks), then the
+        # live feed's orders open beside them.
+        wait_for(lambda: "[demo] history:" in log.read_text(errors="replace"), 600, "the demo history")
+        history = _orders(url)
+        wait_for(lambda: _orders(url) > history, 120, "the first live work order")
         text = log.read_text(errors="replace")
         assert "Fengqiao (枫桥) is running" in text and "embedded Tansu" in text
         broker_port = int(re.search(r"broker +127\.0\.0\.1:(\d+)", text).group(1))
