@@ -6,7 +6,7 @@ var/test-artifacts/disputes-console/."""
 from __future__ import annotations
 
 from contextlib import closing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,8 +63,8 @@ def test_the_district_supervisor_marks_an_area_and_issues_and_assigns_the_list(r
     area.get_by_test_id("order-link").first.click()
     expect(page.get_by_test_id("order-detail")).to_contain_text(order_id)
 
-    page.get_by_test_id("tab-cockpit").click()
-    page.locator(f"[data-testid=cockpit-unit][data-code='{XINTANG}'] th a").click()
+    page.get_by_test_id("tab-cockpit").click()  # back where it was: the town
+    expect(page.get_by_test_id("cockpit-title")).to_contain_text("新塘街道")
     area.locator("summary", has_text="列入专项整治").click()
     area.get_by_test_id("campaign-unit").fill("新塘街道综治办")
     area.get_by_test_id("campaign-review").fill("2026-12-20")
@@ -100,8 +100,8 @@ def test_the_district_supervisor_marks_an_area_and_issues_and_assigns_the_list(r
     with closing(api.client("district-supervisor")) as client:
         [listed] = client.get(f"/api/v1/dispute-lists/{MONTH}").json()["disputes"]
     assert (listed["order_id"], listed["responsible_leader"], listed["responsible_unit"],
-            listed["responsible_person"], listed["resolution_due"]) == (
-        order_id, "张副镇长", "新塘街道综治办", "李明", "2026-11-30T09:00:00+08:00")
+            listed["responsible_person"], datetime.fromisoformat(listed["resolution_due"])) == (
+        order_id, "张副镇长", "新塘街道综治办", "李明", datetime.fromisoformat("2026-11-30T09:00:00+08:00"))
 
 
 def test_a_town_leader_sees_its_own_panels_and_list_read_only(reported, page: Page, shots: Path):
@@ -116,8 +116,14 @@ def test_a_town_leader_sees_its_own_panels_and_list_read_only(reported, page: Pa
     expect(area).to_have_count(1)
     expect(area).to_contain_text("傅楼村委会")
     expect(page.get_by_test_id("campaign-form")).to_have_count(0)
-    villages = [v for v in api.jurisdiction.villages if v.town_code == XINTANG]
+    with closing(api.client("xintang-leader")) as client:
+        villages = client.get(f"/api/v1/safety-index?month={MONTH}").json()["villages"]
+    assert villages and {v["town_code"] for v in villages} == {XINTANG}
     expect(page.get_by_test_id("safety-row")).to_have_count(len(villages))
+    fulou = next(v for v in villages if v["unit_name"] == "傅楼村委会")
+    row = page.locator(f"[data-testid=safety-row][data-code='{fulou['unit_code']}']")
+    expect(row.get_by_test_id("safety-index")).to_have_text(f"{fulou['index']:.1f}")
+    expect(row.get_by_test_id("safety-band")).to_have_text(fulou["band"])
     shot(page, shots, "04-town-leader-panels")
 
     page.get_by_test_id("tab-board").click()
