@@ -3,13 +3,9 @@
 
 import { get, serverNow, url } from "./api.js";
 import { createDisputeList } from "./disputes.js";
-import { $, emptyRow, fill, flash, guarded, h } from "./dom.js";
+import { $, emptyRow, fill, flash, guarded, h, orderLink } from "./dom.js";
 import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
 import { inboxSummary } from "./inbox.js";
-
-/** An order id that opens the order's detail in the queue (app.js routes #/order/<id>). */
-const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orderId)}`, "data-testid": "order-link" },
-  orderId);
 
 const ALERT_KINDS = { warning: "预警", breach: "超时", escalation: "督办" };
 const ALERT_PAGE = 200; // rows per page of the alert log; 加载更多 adds another
@@ -21,7 +17,7 @@ const COUNTS = [["dispatched", "派单"], ["acknowledged", "签收"], ["reported
 export function createBoard(session) {
   let alertLimit = ALERT_PAGE;
   const reports = REPORT_ROLES.has(session.me.role);
-  const disputeList = createDisputeList(session);
+  const disputeList = createDisputeList(session, () => disputes());
 
   function setup() {
     $("ranking-month").addEventListener("change", () => Promise.all([ranking(), monthList()]));

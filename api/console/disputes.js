@@ -3,11 +3,12 @@
 // per town; a town sees its own list, read-only.
 
 import { get, request } from "./api.js";
-import { $, emptyRow, fill, flash, guarded, h } from "./dom.js";
+import { $, emptyRow, fill, flash, guarded, h, orderLink } from "./dom.js";
 import { fromLocalInput, localInput, percent, when } from "./format.js";
 import { DISTRICT_LEADS } from "./hotspots.js";
 
-export function createDisputeList(session) {
+/** `changed` runs after an issue or assignment (the board's other key-dispute card shows the same people). */
+export function createDisputeList(session, changed) {
   const leads = DISTRICT_LEADS.has(session.me.role);
   let month = null;
 
@@ -27,7 +28,7 @@ export function createDisputeList(session) {
 
   function row(d) {
     return h("tr", { dataset: { testid: "dispute-list-row", order: d.order_id } },
-      h("td", {}, h("a", { href: `#/order/${encodeURIComponent(d.order_id)}`, dataset: { testid: "order-link" } }, d.order_id),
+      h("td", {}, orderLink(d.order_id),
         d.carried_over ? h("span", { class: "dispute-tag", dataset: { testid: "carried-over" } }, "结转") : null),
       h("td", {}, d.town_name), h("td", {}, d.matter_type), h("td", {}, d.reports),
       h("td", { class: "summary" }, d.summary),
@@ -63,7 +64,7 @@ export function createDisputeList(session) {
           responsible_leader: leader.value.trim(), responsible_unit: unit.value.trim(),
           responsible_person: person.value.trim(), resolution_due: fromLocalInput(due.value) } });
         flash(`已更新 ${d.order_id} 的包案信息`, "ok");
-        await load(month);
+        await Promise.all([load(month), changed()]);
       } catch (error) {
         if (error.status !== 401) flash(error.message);
         submit.disabled = false;
@@ -80,7 +81,7 @@ export function createDisputeList(session) {
     try {
       const result = await request("POST", `/api/v1/dispute-lists/${month}`);
       flash(`已下发 ${result.month} 清单，新增 ${result.added} 件`, "ok");
-      await load(month);
+      await Promise.all([load(month), changed()]);
     } catch (error) {
       if (error.status !== 401) flash(error.message);
     } finally {

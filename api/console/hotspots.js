@@ -2,21 +2,19 @@
 // orders behind them, its 专项整治 and before/after counts; district leads mark an area for targeted work.
 
 import { get, request } from "./api.js";
-import { $, emptyRow, fill, flash, h } from "./dom.js";
+import { $, emptyRow, fill, flash, h, orderLink } from "./dom.js";
 import { when } from "./format.js";
 
 // Who may mark 专项整治 (the API's DISTRICT_LEADS, api/hotspots.py).
 export const DISTRICT_LEADS = new Set(["district_supervisor", "district_dispatcher", "admin"]);
 const OUTCOMES = { police: "转警务", work_order: "工单", review: "待定位" };
 
-const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orderId)}`, dataset: { testid: "order-link" } },
-  orderId);
-
 /** Fill #cockpit-hotspots with the areas of `town` (null: the whole district). */
 export async function showHotspots(me, town) {
   const view = await get("/api/v1/hotspots", { town });
   const leads = DISTRICT_LEADS.has(me.role);
   const head = ["区域", ...(town ? [] : ["镇街"]), "事项类型", `近${view.window_days}天`, "预期", "专项整治", "警情与工单"];
+  $("cockpit-hotspots").dataset.town = town || "district"; // which areas it shows, once they are there
   fill($("cockpit-hotspots"), [
     h("h3", {}, "高发区域"),
     h("p", { class: "muted small" }, `近 ${view.window_days} 天某类事项明显多于该地点此前 ${view.baseline_days} 天的水平`

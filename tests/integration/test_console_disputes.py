@@ -53,18 +53,13 @@ def test_the_district_supervisor_marks_an_area_and_issues_and_assigns_the_list(r
 
     page.locator(f"[data-testid=cockpit-unit][data-code='{XINTANG}'] th a").click()
     expect(page.get_by_test_id("cockpit-title")).to_contain_text("新塘街道")
+    expect(page.get_by_test_id("cockpit-hotspots")).to_have_attribute("data-town", XINTANG)
     expect(area).to_contain_text("噪音扰民")
     expect(area.get_by_test_id("hotspot-count")).to_have_text("4")
     expect(area.get_by_test_id("hotspot-campaign")).to_contain_text("未开展")
     village = page.get_by_test_id("safety-row").filter(has_text="傅楼村委会")
     expect(village.get_by_test_id("safety-band")).not_to_be_empty()
     expect(village.get_by_test_id("loss-repeats")).to_contain_text("重复报警")
-    area.locator("summary", has_text="起警情").click()
-    area.get_by_test_id("order-link").first.click()
-    expect(page.get_by_test_id("order-detail")).to_contain_text(order_id)
-
-    page.get_by_test_id("tab-cockpit").click()  # back where it was: the town
-    expect(page.get_by_test_id("cockpit-title")).to_contain_text("新塘街道")
     area.locator("summary", has_text="列入专项整治").click()
     area.get_by_test_id("campaign-unit").fill("新塘街道综治办")
     area.get_by_test_id("campaign-review").fill("2026-12-20")
@@ -77,6 +72,9 @@ def test_the_district_supervisor_marks_an_area_and_issues_and_assigns_the_list(r
         [marked] = client.get("/api/v1/hotspots").json()["areas"]
     assert (marked["campaign"]["responsible_unit"], marked["campaign"]["review_on"], marked["campaign"]["note"]) == (
         "新塘街道综治办", "2026-12-20", "夜间施工专项整治")
+    area.locator("summary", has_text="起警情").click()  # the area's incidents, each linking to its order
+    area.get_by_test_id("order-link").first.click()
+    expect(page.get_by_test_id("order-detail")).to_contain_text(order_id)
 
     page.get_by_test_id("tab-board").click()
     expect(page.get_by_test_id("ranking-month")).to_have_value(MONTH)
@@ -93,6 +91,7 @@ def test_the_district_supervisor_marks_an_area_and_issues_and_assigns_the_list(r
     row.get_by_test_id("assign-due").fill("2026-11-30T09:00")
     row.get_by_test_id("assign-submit").click()
     expect(row.get_by_test_id("dispute-assignee")).to_contain_text("包案领导：张副镇长")
+    expect(page.get_by_test_id("dispute-row")).to_contain_text("张副镇长")  # the board's other card follows
     total = page.locator("[data-testid=dispute-figure][data-town=total]")
     expect(total).to_contain_text("合计")
     expect(total.locator("td").first).to_have_text("1")
