@@ -17,10 +17,10 @@ export function createDisputeList(session, changed) {
     const view = await get(`/api/v1/dispute-lists/${month}`);
     $("dispute-list-title").textContent = `${view.month} 重点矛盾纠纷清单`;
     $("dispute-list-status").textContent = view.issued ? "已下发" : "本月清单尚未下发";
-    $("dispute-list-issue").hidden = !leads;
+    $("dispute-list-issue").hidden = $("dispute-list-assign").hidden = !leads;
     $("dispute-list-issue").textContent = view.issued ? "补充下发" : "下发本月清单";
     fill($("dispute-list-rows"), view.disputes.length ? view.disputes.map(row)
-      : [emptyRow(9, view.issued ? "本月清单为空" : "本月清单尚未下发")]);
+      : [emptyRow(leads ? 9 : 8, view.issued ? "本月清单为空" : "本月清单尚未下发")]);
     fill($("dispute-list-figures"), view.figures.map((f) => h("tr", {
       dataset: { testid: "dispute-figure", town: f.town_code || "total" } },
     h("th", { scope: "row" }, f.town_name), h("td", {}, f.issued), h("td", {}, f.resolved), h("td", {}, percent(f.rate)))));
@@ -35,7 +35,7 @@ export function createDisputeList(session, changed) {
       h("td", { dataset: { testid: "dispute-progress" } }, progress(d)),
       h("td", {}, when(d.resolution_due)),
       h("td", { dataset: { testid: "dispute-assignee" } }, assignee(d)),
-      h("td", {}, leads ? assignForm(d) : "—"));
+      leads ? h("td", {}, assignForm(d)) : null);
   }
 
   function progress(d) {
