@@ -1,13 +1,11 @@
-// 监督看板: 红黄黑榜, SLA alerts, figures by town and key disputes, each with its CSV export.
+// 监督看板: 红黄黑榜 and the month's key-dispute list, SLA alerts, figures by town and key disputes, each with
+// its CSV export.
 
 import { get, serverNow, url } from "./api.js";
-import { $, emptyRow, fill, flash, guarded, h } from "./dom.js";
+import { createDisputeList } from "./disputes.js";
+import { $, emptyRow, fill, flash, guarded, h, orderLink } from "./dom.js";
 import { percent, pointsDelta, recentMonths, scoreDelta, thisMonth, when } from "./format.js";
 import { inboxSummary } from "./inbox.js";
-
-/** An order id that opens the order's detail in the queue (app.js routes #/order/<id>). */
-const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orderId)}`, "data-testid": "order-link" },
-  orderId);
 
 const ALERT_KINDS = { warning: "预警", breach: "超时", escalation: "督办" };
 const ALERT_PAGE = 200; // rows per page of the alert log; 加载更多 adds another
@@ -19,9 +17,11 @@ const COUNTS = [["dispatched", "派单"], ["acknowledged", "签收"], ["reported
 export function createBoard(session) {
   let alertLimit = ALERT_PAGE;
   const reports = REPORT_ROLES.has(session.me.role);
+  const disputeList = createDisputeList(session, () => disputes());
 
   function setup() {
-    $("ranking-month").addEventListener("change", () => ranking());
+    $("ranking-month").addEventListener("change", () => Promise.all([ranking(), monthList()]));
+    disputeList.setup();
     $("alert-kind").addEventListener("change", () => { alertLimit = ALERT_PAGE; alerts(); });
     $("alerts-more").addEventListener("click", () => { alertLimit += ALERT_PAGE; alerts(); });
   }
@@ -38,8 +38,11 @@ export function createBoard(session) {
 
   async function load() {
     months();
-    await Promise.all([ranking(), alerts(), figures(), disputes(), misroutes(), inbox()]);
+    await Promise.all([ranking(), monthList(), alerts(), figures(), disputes(), misroutes(), inbox()]);
   }
+
+  /** The chosen month's 重点矛盾纠纷清单. */
+  const monthList = () => disputeList.load($("ranking-month").value || thisMonth(new Date(serverNow())));
 
   const ranking = () => guarded(async () => {
     const month = $("ranking-month").value || thisMonth(new Date(serverNow()));

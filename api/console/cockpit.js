@@ -3,7 +3,9 @@
 
 import * as echarts from "./vendor/echarts/echarts.esm.min.js";
 import { get, url } from "./api.js";
-import { $, fill, h } from "./dom.js";
+import { $, fill, guarded, h } from "./dom.js";
+import { showHotspots } from "./hotspots.js";
+import { showSafety } from "./safety.js";
 
 const RATES = ["acknowledge_on_time", "report_on_time", "resolution", "satisfaction", "diverted"];
 const COUNTS = [["received", "接警数"], ["dispatched", "派单数"], ["closed", "办结数"], ["returned", "退单数"],
@@ -40,6 +42,14 @@ export function createCockpit(session) {
       "admin"].includes(me.role)) state.town = me.unit_code;
     const view = await get(path(), period());
     render(view);
+    await panels(view);
+  }
+
+  /** 高发区域 and 平安指数 (of the period's last month) beside the town's figures; the district's own. */
+  async function panels(view) {
+    if (view.level === "village") return;
+    const town = view.level === "town" ? view.code : null;
+    await Promise.all([guarded(() => showHotspots(me, town)), guarded(() => showSafety(view.period_to, town))]);
   }
 
   function crumbs(view) {
@@ -99,7 +109,7 @@ export function createCockpit(session) {
       ...COUNTS.map(([, name]) => h("th", {}, name)), ...RATES.map((key) => h("th", {}, view.terms[key])));
     fill($("cockpit-units"), [h("thead", {}, head), h("tbody", {}, view.units.map((u) => unitRow(u, view)))]);
     $("cockpit-units").hidden = view.level === "village";
-    $("cockpit-town-panels").hidden = view.level !== "town";
+    $("cockpit-panels").hidden = view.level === "village";
     fill($("cockpit-orders"), []);
     const ranked = [...view.units].filter((u) => u.dispatched).sort((a, b) => b.dispatched - a.dispatched);
     $("cockpit-rank").hidden = view.level === "village";

@@ -28,6 +28,10 @@ export function h(tag, attrs = {}, ...children) {
 
 export const $ = (id) => document.getElementById(id);
 
+/** An order id that opens the order's detail in the queue (app.js routes #/order/<id>). */
+export const orderLink = (orderId) => h("a", { href: `#/order/${encodeURIComponent(orderId)}`, dataset: { testid: "order-link" } },
+  orderId);
+
 export function fill(container, nodes) {
   container.replaceChildren(...nodes);
 }

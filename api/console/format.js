@@ -105,3 +105,18 @@ export function thisMonth(now = new Date()) {
   const get = (type) => parts.find((p) => p.type === type).value;
   return `${get("year")}-${get("month")}`;
 }
+
+const inputStamp = new Intl.DateTimeFormat("sv-SE", {
+  timeZone: ZONE, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  hour12: false,
+});
+
+/** An instant as a datetime-local input's value in Beijing time: "2026-11-30T09:00". */
+export function localInput(iso) {
+  return iso ? inputStamp.format(new Date(iso)).replace(" ", "T") : "";
+}
+
+/** A datetime-local value, read as Beijing time (no daylight saving), as an ISO instant. */
+export function fromLocalInput(value) {
+  return `${value}:00+08:00`;
+}
