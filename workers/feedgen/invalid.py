@@ -125,7 +125,7 @@ class InvalidRecords:
             line = texts.SUMMARY_REPEAT.format(record["summary"])
             record["summary"] = line * (4000 // len(line) + 1)
         elif variant == 11:
-            record["schema"] = "incident.v2"
+            record["schema"] = "incident.v9"  # a contract that does not exist
         elif variant == 12:
             record["source_id"] = record["source_id"].replace("-", rng.item(texts.BAD_ID_SEPARATORS))
             keeps_id = False
