@@ -20,7 +20,7 @@ run: $(STAMP)
 
 ## Every test the default suite has: unit, import contracts, integration (Tansu + PostgreSQL + SQLite).
 test: $(STAMP) postgres deb lint
-	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
+	FENGQIAO_TEST_PG_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider --durations=30
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit
