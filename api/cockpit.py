@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from api import present
@@ -18,6 +18,7 @@ from api.access import allow, scope_town
 from api.errors import ApiError
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
+from api.parameters import FromMonth, ToMonth, TownPath, VillagePath
 from api.services import Services, services
 from router.domain.cockpit import RATE_TERMS, UnitFigures, combined, trend
 from router.domain.lifecycle import DISTRICT_ROLES
@@ -37,7 +38,6 @@ from schemas.api import (
 
 router = APIRouter(prefix="/api/v1", tags=["驾驶舱 cockpit"])
 _ERRORS = {401: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}}
-Month = Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")]
 MAX_MONTHS = 36  # a period longer than three years is refused (422)
 
 UNIT_COLUMNS = [("name", "单位"), ("received", "接警数"), ("diverted", "分流数"), ("rates.diverted", "分流率"),
@@ -144,8 +144,8 @@ def _answer(view: CockpitView, format: str, svc: Services) -> CockpitView | Resp
 @router.get("/cockpit/district", response_model=CockpitView, responses={**_ERRORS, 403: {"model": Problem},
             **CSV_RESPONSE}, summary="区级驾驶舱 The district cockpit: every town over a period, with a 12-month trend")
 def district(who: Annotated[Principal, Depends(allow("cockpit.district", DISTRICT_ROLES))],
-             svc: Annotated[Services, Depends(services)], start: Annotated[Month, Query(alias="from")] = None,
-             end: Annotated[Month, Query(alias="to")] = None,
+             svc: Annotated[Services, Depends(services)], start: FromMonth = None,
+             end: ToMonth = None,
              format: Literal["json", "csv"] = "json") -> CockpitView | Response:
     first, last, this_month = period(svc, start, end)
     towns = [t.code for t in svc.jurisdiction.towns]
@@ -156,14 +156,11 @@ def district(who: Annotated[Principal, Depends(allow("cockpit.district", DISTRIC
     return _answer(view, format, svc)
 
 
-TownPath = Annotated[str, Path(pattern=r"^[0-9]{9}$")]
-
-
 @router.get("/cockpit/towns/{town}", response_model=CockpitView, responses={**_ERRORS, **CSV_RESPONSE},
             summary="镇级驾驶舱 A town's cockpit: each village (村社) over a period, open orders by age")
 def town_view(town: TownPath, who: Annotated[Principal, Depends(allow("cockpit.town"))],
-              svc: Annotated[Services, Depends(services)], start: Annotated[Month, Query(alias="from")] = None,
-              end: Annotated[Month, Query(alias="to")] = None,
+              svc: Annotated[Services, Depends(services)], start: FromMonth = None,
+              end: ToMonth = None,
               format: Literal["json", "csv"] = "json") -> CockpitView | Response:
     code = _town(who, svc, town)
     first, last, this_month = period(svc, start, end)
@@ -177,10 +174,10 @@ def town_view(town: TownPath, who: Annotated[Principal, Depends(allow("cockpit.t
 @router.get("/cockpit/towns/{town}/villages/{village}", response_model=CockpitView,
             responses={**_ERRORS, **CSV_RESPONSE},
             summary="村级驾驶舱 A village's cockpit: its orders over time by matter type, repeat callers and places")
-def village_view(town: TownPath, village: Annotated[str, Path(pattern=r"^([0-9]{12}|unplaced)$")],
+def village_view(town: TownPath, village: VillagePath,
                  who: Annotated[Principal, Depends(allow("cockpit.village"))],
-                 svc: Annotated[Services, Depends(services)], start: Annotated[Month, Query(alias="from")] = None,
-                 end: Annotated[Month, Query(alias="to")] = None,
+                 svc: Annotated[Services, Depends(services)], start: FromMonth = None,
+                 end: ToMonth = None,
                  format: Literal["json", "csv"] = "json") -> CockpitView | Response:
     code = _town(who, svc, town)
     villages = _villages(svc, code)

@@ -1,4 +1,6 @@
-"""Demo accounts for `make run`: one per role, operators for each pilot town (试点镇街).
+"""Demo accounts for `make run`: one per role, and for each onboarded town (in Xiaoshan the pilot towns,
+试点镇街) an operator, a leader and its system, named after the pilot (`xintang-op`) or else the town's code
+(`pa-s1-op`).
 
 Only the embedded demo creates them; their passwords are printed on start, so never use them
 on a real deployment (`fengqiao users add` creates real accounts).
@@ -33,8 +35,8 @@ def demo_users(jurisdiction: Jurisdiction) -> list[DemoUser]:
     district = jurisdiction.district_centre
     users = []
     for town in jurisdiction.towns:
-        slug = next((s for name, s in PILOT_SLUGS.items() if town.name.startswith(name)), None)
-        if slug:
+        if town.onboarded:
+            slug = next((s for name, s in PILOT_SLUGS.items() if town.name.startswith(name)), town.code.lower())
             users.append(DemoUser(f"{slug}-op", f"{town.name}值班员", Role.TOWN_OPERATOR, town.code, town.name))
             users.append(DemoUser(f"{slug}-leader", f"{town.name}分管领导", Role.TOWN_LEADER, town.code, town.name))
             users.append(DemoUser(f"{slug}-system", f"{town.name}四平台对接", Role.INTEGRATION, town.code, town.name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy import Connection
 
 from api import present
@@ -13,6 +13,7 @@ from api.access import allow, scope_town
 from api.errors import ApiError
 from api.hotspots import DISTRICT_LEADS
 from api.identity import Principal
+from api.parameters import MonthPath, TownQuery
 from api.ranking import month_asked
 from api.services import Services, services
 from router.domain.dispute_list import figures, resolved_in
@@ -25,7 +26,6 @@ from schemas.monthly import DisputeAssignment, DisputeFiguresView, DisputeListVi
 
 router = APIRouter(prefix="/api/v1", tags=["重点矛盾纠纷 key disputes"])
 _ERRORS = {401: {"model": Problem}, 403: {"model": Problem}, 404: {"model": Problem}, 422: {"model": Problem}}
-_MONTH = Path(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")
 
 
 def dispute_list_view(conn: Connection, jurisdiction: Jurisdiction, zone: tzinfo, month: date, now: datetime,
@@ -57,8 +57,8 @@ def dispute_list_view(conn: Connection, jurisdiction: Jurisdiction, zone: tzinfo
 @router.get("/dispute-lists/{month}", response_model=DisputeListView, responses=_ERRORS,
             summary="重点矛盾纠纷清单 The month's key-dispute list with progress and figures (towns: their own)")
 def read_list(who: Annotated[Principal, Depends(allow("dispute_lists.read"))],
-              svc: Annotated[Services, Depends(services)], month: Annotated[str, _MONTH],
-              town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None) -> DisputeListView:
+              svc: Annotated[Services, Depends(services)], month: MonthPath,
+              town: TownQuery = None) -> DisputeListView:
     first = month_asked(month, svc)
     with svc.read() as conn:
         return dispute_list_view(conn, svc.jurisdiction, svc.zone, first, svc.clock(), scope_town(who, town), who)
@@ -67,7 +67,7 @@ def read_list(who: Annotated[Principal, Depends(allow("dispute_lists.read"))],
 @router.post("/dispute-lists/{month}", response_model=IssueResult, responses=_ERRORS,
              summary="下发清单 Issue (or top up) the month's list; unresolved disputes carry over (district)")
 def issue_list(request: Request, who: Annotated[Principal, Depends(allow("dispute_lists.issue", DISTRICT_LEADS))],
-               svc: Annotated[Services, Depends(services)], month: Annotated[str, _MONTH]) -> IssueResult:
+               svc: Annotated[Services, Depends(services)], month: MonthPath) -> IssueResult:
     first = month_asked(month, svc)
     with svc.transaction() as conn:
         added = dispute_lists.issue(conn, first, svc.zone, who.user_id, svc.clock())
@@ -79,7 +79,7 @@ def issue_list(request: Request, who: Annotated[Principal, Depends(allow("disput
             summary="包案 Assign a listed dispute's leader, unit, person and deadline (district)")
 def assign(request: Request, body: DisputeAssignment,
            who: Annotated[Principal, Depends(allow("dispute_lists.assign", DISTRICT_LEADS))],
-           svc: Annotated[Services, Depends(services)], month: Annotated[str, _MONTH],
+           svc: Annotated[Services, Depends(services)], month: MonthPath,
            order_id: Annotated[str, Path(min_length=1, max_length=32)]) -> ListedDisputeView:
     first = month_asked(month, svc)
     with svc.transaction() as conn:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import Connection
 
 from api.access import allow, scope_town
 from api.errors import ApiError
 from api.identity import Principal
+from api.parameters import TownQuery
 from api.services import Services, services
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.lifecycle import Role
@@ -59,7 +60,7 @@ def hotspots_view(conn: Connection, jurisdiction: Jurisdiction, now: datetime, t
             summary="高发区域 High-incidence areas today, with their incidents, orders and targeted work")
 def list_hotspots(who: Annotated[Principal, Depends(allow("hotspots.list"))],
                   svc: Annotated[Services, Depends(services)],
-                  town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None) -> HotspotsView:
+                  town: TownQuery = None) -> HotspotsView:
     with svc.read() as conn:
         return hotspots_view(conn, svc.jurisdiction, svc.clock(), scope_town(who, town))
 

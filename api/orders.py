@@ -20,6 +20,7 @@ from api.cockpit import period as cockpit_period
 from api.errors import ApiError, not_found
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
+from api.parameters import FromMonth, ToMonth, TownQuery, VillageQuery
 from api.services import Services, services
 from router.commands import CommandOutcome
 from router.store import cockpit, views
@@ -58,7 +59,7 @@ def list_orders(
     who: Annotated[Principal, Depends(allow("orders.list"))],
     svc: Annotated[Services, Depends(services)],
     state: Annotated[list[str], Query(description="One or more lifecycle states.")] = [],  # noqa: B006
-    town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None,
+    town: TownQuery = None,
     matter_type: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool = False,
     district_run: Annotated[bool | None, Query(description="true: only the orders the district centre runs for "
@@ -66,12 +67,11 @@ def list_orders(
     q: Annotated[str | None, Query(max_length=100, description="Text in the address or an order id; also in the "
                                    "summary for roles that see callers.")] = None,
     sort: Literal["opened", "due"] = "opened",
-    village: Annotated[str | None, Query(pattern=r"^([0-9]{12}|unplaced)$",
-                                         description="村社 code, or `unplaced` (no village).")] = None,
+    village: VillageQuery = None,
     figure: Annotated[Literal[cockpit.FIGURES] | None, Query(description="Only the orders a cockpit figure counted "
                                                              "over the months `from`..`to` (docs/cockpit.md).")] = None,
-    start: Annotated[str | None, Query(alias="from", pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
-    end: Annotated[str | None, Query(alias="to", pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
+    start: FromMonth = None,
+    end: ToMonth = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     format: Literal["json", "csv"] = "json",
@@ -112,7 +112,7 @@ def order_detail(svc: Services, who: Principal, order_id: str) -> OrderDetail:
     with svc.read() as conn:
         row = visible_order(conn, who, order_id)
         return present.detail(row, views.deadlines(conn, [row]).get(order_id, {}), views.timeline(conn, order_id),
-                              views.callers(conn, order_id), who, svc)
+                              views.reports(conn, order_id), who, svc)
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail, responses=_ERRORS,

@@ -12,7 +12,16 @@ from router.domain.privacy import mask_name, mask_phone, mask_text
 from router.domain.sla import STAGE_TERMS, parse_effect_kind, sla_term
 from router.store.orders import to_order
 from router.store.views import running_deadline
-from schemas.api import Caller, Deadlines, OrderDetail, OrderSummary, RunningClock, TimelineEntry
+from schemas.api import (
+    Caller,
+    Deadlines,
+    FeedIncident,
+    OrderDetail,
+    OrderSummary,
+    RunningClock,
+    TimelineEntry,
+)
+from schemas.incident import EMERGENCY_LINE
 
 FACT_TERMS = {"rejected": "指令被拒绝", "report_merged": "重复报警并单", "key_dispute_flagged": "列为重点矛盾纠纷",
               "placed": "区中心定位派单", "handed_over": "镇街接入，移交本镇街办理"}
@@ -86,6 +95,27 @@ def detail(row: Mapping, deadlines: Mapping[str, object], timeline: list[Mapping
                                 details=_details_for(who, e["details"] or {}, names))
                   for e in timeline],
         callers=[caller(r, who) for r in reports],
+        incidents=[feed_incident(r["record"], who, names) for r in reports if r["record"]],
+    )
+
+
+CHANNEL_TERMS = {"phone": "电话", "sms": "短信", "app": "客户端", "wechat": "微信", "video": "视频", "walk_in": "来访",
+                 "12345": "12345转办", "other": "其他", EMERGENCY_LINE: "紧急呼叫线路"}
+
+
+def feed_incident(record: Mapping, who: Principal, names: list[str]) -> FeedIncident:
+    """What the feed said of one incident, beyond the summary and the caller (shown in 警情信息)."""
+    def shown(value: object) -> object:
+        return text_for(who, value, names) if isinstance(value, str) else value
+
+    channel = record["channel"]
+    return FeedIncident(
+        incident_id=record["source_id"], contract=record.get("schema", "incident.v1"),
+        source_system=record["source_system"], received_at=record["received_at"], channel=channel,
+        channel_name=CHANNEL_TERMS.get(channel, channel), category_code=record.get("category_code"),
+        category_name=record.get("category_name"), feed_priority=record.get("priority"),
+        disposition=shown(record.get("disposition")), officer_initiated=bool(record.get("officer_initiated")),
+        attributes={key: shown(value) for key, value in (record.get("attributes") or {}).items()},
     )
 
 

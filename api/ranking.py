@@ -6,13 +6,14 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from api.access import allow
 from api.errors import ApiError
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
+from api.parameters import MonthQuery
 from api.services import Services, services
 from router.domain.ranking import GRADE_TERMS, INDICATOR_TERMS
 from router.store.statistics import FIRST_YEAR, LAST_YEAR, MonthOutOfRange, local_month, monthly_ranking
@@ -46,7 +47,7 @@ def month_asked(text: str | None, svc: Services) -> date:
             422: {"model": Problem}, **CSV_RESPONSE}, summary="红黄黑榜 The monthly ranking of towns, with 同比 trends")
 def monthly(who: Annotated[Principal, Depends(allow("rankings.monthly"))],
             svc: Annotated[Services, Depends(services)],
-            month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")] = None,
+            month: MonthQuery = None,
             format: Literal["json", "csv"] = "json") -> MonthlyRankingView | Response:
     first = month_asked(month, svc)
     with svc.read() as conn:

@@ -6,11 +6,12 @@ from dataclasses import asdict
 from datetime import date, tzinfo
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from sqlalchemy import Connection
 
 from api.access import allow, scope_town
 from api.identity import Principal
+from api.parameters import MonthQuery, TownQuery
 from api.ranking import month_asked
 from api.services import Services, services
 from router.domain.jurisdiction import Jurisdiction
@@ -50,8 +51,8 @@ def safety_view(conn: Connection, jurisdiction: Jurisdiction, zone: tzinfo, mont
             summary="平安指数 Each town's and village's index for a month, with its components")
 def monthly_safety(who: Annotated[Principal, Depends(allow("safety_index.read"))],
                    svc: Annotated[Services, Depends(services)],
-                   month: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM")] = None,
-                   town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None) -> SafetyView:
+                   month: MonthQuery = None,
+                   town: TownQuery = None) -> SafetyView:
     first = month_asked(month, svc)
     with svc.read() as conn:
         return safety_view(conn, svc.jurisdiction, svc.zone, first, scope_town(who, town))

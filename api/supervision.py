@@ -12,6 +12,7 @@ from api import present
 from api.access import allow, scope_town
 from api.export import CSV_RESPONSE, csv_response
 from api.identity import Principal
+from api.parameters import TownQuery
 from api.services import Services, services
 from router.domain.lifecycle import ACTION_TERMS, DISTRICT_ROLES, FINISHED, OPEN, STATE_TERMS, State
 from router.domain.sla import parse_effect_kind
@@ -78,7 +79,7 @@ def list_alerts(
     who: Annotated[Principal, Depends(allow("alerts.list"))],
     svc: Annotated[Services, Depends(services)],
     kind: Annotated[list[Literal["warning", "breach", "escalation"]], Query()] = [],  # noqa: B006
-    town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None,
+    town: TownQuery = None,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     format: Literal["json", "csv"] = "json",

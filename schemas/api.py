@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from schemas.base import UnitCode
 from schemas.command import RoleName
 
 Text = Annotated[str | None, Field(max_length=4000, description="Notes, report text, review remarks.")]
-TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", description="NBS town code (9 digits).")]
 
 
 class Body(BaseModel):
@@ -132,9 +132,30 @@ class Caller(View):
     phone: str | None = Field(None, json_schema_extra={"x-personal-data": True})
 
 
+class FeedIncident(View):
+    """An incident behind the order (并单 included) as the feed described it: shown, never routed on."""
+
+    incident_id: str
+    contract: str = Field(description="The record's feed contract: incident.v1 or incident.v2.")
+    source_system: str
+    received_at: AwareDatetime
+    channel: str
+    channel_name: str = Field(description="报警方式: 电话, 短信, ..., 紧急呼叫线路 (incident.v2's emergency_line).")
+    category_code: str | None = None
+    category_name: str | None = None
+    feed_priority: str | None = Field(None, description="The feed's own priority (警情级别), as it spells it; the "
+                                                         "order's deadlines follow `priority`, the bundle's.")
+    disposition: str | None = Field(None, description="The feed's own disposition (处警结果).")
+    officer_initiated: bool = Field(False, description="民警主动发现: raised by an officer, not a caller.")
+    attributes: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="The feed's own extra fields (incident.v2 `attributes`), as sent; string "
+                                          "values masked like the summary for roles that see no callers.")
+
+
 class OrderDetail(OrderSummary):
     timeline: list[TimelineEntry]
     callers: list[Caller]
+    incidents: list[FeedIncident] = Field(description="Every incident behind the order, oldest first.")
 
 
 class CommandResult(View):
@@ -189,12 +210,12 @@ class ReturnBody(Body):
 
 class ReturnDecision(Body):
     approved: bool = Field(description="True: 改派 to `target_town`; False: 退单驳回, back to the same town.")
-    target_town: TownCode | None = None
+    target_town: UnitCode | None = None
     text: Text = None
 
 
 class TransferBody(Body):
-    target_town: TownCode
+    target_town: UnitCode
     text: Text = None
 
 
@@ -303,7 +324,7 @@ class DeadLetterView(View):
 
 
 class PlaceBody(Body):
-    town_code: TownCode = Field(description="The town to open the order in (定位派单).")
+    town_code: UnitCode = Field(description="The town to open the order in (定位派单).")
     text: Text = None
 
 

@@ -25,6 +25,14 @@ def _numeric(text: str) -> bool:
     return True
 
 
+UNIT_CODE_CHARACTERS = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$"
+"""What any unit code may be made of, whatever the bundle's own format (`[units] code_pattern`)."""
+
+UnitCode = Annotated[str, Field(max_length=12, pattern=UNIT_CODE_CHARACTERS,
+                                description="A town's or village's code in the bundle's own form ([units] "
+                                            "code_pattern; NBS digits in Xiaoshan), at most 12 characters.")]
+"""A town or village of the bundle: what the stores keep (12 characters) of the unit code characters."""
+
 WireTime = Annotated[AwareDatetime, BeforeValidator(_not_a_number)]
 """An inbound time: ISO 8601 with an offset (or a datetime built in code), never a number."""
 

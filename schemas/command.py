@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.base import Contract, Event, WireTime
+from schemas.base import Contract, Event, UnitCode, WireTime
 
 ActionName = Literal[
     "acknowledge", "report", "approve_report", "reject_report", "record_callback", "request_return",
@@ -51,7 +51,7 @@ class WorkOrderCommandV1(Contract):
     attachments: tuple[Annotated[str, Field(max_length=500)], ...] = Field(
         (), description="Attachment references (URLs or storage keys), not the files."
     )
-    target_town: Annotated[str | None, Field(pattern=r"^[0-9]{9}$")] = Field(
+    target_town: UnitCode | None = Field(
         None, description="改派/转派 target town code.")
     extension_hours: Annotated[float | None, Field(gt=0, le=24 * 90)] = Field(None, description="延期 requested.")
     merge_into: Annotated[str | None, Field(max_length=32)] = None

@@ -52,8 +52,10 @@ class RoutingDecisionV1(Contract):
     evidence: tuple[EvidenceV1, ...] = ()
     candidates: tuple[str, ...] = Field((), description="Candidate town codes when the town is ambiguous.")
     resolution_confidence: float | None = None
-    town_code: str | None = None
-    centre_code: str | None = None
+    town_code: str | None = Field(
+        None, description="The town it happened in, when placed: the order's town; on a police decision only "
+                          "where it happened (no order; added in 2026.12, null in older police decisions).")
+    centre_code: str | None = Field(None, description="The command centre that receives the order; null for police.")
     fallback_to_district: bool = Field(False, description="The town is not onboarded; its district centre receives it.")
     review_reason: Literal["town_ambiguous", "town_unresolved", "outside_jurisdiction"] | None = Field(
         None, description="Why it waited for the district: set on a review, and kept when the district placed it.")

@@ -8,10 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, StrictBool, StrictFloat, StrictInt, Tag, TypeAdapter
 
-from schemas.base import Contract, WireTime, personal
-
-UNIT_CODE_CHARACTERS = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$"
-"""What any unit code may be made of, whatever the bundle's own format (`[units] code_pattern`)."""
+from schemas.base import UNIT_CODE_CHARACTERS, Contract, WireTime, personal
 
 
 class Channel(StrEnum):

@@ -189,6 +189,8 @@ export function createQueue(session) {
       order.callers.length ? h("ul", { class: "callers", "data-testid": "callers" }, order.callers.map((c) =>
         h("li", {}, when(c.received_at), " ", c.name || "（未留姓名）", " ", c.phone || "（未留电话）")))
         : h("p", { class: "muted" }, "无"),
+      h("h4", {}, "警情信息"),
+      h("ul", { class: "feed-incidents", "data-testid": "feed-incidents" }, order.incidents.map(feedIncident)),
       actions,
       h("h4", {}, "处置记录"),
       order.timeline.length ? h("ol", { class: "timeline", "data-testid": "timeline" },
@@ -198,6 +200,20 @@ export function createQueue(session) {
   }
 
   const fact = (term, value) => [h("dt", {}, term), h("dd", {}, value ?? "—")];
+
+  /** One incident behind the order as the feed described it: what it adds is shown, never routed on. */
+  function feedIncident(i) {
+    const bits = [
+      i.category_name || i.category_code ? `类别：${i.category_name || i.category_code}` : null,
+      i.feed_priority && `警情级别：${i.feed_priority}`,
+      i.disposition && `处警结果：${i.disposition}`,
+      i.officer_initiated ? "民警主动发现" : null,
+      ...Object.entries(i.attributes).map(([key, value]) => `${key}：${value}`),
+    ].filter(Boolean);
+    return h("li", { "data-incident": i.incident_id },
+      when(i.received_at), ` 警情编号 ${i.incident_id} · ${i.source_system} · ${i.channel_name}`,
+      bits.length ? h("div", { class: "small" }, bits.join("；")) : null);
+  }
 
   function entry(orderId, e, states) {
     const d = e.details || {};

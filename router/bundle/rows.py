@@ -12,7 +12,7 @@ from router.domain.hotspots import HotspotRules
 from router.domain.jurisdiction import NBS_UNIT_CODES, NEGATION_FILLERS, Parity, Priority, Verdict
 from router.domain.notify import ENV_REFERENCE, NotifyEvent
 from router.domain.safety_index import Band, SafetyRules, Strain
-from schemas.incident import UNIT_CODE_CHARACTERS
+from schemas.base import UNIT_CODE_CHARACTERS, UnitCode
 
 
 def _split(value: object) -> object:
@@ -36,8 +36,6 @@ YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 # The characters of any code (the district's, a town's, a village's); whether a town or village code has the
 # bundle's own format is `[units] code_pattern`'s to say (load.py; the same rule the feed's town_code is held to).
 Code = Annotated[str, Field(pattern=UNIT_CODE_CHARACTERS)]
-# A town's or village's code: at most 12 characters (the stores' columns).
-UnitCode = Annotated[str, Field(min_length=1, max_length=12, pattern=UNIT_CODE_CHARACTERS)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 # A command centre's code names its topic (`towns.<code>.orders.v1`): Kafka's topic characters, no dot.
 CentreCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")]
@@ -184,15 +182,18 @@ class RankingSection(_Row):
         return red
 
 
+_HOTSPOT_DEFAULTS = HotspotRules()  # an instance: a slots dataclass's class attributes are descriptors
+
+
 class HotspotsSection(_Row):
     """`[hotspots]`: high-incidence areas (docs/hotspots.md); the defaults are HotspotRules'."""
 
-    window_days: Annotated[int, Field(ge=1, le=366)] = HotspotRules.window_days
-    baseline_days: Annotated[int, Field(ge=1, le=3660)] = HotspotRules.baseline_days
-    min_count: Annotated[int, Field(ge=1, le=10_000)] = HotspotRules.min_count
-    p_value: Annotated[float, Field(gt=0, lt=1)] = HotspotRules.p_value
-    min_expected: Annotated[float, Field(gt=0, le=1000)] = HotspotRules.min_expected
-    cell_metres: Annotated[float, Field(ge=10, le=10_000)] = HotspotRules.cell_metres
+    window_days: Annotated[int, Field(ge=1, le=366)] = _HOTSPOT_DEFAULTS.window_days
+    baseline_days: Annotated[int, Field(ge=1, le=3660)] = _HOTSPOT_DEFAULTS.baseline_days
+    min_count: Annotated[int, Field(ge=1, le=10_000)] = _HOTSPOT_DEFAULTS.min_count
+    p_value: Annotated[float, Field(gt=0, lt=1)] = _HOTSPOT_DEFAULTS.p_value
+    min_expected: Annotated[float, Field(gt=0, le=1000)] = _HOTSPOT_DEFAULTS.min_expected
+    cell_metres: Annotated[float, Field(ge=10, le=10_000)] = _HOTSPOT_DEFAULTS.cell_metres
 
     def rules(self) -> HotspotRules:
         return HotspotRules(**self.model_dump())

@@ -3,6 +3,8 @@
 Unclear or urgent matters go to police (never divert what may be a crime in progress).
 A non-police matter goes to the town's command centre, or to the district centre while
 the town is not onboarded; a town that cannot be decided goes to the review queue.
+A police matter is placed too: its town (where it happened, no order for it) counts in the town's
+接警 figures and safety index; it changes nothing about where the record goes.
 Whatever the outcome, the decision names what the bundle did not know (`Unknown`): a category
 code not in categories.csv, a unit code from the feed the gazetteer lacks, a received_at in a
 year no calendar file covers. The engine decides on without them, and says so.
@@ -86,12 +88,12 @@ class Router:
         j = self._jurisdiction
         classification = self._classifier.classify(incident)
         unknowns = self._unknowns(incident)
-        if classification.verdict is not Verdict.NON_POLICE:
-            return Decision(incident.incident_id, Outcome.POLICE, classification, None, j.name, j.version,
-                            unknowns=unknowns)
         resolution = self._resolver.resolve(incident)
-        town_code = resolution.town_code
-        if resolution.placement is not Placement.RESOLVED or town_code is None:
+        town_code = resolution.town_code if resolution.placement is Placement.RESOLVED else None
+        if classification.verdict is not Verdict.NON_POLICE:
+            return Decision(incident.incident_id, Outcome.POLICE, classification, resolution, j.name, j.version,
+                            town_code=town_code, unknowns=unknowns)
+        if town_code is None:
             return Decision(
                 incident.incident_id, Outcome.REVIEW, classification, resolution, j.name, j.version,
                 centre_code=j.district_centre.code, review_reason=_REVIEW_REASON[resolution.placement],

@@ -152,9 +152,13 @@ def timeline(conn: Connection, order_id: str) -> list[RowMapping]:
     return [r._mapping for r in conn.execute(query)]
 
 
-def callers(conn: Connection, order_id: str) -> list[RowMapping]:
-    """Every report behind the order (并单), with its caller: personal data, mask before showing."""
-    query = select(order_reports).where(order_reports.c.order_id == order_id).order_by(order_reports.c.received_at)
+def reports(conn: Connection, order_id: str) -> list[RowMapping]:
+    """Every report behind the order (并单), with its caller and the incident's record as the feed sent it:
+    personal data, mask before showing."""
+    query = (select(order_reports, incidents.c.record)
+             .outerjoin(incidents, incidents.c.incident_id == order_reports.c.incident_id)
+             .where(order_reports.c.order_id == order_id)
+             .order_by(order_reports.c.received_at, order_reports.c.incident_id))
     return [r._mapping for r in conn.execute(query)]
 
 

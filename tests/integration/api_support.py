@@ -74,10 +74,11 @@ class ApiUnderTest:
 
     @classmethod
     def start(cls, database_url: str, poll_s: float = 0.5, policy: LoginPolicy = TEST_POLICY,
-              connections: Connections | None = None, limits: HttpLimits | None = None) -> ApiUnderTest:
+              connections: Connections | None = None, limits: HttpLimits | None = None,
+              bundle: Path = BUNDLE) -> ApiUnderTest:
         engine = make_engine(database_url)
         upgrade(engine)
-        jurisdiction = load_bundle(BUNDLE)
+        jurisdiction = load_bundle(bundle)
         clock = MovableClock()
         identity = Identity(engine.begin, policy)
         photo_dir = tempfile.TemporaryDirectory(prefix="fengqiao-photos-")

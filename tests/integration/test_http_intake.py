@@ -110,6 +110,31 @@ def test_a_single_record_is_a_batch_of_one(make_api):
     assert (fate["index"], fate["fate"], fate["source_id"], fate["outcome"]) == (0, "accepted", "S1", "work_order")
 
 
+def test_what_an_incident_v2_adds_is_kept_and_shown_with_the_order_masked_by_role(make_api):
+    api = make_api()
+    record = incident(api, "V2-1", schema="incident.v2", channel="emergency_line", priority="P2",
+                      disposition="advised", officer_initiated=True,
+                      attributes={"beat": "523", "units_sent": 2, "note": "王小明 回电 13912345678"})
+    response = api.token_client(FEED).post("/api/v1/incidents", json=record)
+    assert response.status_code == 202, response.text
+    [fate] = response.json()["records"]
+
+    def shown(user: str) -> dict:
+        detail = api.client(user).get(f"/api/v1/orders/{fate['order_id']}")
+        assert detail.status_code == 200, detail.text
+        [feed] = detail.json()["incidents"]
+        return feed
+
+    operator = shown("xintang-op")
+    assert {k: operator[k] for k in ("incident_id", "contract", "channel", "channel_name", "feed_priority",
+                                      "disposition", "officer_initiated")} == {
+        "incident_id": "V2-1", "contract": "incident.v2", "channel": "emergency_line", "channel_name": "紧急呼叫线路",
+        "feed_priority": "P2", "disposition": "advised", "officer_initiated": True}
+    assert operator["attributes"] == {"beat": "523", "units_sent": 2, "note": "王小明 回电 13912345678"}
+    # A leader sees no callers: the feed's free text is masked like the summary.
+    assert shown("xintang-leader")["attributes"] == {"beat": "523", "units_sent": 2, "note": "王** 回电 139****5678"}
+
+
 def test_a_repeated_source_id_is_a_duplicate_within_a_batch_and_across_calls(make_api):
     api = make_api()
     feed = api.token_client(FEED)

@@ -15,6 +15,7 @@ from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import incidents, work_orders
 from schemas import IncidentV1
+from tests.integration.api_support import ApiUnderTest
 from tests.integration.support import consume_all, produce, wait_for
 from workers.evaluation_report import read_cases
 from workers.settings import Settings
@@ -72,3 +73,44 @@ def test_port_alder_calls_reach_their_units_through_the_worker(broker, make_work
     # An onboarded district's own topic carries its orders' events, under its own code.
     events = [json.loads(r.value) for r in consume_all(broker.bootstrap, topics.centre_orders("PA-S1"), idle_s=0.5)]
     assert events and {e["centre_code"] for e in events} == {"PA-S1"}
+
+
+def test_port_alder_units_are_read_through_the_api_by_their_own_codes(broker, make_worker, pg_url):
+    """The API takes the bundle's codes (PA-S1), scopes a district's leader to it, and counts its calls police
+    included (接警), with the figures equal to the rows behind them."""
+    worker = make_worker(pg_url, FENGQIAO_JURISDICTION=str(PORT_ALDER))
+    topics = Settings(topic_prefix=worker.prefix).topics
+    records = _records()
+    worker.start()
+    produce(broker.bootstrap, topics.incidents, [(sid.encode(), value) for sid, value, _ in records])
+    engine = make_engine(pg_url)
+
+    def rows() -> list:
+        with engine.connect() as conn:
+            return list(conn.execute(select(incidents.c.town_code, incidents.c.outcome, incidents.c.order_id)))
+
+    wait_for(lambda: len(rows()) == len(records), 180, "every Port Alder call routed")
+    placed = rows()
+    engine.dispose()
+    worker.stop()
+    south = [r for r in placed if r.town_code == "PA-S1"]
+    assert any(r.outcome == "police" for r in south), "a police call is placed in its unit too"
+
+    api = ApiUnderTest.start(pg_url, bundle=PORT_ALDER)
+    try:
+        leader = api.client("pa-s1-leader")
+        period = {"from": "2026-11", "to": "2026-11"}
+        orders = leader.get("/api/v1/orders", params={"town": "PA-S1", "limit": 500})
+        assert orders.status_code == 200, orders.text
+        assert {o["order_id"] for o in orders.json()["items"]} == {r.order_id for r in south if r.order_id}
+        town = leader.get("/api/v1/cockpit/towns/PA-S1", params=period)
+        assert town.status_code == 200, town.text
+        assert town.json()["total"]["received"] == len(south)
+        assert leader.get("/api/v1/cockpit/towns/PA-N1", params=period).status_code == 404  # another unit
+        assert leader.get("/api/v1/orders", params={"town": "PA S1"}).status_code == 422  # no such characters
+        district = api.client("district-supervisor").get("/api/v1/cockpit/district", params=period)
+        assert district.status_code == 200, district.text
+        received = {u["code"]: u["received"] for u in district.json()["units"]}
+        assert received == {t.code: sum(r.town_code == t.code for r in placed) for t in api.jurisdiction.towns}
+    finally:
+        api.stop()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from router.bundle.rows import HotspotsSection
 from router.domain.hotspots import HotspotRules, Sighting, before_after, find, place_key, poisson_tail
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
@@ -70,3 +71,8 @@ def test_before_after_uses_equal_windows():
     result = before_after(times, started, NOW, window_days=30)
     assert (result.days, result.before, result.after, result.fell) == (10, 3, 1, True)
     assert before_after(times, NOW, NOW, 30).fell is None
+
+
+def test_a_bundle_without_a_hotspots_section_gets_the_documented_defaults():
+    assert HotspotsSection().rules() == HotspotRules(window_days=30, baseline_days=180, min_count=3, p_value=0.01,
+                                                     min_expected=0.5, cell_metres=200.0)

@@ -39,24 +39,30 @@ def test_work_order(router: Router, incident, summary, address, town_code, town,
 
 
 POLICE = [
-    # (summary, address, category_code, verdict)
-    pytest.param("两人在新塘街道打架", "新塘街道", None, Verdict.POLICE, id="police-keywords"),
-    pytest.param("讨薪时对方持刀", "新塘街道", None, Verdict.POLICE, id="violent-wage-dispute"),
-    pytest.param("邻居噪音", "新塘街道", "01", Verdict.POLICE, id="police-category"),
-    pytest.param("报警人来电后挂断", "新塘街道", None, Verdict.UNCLEAR, id="unclear-goes-to-police"),
-    pytest.param("", "", None, Verdict.UNCLEAR, id="no-text-goes-to-police"),
-    pytest.param("有人打架", "紫霞村", None, Verdict.POLICE, id="police-with-ambiguous-address"),
-    pytest.param("有人打架", "滨江区西兴街道", None, Verdict.POLICE, id="police-outside-address"),
+    # (summary, address, category_code, verdict, placement, town where it happened)
+    pytest.param("两人在新塘街道打架", "新塘街道", None, Verdict.POLICE, Placement.RESOLVED, XINTANG,
+                 id="police-keywords"),
+    pytest.param("讨薪时对方持刀", "新塘街道", None, Verdict.POLICE, Placement.RESOLVED, XINTANG,
+                 id="violent-wage-dispute"),
+    pytest.param("邻居噪音", "新塘街道", "01", Verdict.POLICE, Placement.RESOLVED, XINTANG, id="police-category"),
+    pytest.param("报警人来电后挂断", "新塘街道", None, Verdict.UNCLEAR, Placement.RESOLVED, XINTANG,
+                 id="unclear-goes-to-police"),
+    pytest.param("", "", None, Verdict.UNCLEAR, Placement.UNRESOLVED, None, id="no-text-goes-to-police"),
+    pytest.param("有人打架", "紫霞村", None, Verdict.POLICE, Placement.AMBIGUOUS, None,
+                 id="police-with-ambiguous-address"),
+    pytest.param("有人打架", "滨江区西兴街道", None, Verdict.POLICE, Placement.OUTSIDE, None,
+                 id="police-outside-address"),
 ]
 
 
-@pytest.mark.parametrize(("summary", "address", "category_code", "verdict"), POLICE)
-def test_police(router: Router, incident, summary, address, category_code, verdict):
+@pytest.mark.parametrize(("summary", "address", "category_code", "verdict", "placement", "town"), POLICE)
+def test_police(router: Router, incident, summary, address, category_code, verdict, placement, town):
+    """Police keeps the record; its town is still named (where it happened: 接警 per town), with no centre."""
     decision = router.route(incident(summary, address, category_code=category_code))
     assert decision.outcome is Outcome.POLICE
     assert decision.classification.verdict is verdict
-    assert decision.resolution is None
-    assert decision.town_code is None
+    assert decision.resolution is not None and decision.resolution.placement is placement
+    assert decision.town_code == town
     assert decision.centre_code is None
     assert decision.review_reason is None
     assert decision.fallback_to_district is False
@@ -115,8 +121,8 @@ FAKE = [
     pytest.param("噪音", "双桥村", None, Outcome.REVIEW, None, "900000", False, ReviewReason.TOWN_AMBIGUOUS, id="ambiguous"),
     pytest.param("噪音", "", None, Outcome.REVIEW, None, "900000", False, ReviewReason.TOWN_UNRESOLVED, id="unresolved"),
     pytest.param("噪音", "外街道", None, Outcome.REVIEW, None, "900000", False, ReviewReason.OUTSIDE_JURISDICTION, id="outside"),
-    pytest.param("打人", "甲街道", None, Outcome.POLICE, None, None, False, None, id="police"),
-    pytest.param("", "甲街道", None, Outcome.POLICE, None, None, False, None, id="unclear"),
+    pytest.param("打人", "甲街道", None, Outcome.POLICE, "900001", None, False, None, id="police"),
+    pytest.param("", "甲街道", None, Outcome.POLICE, "900001", None, False, None, id="unclear"),
 ]
 
 

@@ -72,6 +72,7 @@ class FeedGenerator:
         district_centre = jurisdiction.district_centre.code
         self._work_order_expected = {t.code: Expected(WORK_ORDER, t.code, jurisdiction.centre_for(t.code).code)
                                      for t in jurisdiction.towns}
+        self._police_expected = {t.code: Expected(POLICE, t.code) for t in jurisdiction.towns}
         self._review_expected = {r: Expected(REVIEW, None, district_centre, r)
                                  for r in (TOWN_AMBIGUOUS, TOWN_UNRESOLVED, OUTSIDE_JURISDICTION)}
         self._with_points = not jurisdiction.boundaries
@@ -146,15 +147,16 @@ class FeedGenerator:
         if kind == POLICE:
             template = self._police_texts.pick(rng)
             roll = rng.random()
+            expected = _POLICE_EXPECTED  # kept by police; where it happened is named when it can be
             if roll < 0.75:
-                address, prefix, town_code, _ = places.resolvable()
+                address, prefix, town_code, town = places.resolvable()
+                expected = self._police_expected[town]
             elif roll < 0.88:
                 address, prefix, town_code = places.unresolved(), "", None
             elif roll < 0.94:
                 address, prefix, town_code = places.ambiguous(), "", None
             else:
                 address, prefix, town_code = places.outside()
-            expected = _POLICE_EXPECTED
         elif kind == WORK_ORDER:
             template = self._other_texts.pick(rng)
             address, prefix, town_code, town = places.resolvable()
