@@ -391,16 +391,11 @@ class AccessEntry(View):
     detail: str | None
 
 
-class RankingLine(View):
-    """One town's line of the monthly 红黄黑榜; rates are fractions (0.95), None when nothing to measure."""
+class DispatchFacts(View):
+    """A unit's dispatches (派单) over a period and what became of them, on the one clock definition
+    (router/store/statistics.py) that the 红黄黑榜 and the cockpit share (docs/cockpit.md, docs/ranking.md)."""
 
-    town_code: str
-    town_name: str
-    rank: int | None = Field(description="1 is best; equal scores share a rank; None when not graded.")
-    grade: Literal["red", "yellow", "black", "ungraded"]
-    grade_name: str = Field(description="红榜, 黄榜, 黑榜 or 不评.")
-    score: float | None
-    dispatched: int
+    dispatched: int = Field(description="派单: dispatches to the unit that began in the period.")
     acknowledged: int
     acknowledged_on_time: int
     reported: int
@@ -411,6 +406,17 @@ class RankingLine(View):
     acknowledge_settled: int = Field(description="应签收: acknowledged, or the 签收 deadline passed (the rate's base).")
     report_settled: int = Field(description="应反馈: reported, or the 反馈 deadline passed (the rate's base).")
     resolve_settled: int = Field(description="应办结: closed, or the 办结 deadline passed (the rate's base).")
+
+
+class RankingLine(DispatchFacts):
+    """One town's line of the monthly 红黄黑榜; rates are fractions (0.95), None when nothing to measure."""
+
+    town_code: str
+    town_name: str
+    rank: int | None = Field(description="1 is best; equal scores share a rank; None when not graded.")
+    grade: Literal["red", "yellow", "black", "ungraded"]
+    grade_name: str = Field(description="红榜, 黄榜, 黑榜 or 不评.")
+    score: float | None
     rates: dict[str, float | None] = Field(description="acknowledge_on_time, report_on_time, resolution, returns, "
                                                        "reopens.")
     trend_rates: dict[str, float | None] = Field(description="同比: now minus the same month a year earlier.")
@@ -424,22 +430,11 @@ class MonthlyRankingView(View):
     lines: list[RankingLine]
 
 
-class CockpitUnit(View):
+class CockpitUnit(DispatchFacts):
     """One unit's cockpit figures (驾驶舱) over a period: dispatch facts, incidents, rates (docs/cockpit.md)."""
 
     code: str = Field(description="Town code, village code, or `unplaced` (未定位村社).")
     name: str
-    dispatched: int = Field(description="派单: dispatches to the unit that began in the period.")
-    acknowledged: int
-    acknowledged_on_time: int
-    reported: int
-    reported_on_time: int
-    closed: int
-    returned: int
-    reopened: int
-    acknowledge_settled: int
-    report_settled: int
-    resolve_settled: int
     called_back: int = Field(description="Dispatches with a 回访 callback.")
     satisfied: int = Field(description="... whose callback closed the order (满意).")
     breached: int = Field(description="Dispatches with at least one 超时 breach charged to the unit.")

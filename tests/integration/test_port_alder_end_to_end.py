@@ -15,6 +15,7 @@ from router.bundle import load_bundle
 from router.store.database import make_engine
 from router.store.tables import incidents, work_orders
 from schemas import IncidentV1
+from schemas.topics import Topics
 from tests.integration.api_support import ApiUnderTest
 from tests.integration.support import consume_all, produce, wait_for
 from workers.evaluation_report import read_cases
@@ -38,22 +39,30 @@ def _records() -> list[tuple[str, bytes, object]]:
     return records
 
 
-def test_port_alder_calls_reach_their_units_through_the_worker(broker, make_worker, pg_url):
-    jurisdiction = load_bundle(PORT_ALDER)
+def _route_all(broker, make_worker, pg_url) -> tuple[list, Topics, dict]:
+    """Every labelled call fed through the worker: (the records, the topics, each incident's row by id)."""
     worker = make_worker(pg_url, FENGQIAO_JURISDICTION=str(PORT_ALDER))
     topics = Settings(topic_prefix=worker.prefix).topics
     records = _records()
     worker.start()
     produce(broker.bootstrap, topics.incidents, [(sid.encode(), value) for sid, value, _ in records])
-
     engine = make_engine(pg_url)
 
-    def routed() -> dict[str, tuple[str, str | None]]:
+    def routed() -> dict:
         with engine.connect() as conn:
-            return {r.incident_id: (r.outcome, r.order_id) for r in conn.execute(select(incidents))}
+            return {r.incident_id: r for r in conn.execute(select(incidents))}
 
     wait_for(lambda: len(routed()) == len(records), 180, "every Port Alder call routed")
-    outcomes = routed()
+    rows = routed()
+    engine.dispose()
+    return records, topics, rows
+
+
+def test_port_alder_calls_reach_their_units_through_the_worker(broker, make_worker, pg_url):
+    jurisdiction = load_bundle(PORT_ALDER)
+    records, topics, rows = _route_all(broker, make_worker, pg_url)
+    outcomes = {sid: (r.outcome, r.order_id) for sid, r in rows.items()}
+    engine = make_engine(pg_url)
     with engine.connect() as conn:
         orders = {r.order_id: r for r in conn.execute(select(work_orders))}
     engine.dispose()
@@ -78,21 +87,8 @@ def test_port_alder_calls_reach_their_units_through_the_worker(broker, make_work
 def test_port_alder_units_are_read_through_the_api_by_their_own_codes(broker, make_worker, pg_url):
     """The API takes the bundle's codes (PA-S1), scopes a district's leader to it, and counts its calls police
     included (接警), with the figures equal to the rows behind them."""
-    worker = make_worker(pg_url, FENGQIAO_JURISDICTION=str(PORT_ALDER))
-    topics = Settings(topic_prefix=worker.prefix).topics
-    records = _records()
-    worker.start()
-    produce(broker.bootstrap, topics.incidents, [(sid.encode(), value) for sid, value, _ in records])
-    engine = make_engine(pg_url)
-
-    def rows() -> list:
-        with engine.connect() as conn:
-            return list(conn.execute(select(incidents.c.town_code, incidents.c.outcome, incidents.c.order_id)))
-
-    wait_for(lambda: len(rows()) == len(records), 180, "every Port Alder call routed")
-    placed = rows()
-    engine.dispose()
-    worker.stop()
+    _, _, rows = _route_all(broker, make_worker, pg_url)
+    placed = list(rows.values())
     south = [r for r in placed if r.town_code == "PA-S1"]
     assert any(r.outcome == "police" for r in south), "a police call is placed in its unit too"
 
