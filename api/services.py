@@ -33,20 +33,21 @@ class Services:
     topics: Topics
     secure_cookies: bool = False  # True behind HTTPS
     max_record_bytes: int = MAX_RECORD_BYTES  # one feed record posted to /api/v1/incidents, as on Kafka
+    router: Router | None = None  # one already built for the jurisdiction (~1 s to build), else built on first use
 
     @classmethod
     def build(cls, engine: Engine, jurisdiction: Jurisdiction, topics: Topics, identity: Identity,
               clock: Callable[[], datetime], photos: Photos, secure_cookies: bool = False,
-              max_record_bytes: int = MAX_RECORD_BYTES) -> Services:
+              max_record_bytes: int = MAX_RECORD_BYTES, router: Router | None = None) -> Services:
         """The services of one API process: commands and review decisions on `engine`, events on `topics`."""
         return cls(engine, jurisdiction, CommandHandler(jurisdiction, engine.begin, topics),
                    ReviewDesk(jurisdiction, engine.begin, topics), identity, clock, photos, topics,
-                   secure_cookies, max_record_bytes)
+                   secure_cookies, max_record_bytes, router)
 
     @cached_property
     def intake(self) -> Intake:
-        """The worker's intake, for feeds that post over HTTP; built on first use (the router takes ~0.5 s)."""
-        return Intake(Router(self.jurisdiction), self.engine.begin, self.topics, self.max_record_bytes)
+        """The worker's intake, for feeds that post over HTTP; built on first use."""
+        return Intake(self.router or Router(self.jurisdiction), self.engine.begin, self.topics, self.max_record_bytes)
 
     def transaction(self) -> AbstractContextManager[Connection]:
         return self.engine.begin()

@@ -3,6 +3,7 @@ real intake, so HTTP and browser tests see exactly what a deployment serves."""
 
 from __future__ import annotations
 
+import functools
 import json
 import tempfile
 import threading
@@ -12,12 +13,14 @@ from itertools import count
 from pathlib import Path
 
 import httpx
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 
 from api.app import create_app
 from api.demo import DEMO_PASSWORD, DemoUser, ensure_demo_users
 from api.identity import Identity, LoginPolicy
 from api.limits import HttpLimits
+from api.login_limits import PasswordChecks
 from api.services import Services
 from router.bundle import load_bundle
 from router.dead_letters import FeedRecord
@@ -35,8 +38,19 @@ from workers.api_server import BackgroundServer, Connections
 from workers.broker import free_port
 
 BUNDLE = REPO / "jurisdictions" / "xiaoshan"
+# Real argon2id at a low cost: every start hashes the demo accounts' passwords, and the cost is a deployment
+# setting. Tests of what the production cost does (bounded checks under load) pass PRODUCTION_HASHER.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+PRODUCTION_HASHER = PasswordHasher()
 # The production limits, except the idle timeout: tests move the clock hours on (to deadlines) between requests.
 TEST_POLICY = LoginPolicy(idle_timeout=LoginPolicy().session_ttl)
+
+
+@functools.cache
+def router_for(bundle: Path) -> Router:
+    """One Router per bundle for the whole test run: bundles are read-only and a Router is stateless, and
+    building one takes a second (the country's places)."""
+    return Router(load_bundle(bundle))
 
 
 @dataclass
@@ -61,34 +75,37 @@ class ApiUnderTest:
     url: str
     engine: Engine
     jurisdiction: Jurisdiction
+    jurisdiction_path: Path
     services: Services
     users: dict[str, DemoUser]
     clock: MovableClock
     server: BackgroundServer
     photo_dir: tempfile.TemporaryDirectory
     _ids: count = field(default_factory=lambda: count(1))
-    router: Router = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.router = Router(self.jurisdiction)  # built once: the country's places make it ~0.5 s
+    @property
+    def router(self) -> Router:
+        return router_for(self.jurisdiction_path)
 
     @classmethod
     def start(cls, database_url: str, poll_s: float = 0.5, policy: LoginPolicy = TEST_POLICY,
               connections: Connections | None = None, limits: HttpLimits | None = None,
-              bundle: Path = BUNDLE) -> ApiUnderTest:
+              bundle: Path = BUNDLE, hasher: PasswordHasher = TEST_HASHER) -> ApiUnderTest:
         engine = make_engine(database_url)
         upgrade(engine)
-        jurisdiction = load_bundle(bundle)
+        router = router_for(bundle)
+        jurisdiction = router.jurisdiction
         clock = MovableClock()
-        identity = Identity(engine.begin, policy)
+        identity = Identity(engine.begin, policy, PasswordChecks(policy.concurrent_checks, policy.check_wait, hasher))
         photo_dir = tempfile.TemporaryDirectory(prefix="fengqiao-photos-")
         photos = Photos(DirectoryFiles(Path(photo_dir.name)), engine.begin, PhotoLimits())
-        services = Services.build(engine, jurisdiction, Topics(), identity, clock, photos)
+        services = Services.build(engine, jurisdiction, Topics(), identity, clock, photos, router=router)
         users = {u.user_id: u for u in ensure_demo_users(engine, identity, jurisdiction, clock())}
         port = free_port()
         app = create_app(services, poll_s=poll_s, limits=limits)
         server = BackgroundServer(app, "127.0.0.1", port, connections).start()
-        return cls(f"http://127.0.0.1:{port}", engine, jurisdiction, services, users, clock, server, photo_dir)
+        return cls(f"http://127.0.0.1:{port}", engine, jurisdiction, bundle, services, users, clock, server,
+                   photo_dir)
 
     def stop(self) -> None:
         self.server.stop()

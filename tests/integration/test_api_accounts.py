@@ -13,20 +13,21 @@ from ipaddress import ip_network
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from api.demo import DEMO_PASSWORD
 from api.identity import LoginPolicy
 from router.store.tables import access_log, api_tokens
-from tests.integration.api_support import TEST_POLICY, ApiUnderTest
+from tests.integration.api_support import PRODUCTION_HASHER, TEST_HASHER, TEST_POLICY, ApiUnderTest
 from workers.run import _demo_accounts
 
 SPRAYED = ["xintang-op", "xintang-leader", "beigan-op", "beigan-leader", "shushan-op", "shushan-leader",
            "yingfeng-op", "yingfeng-leader", "guali-op", "guali-leader", "district-dispatcher", "district-supervisor"]
 
 
-def _started(pg_url: str, policy: LoginPolicy) -> Iterator[ApiUnderTest]:
-    under_test = ApiUnderTest.start(pg_url, policy=policy)
+def _started(pg_url: str, policy: LoginPolicy, hasher: PasswordHasher = TEST_HASHER) -> Iterator[ApiUnderTest]:
+    under_test = ApiUnderTest.start(pg_url, policy=policy, hasher=hasher)
     yield under_test
     under_test.stop()
 
@@ -90,8 +91,8 @@ def test_a_strangers_guesses_delay_the_owner_by_the_short_account_cap_only(behin
 
 @pytest.fixture
 def two_checks(pg_url) -> Iterator[ApiUnderTest]:
-    yield from _started(pg_url, replace(TEST_POLICY, concurrent_checks=2,
-                                        trusted_proxies=(ip_network("127.0.0.1/32"),)))
+    yield from _started(pg_url, replace(TEST_POLICY, concurrent_checks=2, trusted_proxies=(ip_network("127.0.0.1/32"),)),
+                        PRODUCTION_HASHER)
 
 
 def test_sixteen_parallel_failed_logins_run_at_most_the_bounded_number_of_argon2_checks(two_checks):
