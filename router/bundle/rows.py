@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from router.bundle.timezones import is_zone, nearest_zones
 from router.domain.hotspots import HotspotRules
@@ -106,7 +106,8 @@ class ClassificationSection(_Row):
     negation_cues: tuple[Text, ...] = ()
     negation_after_cues: tuple[Text, ...] = ()
     negation_window: Annotated[int, Field(ge=0, le=10)] = 2
-    negation_fillers: str = NEGATION_FILLERS
+    # Not trimmed: a language with spaces needs the space itself (`" "`: "no shots").
+    negation_fillers: Annotated[str, StringConstraints(strip_whitespace=False)] = NEGATION_FILLERS
     petition: PetitionSection | None = None
 
 
@@ -184,15 +185,19 @@ class RankingSection(_Row):
         return red
 
 
+# HotspotRules has slots: its class attributes are descriptors, so the defaults are read off an instance.
+_HOTSPOTS = HotspotRules()
+
+
 class HotspotsSection(_Row):
     """`[hotspots]`: high-incidence areas (docs/hotspots.md); the defaults are HotspotRules'."""
 
-    window_days: Annotated[int, Field(ge=1, le=366)] = HotspotRules.window_days
-    baseline_days: Annotated[int, Field(ge=1, le=3660)] = HotspotRules.baseline_days
-    min_count: Annotated[int, Field(ge=1, le=10_000)] = HotspotRules.min_count
-    p_value: Annotated[float, Field(gt=0, lt=1)] = HotspotRules.p_value
-    min_expected: Annotated[float, Field(gt=0, le=1000)] = HotspotRules.min_expected
-    cell_metres: Annotated[float, Field(ge=10, le=10_000)] = HotspotRules.cell_metres
+    window_days: Annotated[int, Field(ge=1, le=366)] = _HOTSPOTS.window_days
+    baseline_days: Annotated[int, Field(ge=1, le=3660)] = _HOTSPOTS.baseline_days
+    min_count: Annotated[int, Field(ge=1, le=10_000)] = _HOTSPOTS.min_count
+    p_value: Annotated[float, Field(gt=0, lt=1)] = _HOTSPOTS.p_value
+    min_expected: Annotated[float, Field(gt=0, le=1000)] = _HOTSPOTS.min_expected
+    cell_metres: Annotated[float, Field(ge=10, le=10_000)] = _HOTSPOTS.cell_metres
 
     def rules(self) -> HotspotRules:
         return HotspotRules(**self.model_dump())
