@@ -11,6 +11,10 @@ import typer
 
 from workers.bundles import bundle_or_exit
 
+# `cases generate`'s exit code when the generator has no texts in the bundle's language: `make eval` tells it
+# from a failure and evaluates the bundle's own cases alone.
+NO_TEXTS_FOR_BUNDLE = 3
+
 cases_app = typer.Typer(help="Labelled cases for `fengqiao eval`.", no_args_is_help=True)
 
 
@@ -94,10 +98,16 @@ def cases_generate(
     count: Annotated[int, typer.Option("--count", "-n", help="How many cases.", min=1)] = 20_000,
     seed: Annotated[int, typer.Option(help="The generator's seed: the same seed writes the same cases.")] = 1,
 ) -> None:
-    """Write the synthetic feed's records with their ground truth as labelled cases (JSONL on stdout)."""
+    """Write the synthetic feed's records with their ground truth as labelled cases (JSONL on stdout); exit 3,
+    writing nothing, for a bundle in a language the generator has no texts in."""
+    from workers.feedgen import UnsupportedBundle
     from workers.feedgen.cases import generated_cases
 
     out = sys.stdout
-    for case in generated_cases(bundle_or_exit(jurisdiction), count, seed):
-        out.write(case.model_dump_json())
-        out.write("\n")
+    try:
+        for case in generated_cases(bundle_or_exit(jurisdiction), count, seed):
+            out.write(case.model_dump_json())
+            out.write("\n")
+    except UnsupportedBundle as error:
+        typer.echo(f"fengqiao: {error}", err=True)
+        raise typer.Exit(NO_TEXTS_FOR_BUNDLE) from None

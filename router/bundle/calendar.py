@@ -58,7 +58,8 @@ def read_calendars(directory: Path) -> CalendarData:
         name = f"{CALENDAR_DIR}/{path.name}"
         matched = _FILE_NAME.match(path.name)
         if not matched:
-            problems.append(Problem(name, None, None, "file name must be <region>-<year>.csv, e.g. cn-2026.csv"))
+            problems.append(Problem(name, None, None, "file name must be [<region>-]<year>.csv, the region of a-z, "
+                                    "0-9 and _: cn-2026.csv, us_il-2026.csv, 2026.csv"))
             continue
         year = int(matched.group(1))
         if year in years:

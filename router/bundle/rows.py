@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from router.bundle.timezones import is_zone, nearest_zones
 from router.domain.hotspots import HotspotRules
@@ -104,7 +104,8 @@ class ClassificationSection(_Row):
     negation_cues: tuple[Text, ...] = ()
     negation_after_cues: tuple[Text, ...] = ()
     negation_window: Annotated[int, Field(ge=0, le=10)] = 2
-    negation_fillers: str = NEGATION_FILLERS
+    # Not trimmed: a language with spaces needs the space itself (`" "`: "no shots").
+    negation_fillers: Annotated[str, StringConstraints(strip_whitespace=False)] = NEGATION_FILLERS
     petition: PetitionSection | None = None
 
 

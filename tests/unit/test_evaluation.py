@@ -119,3 +119,10 @@ def test_generated_cases_carry_the_generators_truth(xiaoshan_dir: Path):
     assert {c.expect_where for c in cases} == {"police", "work_order", "review"}
     again = runner.invoke(app, ["cases", "generate", "-j", str(xiaoshan_dir), "-n", "300", "--seed", "7"])
     assert again.output == result.output
+
+
+def test_no_cases_are_generated_for_a_bundle_the_generator_has_no_texts_for(xiaoshan_dir: Path):
+    result = runner.invoke(app, ["cases", "generate", "-j", str(xiaoshan_dir.parent / "port-alder"), "-n", "5"])
+    assert result.exit_code == 3  # `make eval` then scores the bundle's own cases alone
+    assert result.stdout == ""
+    assert "no rule term in Chinese" in result.stderr

@@ -17,7 +17,7 @@ from router.domain.routing import Outcome, ReviewReason, Router
 from router.wire import InvalidRecord, read_incident, to_domain
 from schemas.deadletter import DeadLetterReason
 from schemas.incident import Channel, IncidentV1
-from workers.feedgen import MAX_RECORD_BYTES, FeedGenerator, Sample
+from workers.feedgen import MAX_RECORD_BYTES, FeedGenerator, Sample, UnsupportedBundle
 
 # Every way a feed record can be unreadable; `unauthenticated` is the command channel's alone.
 FEED_REASONS = {r.value for r in DeadLetterReason} - {DeadLetterReason.UNAUTHENTICATED.value}
@@ -149,6 +149,12 @@ def test_invalid_share_bounds_and_arguments(jurisdiction):
         FeedGenerator(jurisdiction, id_prefix="警情")
     with pytest.raises(ValueError):
         FeedGenerator(jurisdiction).sample(datetime(2026, 11, 3, 8, 0))
+
+
+def test_a_bundle_in_another_language_is_refused_by_name():
+    """Chinese texts routed by English rules are unclear (police): the truth written beside them would be wrong."""
+    with pytest.raises(UnsupportedBundle, match="bundle port-alder has no rule term in Chinese"):
+        FeedGenerator(load_bundle(BUNDLE.parent / "port-alder"))
 
 
 def test_received_at_is_the_given_instant(jurisdiction):

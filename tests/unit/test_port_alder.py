@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from router.bundle import check_bundle, load_bundle
+from router.domain.hotspots import HotspotRules
 from router.domain.jurisdiction import Jurisdiction
 from router.domain.routing import Router
 from router.evaluation import evaluate
@@ -29,6 +30,11 @@ def test_its_units_are_its_own(port_alder: Jurisdiction):
     assert [t.code for t in port_alder.towns] == ["PA-N1", "PA-N2", "PA-S1", "PA-S2"]
     assert str(port_alder.loop.calendar.timezone) == "America/Los_Angeles"
     assert len(port_alder.streets) == 12 and len(port_alder.street_types) == 8
+
+
+def test_what_it_leaves_out_takes_the_documented_defaults(port_alder: Jurisdiction):
+    assert port_alder.rules.negation_fillers == " "  # kept, not trimmed away: "no shots" is negated
+    assert port_alder.hotspots == HotspotRules()  # no [hotspots] section
 
 
 def test_every_labelled_case_is_routed_right(port_alder: Jurisdiction):

@@ -1,9 +1,10 @@
 """Synthetic 110 feed records with their ground truth, for the demo feed, integration tests and the benchmark.
 
-Deterministic from a seed and district-neutral: every place comes from the Jurisdiction.
+Deterministic from a seed and district-neutral: every place comes from the Jurisdiction. Its texts are in one
+language (`texts.LANGUAGE`); a bundle whose rules are in another is refused with `UnsupportedBundle`.
 """
 
-from workers.feedgen.generator import FeedGenerator
+from workers.feedgen.generator import FeedGenerator, UnsupportedBundle
 from workers.feedgen.sample import (
     DEAD_LETTER,
     MAX_RECORD_BYTES,
@@ -29,4 +30,5 @@ __all__ = [
     "Expected",
     "FeedGenerator",
     "Sample",
+    "UnsupportedBundle",
 ]

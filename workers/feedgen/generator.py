@@ -43,6 +43,10 @@ _REVIEW_REASONS = Weighted(((TOWN_AMBIGUOUS, 3), (TOWN_UNRESOLVED, 3), (OUTSIDE_
 _DEMO_AREA = ((120.1, 120.7), (29.9, 30.4))  # lon, lat; only used while the bundle has no polygons
 
 
+class UnsupportedBundle(ValueError):
+    """The generator has no texts in the bundle's language, so it cannot write records whose truth is known."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Template:
     kind: str
@@ -67,6 +71,11 @@ class FeedGenerator:
         self._prefix = f"{id_prefix}{seed:02d}-"
         if not _SOURCE_ID.match(self._prefix) or len(self._prefix) + 8 > 64:
             raise ValueError(f"id prefix {self._prefix!r} does not make valid source_ids (^[A-Za-z0-9_.:-]+$, <= 64)")
+        if not any(texts.in_language(term) for rule in jurisdiction.rules.keywords for term in rule.terms):
+            raise UnsupportedBundle(
+                f"the feed generator writes {texts.LANGUAGE} texts and bundle {jurisdiction.name} has no rule term in "
+                f"{texts.LANGUAGE}: the ground truth of its records would be wrong there; evaluate the bundle on its "
+                "own labelled cases (docs/evaluation.md)")
         self._rng = Draws(seed)
         self._counter = 0
         district_centre = jurisdiction.district_centre.code

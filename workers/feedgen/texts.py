@@ -1,6 +1,20 @@
-"""Summary templates, word lists and address forms of the synthetic feed (pure data; places come from the bundle)."""
+"""Summary templates, word lists and address forms of the synthetic feed, and the language they are written in
+(pure data; places come from the bundle)."""
 
 from __future__ import annotations
+
+import re
+
+# The language every text below is written in. A bundle whose rules are in another language would read
+# them as nothing it knows (unclear, so police), and the ground truth written beside them would be wrong.
+LANGUAGE = "Chinese"
+_IN_LANGUAGE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def in_language(word: str) -> bool:
+    """Whether `word` is written in `LANGUAGE` (holds a CJK ideograph)."""
+    return _IN_LANGUAGE.search(word) is not None
+
 
 # Groups: (kind, weight, preferred feed category codes, templates).
 #   police       an unnegated police term decides; any category may be attached
