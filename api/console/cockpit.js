@@ -84,8 +84,13 @@ export function createCockpit(session) {
   function unitRow(unit, view) {
     const child = view.level === "district" ? () => go(unit.code, null) : () => go(state.town, unit.code);
     const village = view.level === "town" ? unit.code : null;
+    // A town not onboarded: the district centre works and is charged with its orders (docs/cockpit.md).
+    const districtRun = view.level === "district"
+      && session.reference.towns.some((t) => t.code === unit.code && !t.onboarded);
     return h("tr", { dataset: { testid: "cockpit-unit", code: unit.code } },
-      h("th", {}, h("a", { href: "#/cockpit", onclick: (e) => { e.preventDefault(); child(); } }, unit.name)),
+      h("th", {}, h("a", { href: "#/cockpit", onclick: (e) => { e.preventDefault(); child(); } }, unit.name),
+        districtRun ? h("span", { class: "muted small", title: "未接入镇街：工单由区中心代办，派单及时效计入区中心" },
+          "（区中心代管）") : null),
       ...COUNTS.map(([key]) => h("td", {}, unit[key] ? drill(key, unit[key], village) : "0")),
       ...RATES.map((key) => h("td", {}, percent(unit.rates[key]))));
   }
