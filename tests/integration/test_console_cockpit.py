@@ -41,6 +41,9 @@ def test_the_district_supervisor_drills_down_to_the_orders(played, page: Page, s
     expect(page.get_by_test_id("total-dispatched")).to_contain_text(str(district["total"]["dispatched"]))
     row = page.locator(f"[data-testid=cockpit-unit][data-code='{town['code']}']")
     expect(row).to_contain_text(str(town["dispatched"]))
+    for t in played.jurisdiction.towns:  # a town not onboarded is marked: its dispatches are the district's
+        marked = page.locator(f"[data-testid=cockpit-unit][data-code='{t.code}'] th")
+        (expect(marked).not_to_contain_text if t.onboarded else expect(marked).to_contain_text)("区中心代管")
     expect(page.get_by_test_id("cockpit-rank").locator("svg")).to_be_visible()
     shot(page, shots, "01-district")
 
