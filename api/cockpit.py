@@ -7,7 +7,7 @@ Every figure drills down to `GET /api/v1/orders?figure=…&from=…&to=…&town=
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
@@ -24,7 +24,7 @@ from router.domain.cockpit import RATE_TERMS, UnitFigures, combined, trend
 from router.domain.lifecycle import DISTRICT_ROLES
 from router.domain.ranking import TownMonth
 from router.store import cockpit
-from router.store.statistics import FIRST_YEAR, LAST_YEAR, local_month, months_back
+from router.store.statistics import FIRST_YEAR, LAST_YEAR, local_month
 from router.store.views import UNPLACED
 from schemas.api import (
     CockpitAgeBand,
@@ -82,54 +82,36 @@ def _unit(figures: UnitFigures, name: str) -> CockpitUnit:
                        rates=figures.rates())
 
 
-def _units(found: dict, codes: list[str]) -> list[UnitFigures]:
-    return [found.get((None, code)) or UnitFigures(TownMonth(code)) for code in codes]
+def _units(found: dict[str, UnitFigures], codes: list[str]) -> list[UnitFigures]:
+    return [found.get(code) or UnitFigures(TownMonth(code)) for code in codes]
 
 
-def _trend(conn, scope: cockpit.Scope, code: str, now: datetime) -> list[CockpitTrendPoint]:
-    months = [months_back(scope.last, back) for back in range(23, -1, -1)]
-    wide = cockpit.Scope(months[0], scope.last, scope.zone, scope.towns, scope.village)
-    found = cockpit.figures(conn, wide, by_village=False, by_month=True, now=now)
-    by_month = {}
-    for month in months:
-        parts = [f for (m, _), f in found.items() if m == f"{month:%Y-%m}"]
-        if parts:
-            by_month[month] = combined(code, parts)
+def _trend(found: cockpit.ViewFigures, code: str) -> list[CockpitTrendPoint]:
     return [CockpitTrendPoint(month=f"{p.month:%Y-%m}", dispatched=p.figures.loop.dispatched,
                               received=p.figures.received, closed=p.figures.loop.closed,
                               breached=p.figures.breached, rates=p.figures.rates(),
                               year_on_year=p.year_on_year, month_on_month=p.month_on_month)
-            for p in trend(months, by_month, code)]
+            for p in trend(found.trend_months, found.by_month, code)]
 
 
 def _view(svc: Services, level: str, code: str, name: str, town: str | None, scope: cockpit.Scope,
-          this_month: date, units: list[str], names: dict[str, str], by_village: bool) -> CockpitView:
-    now = svc.clock()
-    here = cockpit.Scope(this_month, this_month, scope.zone, scope.towns, scope.village)
+          this_month: date, units: list[str], names: dict[str, str]) -> CockpitView:
     with svc.read() as conn:
-        found = cockpit.figures(conn, scope, by_village=by_village, by_month=False, now=now)
-        current = cockpit.figures(conn, here, by_village=by_village, by_month=False, now=now)
-        extra = [c for (_, c) in found if c not in names] if by_village else []
-        codes = units + sorted(set(extra))
-        period_units = _units(found, codes)
-        total = combined(code, list(found.values()))
-        trend_points = _trend(conn, scope, code, now)
-        open_orders = cockpit.open_orders_by_age(conn, scope, now) if level != "district" else []
-        matters = cockpit.matters_by_month(conn, scope) if level == "village" else []
-        repeats = cockpit.repeat_callers(conn, scope) if level == "village" else (None, None)
-        places = cockpit.repeat_places(conn, scope) if level == "village" else []
+        found = cockpit.view_figures(conn, scope, code, level, this_month, svc.clock())
+    codes = units + sorted({c for c in found.period if c not in names}) if level == "town" else units
     label = {**names, UNPLACED: "未定位村社"}
+    repeats = found.repeats or (None, None)
     return CockpitView(
         level=level, code=code, name=name, town_code=town, period_from=f"{scope.first:%Y-%m}",
         period_to=f"{scope.last:%Y-%m}", month=f"{this_month:%Y-%m}", terms=dict(RATE_TERMS),
-        total=_unit(total, name),
-        units=[] if level == "village" else [_unit(f, label.get(f.code, f.code)) for f in period_units],
+        total=_unit(combined(code, list(found.period.values())), name),
+        units=[] if level == "village" else [_unit(f, label.get(f.code, f.code)) for f in _units(found.period, codes)],
         month_units=[] if level == "village" else [_unit(f, label.get(f.code, f.code))
-                                                    for f in _units(current, codes)],
-        trend=trend_points,
-        open_orders=[CockpitAgeBand(**o, state_name=present.state_term(o["state"])) for o in open_orders],
-        matters=[CockpitMatterMonth(**m) for m in matters], repeat_callers=repeats[0],
-        repeat_caller_reports=repeats[1], repeat_places=[CockpitPlace(**p) for p in places])
+                                                    for f in _units(found.current, codes)],
+        trend=_trend(found, code),
+        open_orders=[CockpitAgeBand(**o, state_name=present.state_term(o["state"])) for o in found.open_orders],
+        matters=[CockpitMatterMonth(**m) for m in found.matters], repeat_callers=repeats[0],
+        repeat_caller_reports=repeats[1], repeat_places=[CockpitPlace(**p) for p in found.places])
 
 
 def _answer(view: CockpitView, format: str, svc: Services) -> CockpitView | Response:
@@ -152,7 +134,7 @@ def district(who: Annotated[Principal, Depends(allow("cockpit.district", DISTRIC
     scope = cockpit.Scope(first, last, svc.zone, tuple(towns))
     centre = svc.jurisdiction.district_centre
     view = _view(svc, "district", centre.code, centre.name, None, scope, this_month, towns,
-                 {t.code: t.name for t in svc.jurisdiction.towns}, by_village=False)
+                 {t.code: t.name for t in svc.jurisdiction.towns})
     return _answer(view, format, svc)
 
 
@@ -166,8 +148,7 @@ def town_view(town: TownPath, who: Annotated[Principal, Depends(allow("cockpit.t
     first, last, this_month = period(svc, start, end)
     villages = _villages(svc, code)
     scope = cockpit.Scope(first, last, svc.zone, (code,))
-    view = _view(svc, "town", code, svc.unit_name(code), code, scope, this_month, list(villages), villages,
-                 by_village=True)
+    view = _view(svc, "town", code, svc.unit_name(code), code, scope, this_month, list(villages), villages)
     return _answer(view, format, svc)
 
 
@@ -185,8 +166,7 @@ def village_view(town: TownPath, village: VillagePath,
         raise ApiError(404, "not_found", "村社不存在或无权查看", f"village {village} is not in town {code}")
     first, last, this_month = period(svc, start, end)
     scope = cockpit.Scope(first, last, svc.zone, (code,), village)
-    view = _view(svc, "village", village, villages.get(village, "未定位村社"), code, scope, this_month, [], {},
-                 by_village=False)
+    view = _view(svc, "village", village, villages.get(village, "未定位村社"), code, scope, this_month, [], {})
     return _answer(view, format, svc)
 
 

@@ -1,5 +1,6 @@
 """Cockpit figures on PostgreSQL (`make bench`): a district's year — 200,000 incidents, 60,000 orders —
-and each cockpit view's read models timed beside a plain count(*) of the same dispatches in the same run.
+and each cockpit view (all it reads, its 24-month trend too) timed beside a plain count(*) of the same
+dispatches in the same run.
 
 The generated rows are shaped like the engine's (an order, its holding, 签收/反馈/办结 audit rows, some
 fired breaches); the figures are not checked here (tests/integration/test_cockpit.py does). Figures, not a test.
@@ -88,20 +89,22 @@ def main() -> None:
             took = time.perf_counter() - started
             print(f"orders {args.orders:,}, incidents {args.incidents:,} (loaded in {took:.1f} s)")
             now = datetime(2026, 12, 31, 12, tzinfo=CST)
-            year = cockpit.Scope(date(2026, 1, 1), date(2026, 12, 1), CST, TOWNS)
-            trend = cockpit.Scope(date(2025, 1, 1), date(2026, 12, 1), CST, TOWNS)
-            town = cockpit.Scope(date(2026, 1, 1), date(2026, 12, 1), CST, (TOWNS[0],))
-            village = cockpit.Scope(date(2026, 1, 1), date(2026, 12, 1), CST, (TOWNS[0],), f"{TOWNS[0]}001")
+            this_month = date(2026, 12, 1)
+            year = cockpit.Scope(date(2026, 1, 1), this_month, CST, TOWNS)
+            month = cockpit.Scope(this_month, this_month, CST, TOWNS)
+            town = cockpit.Scope(date(2026, 1, 1), this_month, CST, (TOWNS[0],))
+            village = cockpit.Scope(date(2026, 1, 1), this_month, CST, (TOWNS[0],), f"{TOWNS[0]}001")
+
+            def view(scope: cockpit.Scope, code: str, level: str):
+                return lambda: cockpit.view_figures(conn, scope, code, level, this_month, now)
+
             with engine.connect() as conn:
                 _timed("baseline count(*) of the holdings", lambda: conn.execute(text(
                     "SELECT count(*) FROM holdings WHERE from_at >= '2026-01-01'")).scalar(), args.rounds)
-                _timed("district: year per town", lambda: cockpit.figures(conn, year, False, False, now), args.rounds)
-                _timed("district: 24-month trend", lambda: cockpit.figures(conn, trend, False, True, now), args.rounds)
-                _timed("town: year per village", lambda: cockpit.figures(conn, town, True, False, now), args.rounds)
-                _timed("town: open orders by age", lambda: cockpit.open_orders_by_age(conn, town, now), args.rounds)
-                _timed("village: year, matters, repeats", lambda: (
-                    cockpit.figures(conn, village, False, False, now), cockpit.matters_by_month(conn, village),
-                    cockpit.repeat_callers(conn, village), cockpit.repeat_places(conn, village)), args.rounds)
+                _timed("district view: this month", view(month, "330109", "district"), args.rounds)
+                _timed("district view: the year", view(year, "330109", "district"), args.rounds)
+                _timed("town view: the year per village", view(town, TOWNS[0], "town"), args.rounds)
+                _timed("village view: the year", view(village, f"{TOWNS[0]}001", "village"), args.rounds)
         finally:
             engine.dispose()
 

@@ -10,13 +10,14 @@ in no village count under `UNPLACED`. Definitions for people: docs/cockpit.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import Connection, Select, case, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from router.domain.cockpit import UnitFigures
+from router.domain.cockpit import UnitFigures, combined
 from router.domain.ranking import TownMonth
 from router.store.statistics import (
     TOWN_MONTH_FACTS,
@@ -74,29 +75,84 @@ def _in_village(query: Select, scope: Scope, column: ColumnElement[str | None]) 
     return query.where(column.is_(None) if scope.village == UNPLACED else column == scope.village)
 
 
-def figures(conn: Connection, scope: Scope, by_village: bool, by_month: bool,
-            now: datetime) -> dict[tuple[str | None, str], UnitFigures]:
-    """Each unit's figures over the scope, keyed by (month YYYY-MM or None for the whole period, unit code):
-    the unit is the town, or with `by_village` the village within it. Units without any record are absent."""
-    loop = _loop_counts(conn, scope, by_village, by_month)
-    received = _incident_counts(conn, scope, by_village, by_month)
-    disputes = {} if by_month else _open_disputes(conn, scope, by_village)
+TREND_MONTHS = 24  # a trend shows twelve months, each beside the month a year earlier (同比)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewFigures:
+    """What one cockpit view shows, by unit (a town, or a village of the town's view) or for the whole scope."""
+
+    period: dict[str, UnitFigures]  # each unit over the scope's months, with its key disputes open now
+    current: dict[str, UnitFigures]  # each unit in this month
+    trend_months: list[date]  # the 24 months up to the scope's last, oldest first
+    by_month: dict[date, UnitFigures]  # the whole scope in each month of the trend that has a record
+    open_orders: list[dict]  # `open_orders_by_age`, for a town or a village
+    matters: list[dict]  # a village's `matters_by_month`
+    repeats: tuple[int, int] | None  # a village's `repeat_callers`
+    places: list[dict]  # a village's `repeat_places`
+
+
+def view_figures(conn: Connection, scope: Scope, code: str, level: str, this_month: date,
+                 now: datetime) -> ViewFigures:
+    """The figures of the view of unit `code` at `level` (district, town or village).
+
+    The period, this month and the trend are folded out of one count per month (a dispatch and an
+    incident each belong to one month, so months add up), not three passes over the same dispatches
+    (issue 13: a district's year in well under a second)."""
+    by_village = level == "town"
+    trend_months = [months_back(scope.last, back) for back in range(TREND_MONTHS - 1, -1, -1)]
+    span = Scope(min(scope.first, trend_months[0]), scope.last, scope.zone, scope.towns, scope.village)
+    if span.first <= this_month <= months_back(scope.last, -1):
+        span = replace(span, last=max(scope.last, this_month))
+    monthly = monthly_figures(conn, span, by_village)
+    if not span.first <= this_month <= span.last:  # an old period: this month is counted apart
+        monthly |= monthly_figures(conn, replace(scope, first=this_month, last=this_month), by_village)
+    disputes = _open_disputes(conn, scope, by_village)
+    period = _by_unit(monthly, {f"{m:%Y-%m}" for m in scope.months()})
+    for code, count in disputes.items():
+        period[code] = replace(period.get(code) or UnitFigures(TownMonth(code)), open_disputes=count)
+    by_month = {}
+    for month in trend_months:
+        parts = [f for (m, _), f in monthly.items() if m == f"{month:%Y-%m}"]
+        if parts:
+            by_month[month] = combined(code, parts)
+    village = level == "village"
+    return ViewFigures(
+        period=period, current=_by_unit(monthly, {f"{this_month:%Y-%m}"}), trend_months=trend_months,
+        by_month=by_month, open_orders=open_orders_by_age(conn, scope, now) if level != "district" else [],
+        matters=matters_by_month(conn, scope) if village else [],
+        repeats=repeat_callers(conn, scope) if village else None,
+        places=repeat_places(conn, scope) if village else [])
+
+
+def _by_unit(monthly: dict[tuple[str, str], UnitFigures], months: set[str]) -> dict[str, UnitFigures]:
+    parts: dict[str, list[UnitFigures]] = defaultdict(list)
+    for (month, code), found in monthly.items():
+        if month in months:
+            parts[code].append(found)
+    return {code: combined(code, found) for code, found in parts.items()}
+
+
+def monthly_figures(conn: Connection, scope: Scope, by_village: bool) -> dict[tuple[str, str], UnitFigures]:
+    """Each unit's figures in each month of the scope, keyed by (month YYYY-MM, unit code):
+    the unit is the town, or with `by_village` the village within it. Units without any record are absent.
+    Key disputes are not period figures: `view_figures` adds them."""
+    loop = _loop_counts(conn, scope, by_village)
+    received = _incident_counts(conn, scope, by_village)
     found = {}
-    for key in {*loop, *received, *((None, code) for code in disputes)}:
+    for key in {*loop, *received}:
         counts = loop.get(key, {})
-        code = key[1]
         found[key] = UnitFigures(
-            TownMonth(code, **{name: counts.get(name, 0) for name in TOWN_MONTH_FACTS}),
-            **received.get(key, {}), **{name: counts.get(name, 0) for name in COCKPIT_FACTS[len(TOWN_MONTH_FACTS):]},
-            open_disputes=disputes.get(code, 0))
+            TownMonth(key[1], **{name: counts.get(name, 0) for name in TOWN_MONTH_FACTS}),
+            **received.get(key, {}), **{name: counts.get(name, 0) for name in COCKPIT_FACTS[len(TOWN_MONTH_FACTS):]})
     return found
 
 
-def _loop_counts(conn: Connection, scope: Scope, by_village: bool, by_month: bool) -> dict:
+def _loop_counts(conn: Connection, scope: Scope, by_village: bool) -> dict:
     segment = dispatches(*scope.bounds(), scope.towns)
     facts = dispatch_facts(segment)
     unit = _village(work_orders.c.village_code) if by_village else segment.c.unit_code
-    month = _month_of(segment.c.from_at, scope) if by_month else literal(None)
+    month = _month_of(segment.c.from_at, scope)
     query = (select(month.label("month"), unit.label("unit"),
                     *(count_of(facts[name]).label(name) for name in COCKPIT_FACTS))
              .select_from(segment.join(work_orders, work_orders.c.order_id == segment.c.order_id))
@@ -116,10 +172,10 @@ def _incidents(scope: Scope) -> Select:
     return _in_village(query, scope, work_orders.c.village_code)
 
 
-def _incident_counts(conn: Connection, scope: Scope, by_village: bool, by_month: bool) -> dict:
+def _incident_counts(conn: Connection, scope: Scope, by_village: bool) -> dict:
     received = _incidents(scope).subquery("received")
     unit = _village(received.c.village_code) if by_village else received.c.town_code
-    month = _month_of(received.c.received_at, scope) if by_month else literal(None)
+    month = _month_of(received.c.received_at, scope)
     query = (select(month.label("month"), unit.label("unit"), func.count().label("received"),
                     count_of(received.c.outcome == "work_order").label("diverted"))
              .group_by(month, unit))

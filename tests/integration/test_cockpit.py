@@ -215,3 +215,14 @@ def test_history_is_played_once(played):
     assert History(played.engine, played.jurisdiction, Topics()).played()
 
 
+
+
+def test_this_months_figures_stand_beside_an_old_period(played):
+    """`month_units` are this month's, whatever the period: counted apart when the period is years back."""
+    with closing(played.client("district-supervisor")) as client:
+        now = client.get("/api/v1/cockpit/district").json()
+        old = client.get("/api/v1/cockpit/district", params={"from": "2023-01", "to": "2023-02"}).json()
+    assert sum(u["dispatched"] for u in now["month_units"]) > 0
+    assert old["month_units"] == now["month_units"]
+    assert not any(_shown({**u, "open_disputes": 0}) for u in old["units"])
+    assert [p["month"] for p in old["trend"]][-1] == "2023-02"
