@@ -130,11 +130,12 @@ def district(who: Annotated[Principal, Depends(allow("cockpit.district", DISTRIC
              end: ToMonth = None,
              format: Literal["json", "csv"] = "json") -> CockpitView | Response:
     first, last, this_month = period(svc, start, end)
-    towns = [t.code for t in svc.jurisdiction.towns]
-    scope = cockpit.Scope(first, last, svc.zone, tuple(towns))
     centre = svc.jurisdiction.district_centre
-    view = _view(svc, "district", centre.code, centre.name, None, scope, this_month, towns,
-                 {t.code: t.name for t in svc.jurisdiction.towns})
+    # The district centre's own line: the dispatches charged to it (towns not onboarded, 区中心代管).
+    units = [*(t.code for t in svc.jurisdiction.towns), centre.code]
+    scope = cockpit.Scope(first, last, svc.zone, tuple(units))
+    view = _view(svc, "district", centre.code, centre.name, None, scope, this_month, units,
+                 {**{t.code: t.name for t in svc.jurisdiction.towns}, centre.code: centre.name})
     return _answer(view, format, svc)
 
 

@@ -80,8 +80,11 @@ def list_orders(
     behind = None
     if figure is not None:
         first, last, _ = cockpit_period(svc, start, end)
-        towns = (scope,) if scope else tuple(t.code for t in svc.jurisdiction.towns)
+        centre = svc.jurisdiction.district_centre.code
+        towns = (scope,) if scope else (*(t.code for t in svc.jurisdiction.towns), centre)
         behind = cockpit.orders_behind(cockpit.Scope(first, last, svc.zone, towns, village), figure)
+        if scope == centre:  # the district centre's line: its dispatches, of orders in the towns it runs
+            scope = None
     wanted = views.OrderFilter(states=tuple(state), town=scope, matter_type=matter_type,
                                overdue=overdue, text=q, text_in_summary=who.sees_callers, sort=sort,
                                district_run=district_run, village=village, behind=behind)

@@ -488,7 +488,8 @@ class CockpitView(View):
     month: str = Field(description="YYYY-MM, this month (the clock's, in the bundle's time zone).")
     terms: dict[str, str] = Field(description="Chinese names of the rates.")
     total: CockpitUnit = Field(description="The whole view over the period.")
-    units: list[CockpitUnit] = Field(description="Per town (district) or village (town) over the period.")
+    units: list[CockpitUnit] = Field(description="Per town and, last, the district centre's own dispatches for towns "
+                                     "not onboarded (district), or per village (town), over the period.")
     month_units: list[CockpitUnit] = Field(description="The same units this month.")
     trend: list[CockpitTrendPoint] = Field(description="Twelve months ending with period_to, oldest first.")
     open_orders: list[CockpitAgeBand] = Field(description="Open orders now by state and age (town and village).")

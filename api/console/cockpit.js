@@ -64,10 +64,12 @@ export function createCockpit(session) {
     return trail.flatMap((node, i) => (i ? [" › ", node] : [node]));
   }
 
-  function drill(figure, value, village) {
+  // The orders behind a figure: of the view's whole, or of one unit's row (a town, the district centre, a village).
+  function drill(figure, value, unit) {
     const params = { ...period(), figure, limit: 500 };
     if (state.town) params.town = state.town;
-    if (village || state.village) params.village = village || state.village;
+    if (state.village) params.village = state.village;
+    if (unit) params[state.town ? "village" : "town"] = unit;
     return h("a", { href: "#/cockpit", class: "drill", dataset: { testid: `drill-${figure}` },
       onclick: async (e) => { e.preventDefault(); await showOrders(params, figure); } }, String(value));
   }
@@ -83,15 +85,18 @@ export function createCockpit(session) {
 
   function unitRow(unit, view) {
     const child = view.level === "district" ? () => go(unit.code, null) : () => go(state.town, unit.code);
-    const village = view.level === "town" ? unit.code : null;
     // A town not onboarded: the district centre works and is charged with its orders (docs/cockpit.md).
     const districtRun = view.level === "district"
       && session.reference.towns.some((t) => t.code === unit.code && !t.onboarded);
+    // The district centre's own line (its dispatches for towns not onboarded) has no view below it.
+    const centre = view.level === "district" && unit.code === view.code;
+    const name = centre ? h("span", { title: "区中心代办未接入镇街工单的派单及时效" }, unit.name)
+      : h("a", { href: "#/cockpit", onclick: (e) => { e.preventDefault(); child(); } }, unit.name);
     return h("tr", { dataset: { testid: "cockpit-unit", code: unit.code } },
-      h("th", {}, h("a", { href: "#/cockpit", onclick: (e) => { e.preventDefault(); child(); } }, unit.name),
+      h("th", {}, name,
         districtRun ? h("span", { class: "muted small", title: "未接入镇街：工单由区中心代办，派单及时效计入区中心" },
           "（区中心代管）") : null),
-      ...COUNTS.map(([key]) => h("td", {}, unit[key] ? drill(key, unit[key], village) : "0")),
+      ...COUNTS.map(([key]) => h("td", {}, unit[key] ? drill(key, unit[key], unit.code) : "0")),
       ...RATES.map((key) => h("td", {}, percent(unit.rates[key]))));
   }
 
@@ -116,7 +121,8 @@ export function createCockpit(session) {
     $("cockpit-units").hidden = view.level === "village";
     $("cockpit-panels").hidden = view.level === "village";
     fill($("cockpit-orders"), []);
-    const ranked = [...view.units].filter((u) => u.dispatched).sort((a, b) => b.dispatched - a.dispatched);
+    const ranked = [...view.units].filter((u) => u.dispatched && u.code !== view.code)  // towns, not the centre
+      .sort((a, b) => b.dispatched - a.dispatched);
     $("cockpit-rank").hidden = view.level === "village";
     if (view.level !== "village") {
       chart($("cockpit-rank"), {

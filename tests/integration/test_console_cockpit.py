@@ -30,8 +30,11 @@ def shots() -> Path:
 def test_the_district_supervisor_drills_down_to_the_orders(played, page: Page, shots: Path):
     with closing(played.client("district-supervisor")) as client:
         district = client.get("/api/v1/cockpit/district").json()
-        town = max(district["units"], key=lambda u: u["dispatched"])
+        town = max((u for u in district["units"] if u["code"] != district["code"]), key=lambda u: u["dispatched"])
         town_view = client.get(f"/api/v1/cockpit/towns/{town['code']}").json()
+        centre = next(u for u in district["units"] if u["code"] == district["code"])  # 区中心代管's dispatches
+        centre_orders = client.get("/api/v1/orders", params={"figure": "dispatched", "town": centre["code"]}).json()
+        town_orders = client.get("/api/v1/orders", params={"figure": "dispatched", "town": town["code"]}).json()
     village = max((u for u in town_view["units"] if u["code"] != "unplaced"), key=lambda u: u["dispatched"])
     assert village["dispatched"] > 0
     page.goto(played.url + "/")
@@ -44,6 +47,15 @@ def test_the_district_supervisor_drills_down_to_the_orders(played, page: Page, s
     for t in played.jurisdiction.towns:  # a town not onboarded is marked: its dispatches are the district's
         marked = page.locator(f"[data-testid=cockpit-unit][data-code='{t.code}'] th")
         (expect(marked).not_to_contain_text if t.onboarded else expect(marked).to_contain_text)("区中心代管")
+    assert 0 < centre_orders["total"] <= centre["dispatched"]  # an order dispatched twice is listed once
+    assert {o["town_code"] for o in centre_orders["items"]} <= {t.code for t in played.jurisdiction.towns
+                                                               if not t.onboarded}
+    centre_row = page.locator(f"[data-testid=cockpit-unit][data-code='{centre['code']}']")
+    expect(centre_row.locator("th a")).to_have_count(0)  # no town view below it
+    centre_row.get_by_test_id("drill-dispatched").click()
+    expect(page.get_by_test_id("cockpit-orders")).to_contain_text(f"共 {centre_orders['total']} 件")
+    row.get_by_test_id("drill-dispatched").click()  # a town's row drills into that town's orders only
+    expect(page.get_by_test_id("cockpit-orders")).to_contain_text(f"共 {town_orders['total']} 件")
     expect(page.get_by_test_id("cockpit-rank").locator("svg")).to_be_visible()
     shot(page, shots, "01-district")
 
