@@ -28,11 +28,13 @@ from router.store.statistics import FIRST_YEAR, LAST_YEAR, local_month
 from router.store.views import UNPLACED
 from schemas.api import (
     CockpitAgeBand,
+    CockpitMap,
     CockpitMatterMonth,
     CockpitPlace,
     CockpitTrendPoint,
     CockpitUnit,
     CockpitView,
+    MapArea,
     Problem,
 )
 
@@ -169,6 +171,19 @@ def village_view(town: TownPath, village: VillagePath,
     scope = cockpit.Scope(first, last, svc.zone, (code,), village)
     view = _view(svc, "village", village, villages.get(village, "未定位村社"), code, scope, this_month, [], {})
     return _answer(view, format, svc)
+
+
+@router.get("/cockpit/map", response_model=CockpitMap, responses={401: {"model": Problem}},
+            summary="驾驶舱地图 The towns' boundaries for the cockpit map (GeoJSON); empty without boundaries")
+def town_map(who: Annotated[Principal, Depends(allow("cockpit.map"))],
+             svc: Annotated[Services, Depends(services)]) -> CockpitMap:
+    """The bundle's `boundaries.geojson` as the caller may see it: every town for district roles, a town
+    role's own. Each town's rings make one Polygon (its first ring the outline, the others its holes)."""
+    mine = scope_town(who, None)
+    return CockpitMap(features=[
+        MapArea(properties={"town_code": b.town_code, "name": svc.unit_name(b.town_code)},
+                geometry={"type": "Polygon", "coordinates": [[list(point) for point in ring] for ring in b.rings]})
+        for b in svc.jurisdiction.boundaries if mine in (None, b.town_code)])
 
 
 def _town(who: Principal, svc: Services, town: str) -> str:

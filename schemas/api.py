@@ -499,6 +499,21 @@ class CockpitView(View):
     repeat_places: list[CockpitPlace] = Field(description="Addresses with more than one order (village).")
 
 
+class MapArea(View):
+    """One town's outline on the cockpit map (GeoJSON Feature)."""
+
+    type: Literal["Feature"] = "Feature"
+    properties: dict[str, str] = Field(description="`town_code` and `name` (the bundle's).")
+    geometry: dict[str, object] = Field(description="A GeoJSON Polygon in WGS-84 (lon, lat): the bundle's rings.")
+
+
+class CockpitMap(View):
+    """The towns' boundaries a caller may see, for the cockpit's map: empty where the bundle has none."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[MapArea]
+
+
 class RecordError(View):
     field: str = Field(description="The field, dotted (`caller.phone`), or `(record)` for the record as a whole.")
     message: str

@@ -42,7 +42,43 @@ export function createCockpit(session) {
       "admin"].includes(me.role)) state.town = me.unit_code;
     const view = await get(path(), period());
     render(view);
+    drawMap(view, await townMap());
     await panels(view);
+  }
+
+  let areas = null; // the towns' boundaries the caller may see, fetched once: none, no map
+
+  async function townMap() {
+    if (areas === null) {
+      const found = await get("/api/v1/cockpit/map");
+      if (found.features.length) echarts.registerMap("fengqiao", found);
+      areas = found.features;
+    }
+    return areas;
+  }
+
+  /** The towns on their boundaries, each labelled with its name and 派单数 (colour is not the only signal). */
+  function drawMap(view, features) {
+    const el = $("cockpit-map");
+    el.hidden = !features.length || view.level === "village";
+    if (el.hidden) return;
+    const shown = view.level === "district" ? view.units : [{ ...view.total, code: view.code }];
+    const byCode = Object.fromEntries(shown.map((u) => [u.code, u]));
+    const names = Object.fromEntries(features.map((f) => [f.properties.town_code, f.properties.name]));
+    const counted = (p) => Number.isFinite(p.value);
+    chart(el, {
+      title: { text: "派单数分布（标签为镇街与派单数）", textStyle: { fontSize: 14 } },
+      tooltip: { formatter: (p) => (counted(p) ? `${names[p.name]}：派单 ${p.value} 件，办结率 `
+        + `${percent(byCode[p.name].rates.resolution)}` : names[p.name]) },
+      visualMap: { min: 0, max: Math.max(1, ...shown.map((u) => u.dispatched)), text: ["多", "少"],
+        left: 0, bottom: 0 },
+      series: [{ type: "map", map: "fengqiao", nameProperty: "town_code", roam: false, selectedMode: false,
+        data: features.filter((f) => byCode[f.properties.town_code]).map((f) => ({
+          name: f.properties.town_code, value: byCode[f.properties.town_code].dispatched })),
+        label: { show: true, formatter: (p) => (counted(p) ? `${names[p.name]}\n${p.value} 件` : names[p.name]) } }],
+    });
+    const drawn = charts[charts.length - 1];
+    if (view.level === "district") drawn.on("click", (p) => { if (names[p.name]) go(p.name, null); });
   }
 
   /** 高发区域 and 平安指数 (of the period's last month) beside the town's figures; the district's own. */

@@ -93,6 +93,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/cockpit/district"): "cockpit",
     ("GET", "/api/v1/cockpit/towns/{town}"): "cockpit",
     ("GET", "/api/v1/cockpit/towns/{town}/villages/{village}"): "cockpit",
+    ("GET", "/api/v1/cockpit/map"): "cockpit",
     ("GET", "/api/v1/hotspots"): "monthly",
     ("PUT", "/api/v1/hotspots/campaign"): "monthly",
     ("GET", "/api/v1/safety-index"): "monthly",

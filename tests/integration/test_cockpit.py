@@ -228,3 +228,9 @@ def test_this_months_figures_stand_beside_an_old_period(played):
     assert old["month_units"] == now["month_units"]
     assert not any(_shown({**u, "open_disputes": 0}) for u in old["units"])
     assert [p["month"] for p in old["trend"]][-1] == "2023-02"
+
+
+def test_a_bundle_without_boundaries_has_an_empty_map(played):
+    with closing(played.client("district-supervisor")) as client:
+        found = client.get("/api/v1/cockpit/map")
+    assert found.status_code == 200 and found.json() == {"type": "FeatureCollection", "features": []}

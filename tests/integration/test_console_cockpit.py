@@ -57,6 +57,7 @@ def test_the_district_supervisor_drills_down_to_the_orders(played, page: Page, s
     row.get_by_test_id("drill-dispatched").click()  # a town's row drills into that town's orders only
     expect(page.get_by_test_id("cockpit-orders")).to_contain_text(f"共 {town_orders['total']} 件")
     expect(page.get_by_test_id("cockpit-rank").locator("svg")).to_be_visible()
+    expect(page.get_by_test_id("cockpit-map")).to_be_hidden()  # Xiaoshan's bundle has no boundaries
     shot(page, shots, "01-district")
 
     row.locator("th a").click()

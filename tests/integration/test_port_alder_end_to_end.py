@@ -103,7 +103,12 @@ def test_port_alder_units_are_read_through_the_api_by_their_own_codes(broker, ma
         assert town.status_code == 200, town.text
         assert town.json()["total"]["received"] == len(south)
         assert leader.get("/api/v1/cockpit/towns/PA-N1", params=period).status_code == 404  # another unit
+        mine = leader.get("/api/v1/cockpit/map").json()["features"]  # the bundle's boundaries, its own only
+        assert [(f["properties"]["town_code"], f["properties"]["name"]) for f in mine] == [("PA-S1", "Millbrook District")]
+        assert mine[0]["geometry"]["type"] == "Polygon" and len(mine[0]["geometry"]["coordinates"][0]) == 5
         assert leader.get("/api/v1/orders", params={"town": "PA S1"}).status_code == 422  # no such characters
+        everyone = api.client("district-supervisor").get("/api/v1/cockpit/map").json()["features"]
+        assert sorted(f["properties"]["town_code"] for f in everyone) == sorted(t.code for t in api.jurisdiction.towns)
         district = api.client("district-supervisor").get("/api/v1/cockpit/district", params=period)
         assert district.status_code == 200, district.text
         received = {u["code"]: u["received"] for u in district.json()["units"]}
